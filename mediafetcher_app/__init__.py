@@ -1,0 +1,3 @@
+"""MediaFetcher: a self-hosted media archiver."""
+
+__version__ = "0.1.0"

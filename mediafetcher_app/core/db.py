@@ -1,0 +1,41 @@
+"""The database engine and sessions, shared by the app, the worker and the CLI."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+
+from sqlalchemy import Engine
+from sqlmodel import Session, create_engine
+
+from .embedded import ensure_postgres
+from .settings import get_settings
+
+
+def database_url() -> str:
+    """DATABASE_URL, normalised to the psycopg 3 driver; else the embedded server's."""
+    settings = get_settings()
+    url = settings.database_url or ensure_postgres(settings.data_dir)
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+@lru_cache(maxsize=1)
+def get_engine() -> Engine:
+    """One pooled engine per process."""
+    return create_engine(database_url(), pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+@contextmanager
+def session_scope() -> Iterator[Session]:
+    """A session that commits on success and rolls back on error."""
+    with Session(get_engine(), expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise

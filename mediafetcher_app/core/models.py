@@ -1,0 +1,328 @@
+"""The data model of DESIGN.md §3 as SQLModel tables. Alembic migrations are generated from it."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Computed,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _ts(nullable: bool = True, **kw: Any) -> Any:
+    """A timezone-aware timestamp column."""
+    return Field(default=None, sa_type=DateTime(timezone=True), nullable=nullable, **kw)
+
+
+def _created() -> Any:
+    return Field(default_factory=utcnow, sa_type=DateTime(timezone=True), nullable=False)
+
+
+def _fk(target: str, nullable: bool = True, ondelete: str = "CASCADE", index: bool = True) -> Any:
+    return Field(
+        default=None,
+        sa_column=Column(BigInteger, ForeignKey(target, ondelete=ondelete), nullable=nullable, index=index),
+    )
+
+
+class Role(str, enum.Enum):
+    admin = "admin"
+    user = "user"
+
+
+class MediaKind(str, enum.Enum):
+    video = "video"
+    audio = "audio"
+    image = "image"
+
+
+class JobStatus(str, enum.Enum):
+    queued = "queued"
+    probing = "probing"
+    downloading = "downloading"
+    processing = "processing"
+    done = "done"
+    failed = "failed"
+    cancelled = "cancelled"
+
+    @property
+    def is_active(self) -> bool:
+        return self in ACTIVE_STATUSES
+
+    @property
+    def is_final(self) -> bool:
+        return self in FINAL_STATUSES
+
+
+ACTIVE_STATUSES = frozenset({JobStatus.queued, JobStatus.probing, JobStatus.downloading, JobStatus.processing})
+FINAL_STATUSES = frozenset({JobStatus.done, JobStatus.failed, JobStatus.cancelled})
+
+
+def _enum(enum_cls: type[enum.Enum], name: str) -> Any:
+    return Enum(enum_cls, name=name, native_enum=False, length=16, validate_strings=True)
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "user"
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigInteger)
+    username: str = Field(sa_column=Column(String(64), unique=True, nullable=False))
+    password_hash: str = Field(sa_column=Column(String(255), nullable=False))
+    role: Role = Field(default=Role.user, sa_type=_enum(Role, "user_role"), nullable=False)
+    disabled: bool = Field(default=False, nullable=False)
+    created_at: datetime = _created()
+
+
+class Session(SQLModel, table=True):
+    """A browser sign-in. Only the token's SHA-256 is stored, so a database leak signs nobody in."""
+
+    __tablename__ = "session"
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigInteger)
+    token_hash: str = Field(sa_column=Column(String(64), unique=True, nullable=False))
+    user_id: int | None = _fk("user.id", nullable=False)
+    created_at: datetime = _created()
+    last_seen: datetime | None = _ts()
+    expires_at: datetime = _ts(nullable=False)
+    revoked_at: datetime | None = _ts()
+    user_agent: str | None = Field(default=None, sa_type=String(255))
+
+
+class ApiToken(SQLModel, table=True):
+    """A scoped bearer token for the extension and scripts; shown once, stored hashed."""
+
+    __tablename__ = "api_token"
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigInteger)
+    token_hash: str = Field(sa_column=Column(String(64), unique=True, nullable=False))
+    prefix: str = Field(sa_type=String(16), nullable=False)
+    user_id: int | None = _fk("user.id", nullable=False)
+    label: str = Field(default="", sa_type=String(128), nullable=False)
+    scopes: list[str] = Field(default_factory=list, sa_column=Column(ARRAY(String(32)), nullable=False))
+    created_at: datetime = _created()
+    last_used: datetime | None = _ts()
+    revoked_at: datetime | None = _ts()
+
+
+class LoginFailure(SQLModel, table=True):
+    """Failed sign-ins, counted per username and per address to rate-limit guessing."""
+
+    __tablename__ = "login_failure"
+    __table_args__ = (Index("ix_login_failure_at", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigInteger)
+    username: str = Field(sa_type=String(64), nullable=False, index=True)
+    address: str = Field(default="", sa_type=String(64), nullable=False, index=True)
+    at: datetime = _created()
+
+
+class Media(SQLModel, table=True):
+    """One row per unique file: the bytes, never where they came from (see Source)."""
+
+    __tablename__ = "media"
+    __table_args__ = (
+        Index("ix_media_search", "search_vector", postgresql_using="gin"),
+        Index("ix_media_created_id", "created_at", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigInteger)
+    sha256: str = Field(sa_column=Column(String(64), unique=True, nullable=False))
+    path: str = Field(sa_type=String(255), nullable=False)
+    kind: MediaKind = Field(sa_type=_enum(MediaKind, "media_kind"), nullable=False, index=True)
+    mime: str = Field(sa_type=String(127), nullable=False)
+    size_bytes: int = Field(sa_type=BigInteger, nullable=False)
+    width: int | None = None
+    height: int | None = None
+    duration_s: float | None = None
+    title: str | None = Field(default=None, sa_type=Text)
+    description: str | None = Field(default=None, sa_type=Text)
+    thumbnail_path: str | None = Field(default=None, sa_type=String(255))
+    created_at: datetime = _created()
+    search_vector: str | None = Field(
+        default=None,
+        sa_column=Column(
+            TSVECTOR,
+            Computed(
+                "to_tsvector('simple', coalesce(title, '') || ' ' || coalesce(description, ''))",
+                persisted=True,
+            ),
+        ),
+    )
+
+
+class Source(SQLModel, table=True):
+    """Where bytes came from: the same file posted twice keeps one Media and two Sources."""
+
+    __tablename__ = "source"
+    __table_args__ = (UniqueConstraint("platform", "external_id", name="uq_source_platform_external_id"),)
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigInteger)
+    url: str = Field(sa_type=Text, nullable=False)
+    platform: str = Field(sa_type=String(64), nullable=False, index=True)
+    external_id: str | None = Field(default=None, sa_type=String(255))
+    uploader: str | None = Field(default=None, sa_type=String(255))
+    posted_at: datetime | None = _ts()
+    raw_metadata: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
+    created_at: datetime = _created()
+
+
+class MediaSource(SQLModel, table=True):
+    __tablename__ = "media_source"
+
+    media_id: int | None = Field(
+        default=None, sa_column=Column(BigInteger, ForeignKey("media.id", ondelete="CASCADE"), primary_key=True)
+    )
+    source_id: int | None = Field(
+        default=None,
+        sa_column=Column(BigInteger, ForeignKey("source.id", ondelete="CASCADE"), primary_key=True, index=True),
+    )
+
+
+class DownloadJob(SQLModel, table=True):
+    """A requested download. Written before the Arq job is enqueued: PostgreSQL is the truth."""
+
+    __tablename__ = "download_job"
+    __table_args__ = (
+        Index("ix_download_job_status", "status"),
+        Index("ix_download_job_updated_at", "updated_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigInteger)
+    url: str = Field(sa_type=Text, nullable=False)
+    requested_by: int | None = _fk("user.id", ondelete="SET NULL")
+    folder_id: int | None = _fk("folder.id", ondelete="SET NULL", index=False)
+    status: JobStatus = Field(default=JobStatus.queued, sa_type=_enum(JobStatus, "job_status"), nullable=False)
+    engine: str | None = Field(default=None, sa_type=String(32))
+    attempts: int = Field(default=0, nullable=False)
+    arq_job_id: str | None = Field(default=None, sa_type=String(64))
+    stage: str | None = Field(default=None, sa_type=String(64))
+    progress_bytes: int | None = Field(default=None, sa_type=BigInteger)
+    progress_total: int | None = Field(default=None, sa_type=BigInteger)
+    speed_bps: float | None = None
+    eta_s: float | None = None
+    error_message: str | None = Field(default=None, sa_type=Text)
+    error_detail: str | None = Field(default=None, sa_type=Text)
+    attempt_log: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
+    worker_id: str | None = Field(default=None, sa_type=String(128))
+    created_at: datetime = _created()
+    started_at: datetime | None = _ts()
+    finished_at: datetime | None = _ts()
+    updated_at: datetime = _created()
+
+
+class JobMedia(SQLModel, table=True):
+    __tablename__ = "job_media"
+
+    job_id: int | None = Field(
+        default=None, sa_column=Column(BigInteger, ForeignKey("download_job.id", ondelete="CASCADE"), primary_key=True)
+    )
+    media_id: int | None = Field(
+        default=None,
+        sa_column=Column(BigInteger, ForeignKey("media.id", ondelete="CASCADE"), primary_key=True, index=True),
+    )
+
+
+class Folder(SQLModel, table=True):
+    """A virtual folder: media are linked, never copied."""
+
+    __tablename__ = "folder"
+    __table_args__ = (
+        UniqueConstraint("parent_id", "name", name="uq_folder_parent_name", postgresql_nulls_not_distinct=True),
+    )
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigInteger)
+    name: str = Field(sa_type=String(255), nullable=False)
+    parent_id: int | None = _fk("folder.id")
+    created_at: datetime = _created()
+
+
+class MediaFolder(SQLModel, table=True):
+    __tablename__ = "media_folder"
+
+    media_id: int | None = Field(
+        default=None, sa_column=Column(BigInteger, ForeignKey("media.id", ondelete="CASCADE"), primary_key=True)
+    )
+    folder_id: int | None = Field(
+        default=None,
+        sa_column=Column(BigInteger, ForeignKey("folder.id", ondelete="CASCADE"), primary_key=True, index=True),
+    )
+    added_at: datetime = _created()
+
+
+class Tag(SQLModel, table=True):
+    __tablename__ = "tag"
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigInteger)
+    name: str = Field(sa_column=Column(String(128), unique=True, nullable=False))
+
+
+class MediaTag(SQLModel, table=True):
+    __tablename__ = "media_tag"
+
+    media_id: int | None = Field(
+        default=None, sa_column=Column(BigInteger, ForeignKey("media.id", ondelete="CASCADE"), primary_key=True)
+    )
+    tag_id: int | None = Field(
+        default=None,
+        sa_column=Column(BigInteger, ForeignKey("tag.id", ondelete="CASCADE"), primary_key=True, index=True),
+    )
+
+
+class CookieJar(SQLModel, table=True):
+    """One site's cookies, AES-GCM encrypted: the database alone reveals no cookie."""
+
+    __tablename__ = "cookie_jar"
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigInteger)
+    domain: str = Field(sa_column=Column(String(255), unique=True, nullable=False))
+    ciphertext: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    cookie_count: int = Field(default=0, nullable=False)
+    earliest_expiry: datetime | None = _ts()
+    last_sync: datetime | None = _ts()
+    last_validation: datetime | None = _ts()
+    last_validation_ok: bool | None = None
+
+
+class Event(SQLModel, table=True):
+    """The dashboard's history, newest first."""
+
+    __tablename__ = "event"
+    __table_args__ = (Index("ix_event_at", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigInteger)
+    at: datetime = _created()
+    kind: str = Field(sa_type=String(32), nullable=False)
+    message: str = Field(sa_type=Text, nullable=False)
+    user_id: int | None = _fk("user.id", ondelete="SET NULL", index=False)
+    job_id: int | None = _fk("download_job.id", ondelete="SET NULL", index=False)
+    media_id: int | None = _fk("media.id", ondelete="SET NULL", index=False)
+
+
+class WorkerHeartbeat(SQLModel, table=True):
+    """Each worker process stamps its row; the dashboard and crash recovery read the age."""
+
+    __tablename__ = "worker_heartbeat"
+
+    worker_id: str = Field(sa_type=String(128), primary_key=True)
+    hostname: str = Field(sa_type=String(255), nullable=False)
+    pid: int = Field(nullable=False)
+    started_at: datetime = _created()
+    seen_at: datetime = _created()
