@@ -131,9 +131,3 @@ def stop_redis(data_dir: Path, grace_s: float = 10.0) -> None:
     except psutil.TimeoutExpired:
         proc.kill()
 
-
-def resolve_service_urls(data_dir: Path) -> tuple[str, str]:
-    """DATABASE_URL and REDIS_URL from the environment, else the embedded servers'."""
-    database_url = os.environ.get("DATABASE_URL") or ensure_postgres(data_dir)
-    redis_url = os.environ.get("REDIS_URL") or ensure_redis(data_dir)
-    return database_url, redis_url

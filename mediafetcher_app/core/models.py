@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -24,7 +24,7 @@ from sqlmodel import Field, SQLModel
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _ts(nullable: bool = True, **kw: Any) -> Any:
@@ -43,18 +43,18 @@ def _fk(target: str, nullable: bool = True, ondelete: str = "CASCADE", index: bo
     )
 
 
-class Role(str, enum.Enum):
+class Role(enum.StrEnum):
     admin = "admin"
     user = "user"
 
 
-class MediaKind(str, enum.Enum):
+class MediaKind(enum.StrEnum):
     video = "video"
     audio = "audio"
     image = "image"
 
 
-class JobStatus(str, enum.Enum):
+class JobStatus(enum.StrEnum):
     queued = "queued"
     probing = "probing"
     downloading = "downloading"

@@ -1,0 +1,101 @@
+"""HTTP API v1 (DESIGN.md §5). Each handler resolves who is asking before it reads anything."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from sqlmodel import Session as DBSession
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from mediafetcher_app import __version__
+from mediafetcher_app.core import auth, jobs
+from mediafetcher_app.core.db import session_scope
+from mediafetcher_app.core.errors import InvalidInput
+from worker.client import enqueue
+
+from . import identity
+
+T = TypeVar("T")
+
+
+async def _in_db(request: Request, work: Callable[[DBSession, auth.Principal], T]) -> T:
+    """Authenticate, then run ``work`` in one transaction off the event loop."""
+
+    def run() -> T:
+        with session_scope() as db:
+            return work(db, identity.principal(db, request))
+
+    return await run_in_threadpool(run)
+
+
+def _job_body(db: DBSession, job: jobs.DownloadJob) -> dict[str, Any]:
+    assert job.id is not None
+    return jobs.view(job, jobs.media_ids_of(db, [job.id])[job.id]).as_dict()
+
+
+def _path_id(request: Request) -> int:
+    return int(request.path_params["job_id"])
+
+
+async def _json_object(request: Request) -> dict[str, Any]:
+    try:
+        body = json.loads(await request.body() or b"{}")
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"The request body is not valid JSON: {exc}.", code="invalid_json") from exc
+    if not isinstance(body, dict):
+        raise InvalidInput("The request body must be a JSON object.", code="invalid_json")
+    return body
+
+
+async def ping(request: Request) -> JSONResponse:
+    def who(_db: DBSession, principal: auth.Principal) -> dict[str, Any]:
+        return {"username": principal.username, "role": principal.role.value, "scopes": sorted(principal.scopes)}
+
+    return JSONResponse({"ok": True, "version": __version__, "user": await _in_db(request, who)})
+
+
+async def create_download(request: Request) -> JSONResponse:
+    body = await _json_object(request)
+    folder_id = body.get("folder_id")
+    if folder_id is not None and not isinstance(folder_id, int):
+        raise InvalidInput("folder_id must be a number.", code="invalid_folder")
+
+    def create(db: DBSession, principal: auth.Principal) -> int:
+        job = jobs.create_job(db, principal, body.get("url"), folder_id)
+        assert job.id is not None
+        return job.id
+
+    job_id = await _in_db(request, create)
+    await enqueue(job_id)
+    return JSONResponse({"job_id": job_id, "status": "queued"}, status_code=202)
+
+
+async def get_download(request: Request) -> JSONResponse:
+    job_id = _path_id(request)
+    return JSONResponse(await _in_db(request, lambda db, who: _job_body(db, jobs.get_job(db, who, job_id))))
+
+
+async def cancel_download(request: Request) -> JSONResponse:
+    job_id = _path_id(request)
+    return JSONResponse(await _in_db(request, lambda db, who: _job_body(db, jobs.request_cancel(db, who, job_id))))
+
+
+async def retry_download(request: Request) -> JSONResponse:
+    job_id = _path_id(request)
+    await _in_db(request, lambda db, who: jobs.prepare_retry(db, who, job_id))
+    await enqueue(job_id)
+    return JSONResponse({"job_id": job_id, "status": "queued"}, status_code=202)
+
+
+routes = [
+    Route("/api/v1/ping", ping, methods=["GET"]),
+    Route("/api/v1/downloads", create_download, methods=["POST"]),
+    Route("/api/v1/downloads/{job_id:int}", get_download, methods=["GET"]),
+    Route("/api/v1/downloads/{job_id:int}/cancel", cancel_download, methods=["POST"]),
+    Route("/api/v1/downloads/{job_id:int}/retry", retry_download, methods=["POST"]),
+]

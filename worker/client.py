@@ -1,0 +1,48 @@
+"""Enqueueing download jobs, used by the app's API and UI and by the worker's reconcile."""
+
+from __future__ import annotations
+
+from arq import ArqRedis, create_pool
+from arq.connections import RedisSettings
+
+from mediafetcher_app.core import jobs
+from mediafetcher_app.core.db import session_scope
+from mediafetcher_app.core.models import DownloadJob
+from mediafetcher_app.core.queue import QUEUE_NAME, redis_url
+
+DOWNLOAD_FUNCTION = "download"
+
+_pool: ArqRedis | None = None
+
+
+def redis_settings() -> RedisSettings:
+    return RedisSettings.from_dsn(redis_url())
+
+
+async def get_pool() -> ArqRedis:
+    """One Arq pool per process, created on first use."""
+    global _pool
+    if _pool is None:
+        _pool = await create_pool(redis_settings(), default_queue_name=QUEUE_NAME)
+    return _pool
+
+
+async def close_pool() -> None:
+    global _pool
+    if _pool is not None:
+        await _pool.aclose()
+        _pool = None
+
+
+async def enqueue(job_id: int, pool: ArqRedis | None = None) -> str:
+    """Put a stored job on the queue; the queue id is derived from the row, so a second
+    enqueue of the same attempt is a no-op in Arq."""
+    pool = pool or await get_pool()
+    with session_scope() as db:
+        job = db.get(DownloadJob, job_id)
+        if job is None:
+            raise LookupError(f"no download job {job_id}")
+        queue_id = jobs.arq_job_id(job)
+        jobs.mark_enqueued(db, job_id, queue_id)
+    await pool.enqueue_job(DOWNLOAD_FUNCTION, job_id, _job_id=queue_id, _queue_name=QUEUE_NAME)
+    return queue_id

@@ -1,0 +1,43 @@
+"""Worker liveness: each worker process stamps a row; stale rows mean a dead worker."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+from datetime import timedelta
+
+from sqlalchemy.dialects.postgresql import insert
+from sqlmodel import Session as DBSession
+from sqlmodel import col, delete, select
+
+from mediafetcher_app.core.models import WorkerHeartbeat, utcnow
+
+BEAT_INTERVAL_S = 5.0
+STALE_AFTER = timedelta(seconds=30)
+
+
+def new_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+def beat(db: DBSession, worker_id: str) -> None:
+    now = utcnow()
+    statement = insert(WorkerHeartbeat).values(
+        worker_id=worker_id, hostname=socket.gethostname(), pid=os.getpid(), started_at=now, seen_at=now
+    )
+    db.exec(statement.on_conflict_do_update(index_elements=["worker_id"], set_={"seen_at": now}))  # type: ignore[call-overload]
+
+
+def live_worker_ids(db: DBSession) -> set[str]:
+    cutoff = utcnow() - STALE_AFTER
+    return set(db.exec(select(WorkerHeartbeat.worker_id).where(WorkerHeartbeat.seen_at >= cutoff)).all())
+
+
+def forget(db: DBSession, worker_id: str) -> None:
+    db.exec(delete(WorkerHeartbeat).where(col(WorkerHeartbeat.worker_id) == worker_id))  # type: ignore[call-overload]
+
+
+def prune_stale(db: DBSession, older_than: timedelta = timedelta(days=1)) -> None:
+    cutoff = utcnow() - older_than
+    db.exec(delete(WorkerHeartbeat).where(col(WorkerHeartbeat.seen_at) < cutoff))  # type: ignore[call-overload]

@@ -1,0 +1,46 @@
+"""Bring the queue back in line with PostgreSQL, the truth (DESIGN.md §1, §4).
+
+- Running jobs whose worker stopped beating go back to ``queued``.
+- ``queued`` jobs that Redis does not hold (flushed, lost, never enqueued) are enqueued again.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from arq import ArqRedis
+from arq.constants import in_progress_key_prefix, job_key_prefix
+
+from mediafetcher_app.core import jobs
+from mediafetcher_app.core.db import session_scope
+from mediafetcher_app.core.models import JobStatus
+
+from . import heartbeat
+from .client import enqueue
+
+log = logging.getLogger(__name__)
+
+
+async def _queue_holds(pool: ArqRedis, queue_id: str | None) -> bool:
+    if not queue_id:
+        return False
+    return bool(await pool.exists(job_key_prefix + queue_id, in_progress_key_prefix + queue_id))
+
+
+async def reconcile(pool: ArqRedis) -> int:
+    """Returns how many jobs were (re-)enqueued."""
+    with session_scope() as db:
+        live = heartbeat.live_worker_ids(db)
+        for job in jobs.orphaned(db, live, grace=heartbeat.STALE_AFTER):
+            log.warning("job %s lost its worker %s; re-queueing", job.id, job.worker_id)
+            jobs.requeue(db, job, f"Worker stopped during {job.url}; download re-queued")
+        queued = [(job.id, job.arq_job_id) for job in jobs.unfinished(db) if job.status == JobStatus.queued]
+    enqueued = 0
+    for job_id, queue_id in queued:
+        if not await _queue_holds(pool, queue_id):
+            assert job_id is not None
+            await enqueue(job_id, pool)
+            enqueued += 1
+    if enqueued:
+        log.info("reconcile enqueued %d job(s) the queue did not hold", enqueued)
+    return enqueued

@@ -1,0 +1,70 @@
+"""Arq ``WorkerSettings``: run with ``arq worker.settings.WorkerSettings``."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from arq import cron
+
+from mediafetcher_app.core.db import session_scope
+from mediafetcher_app.core.queue import QUEUE_NAME
+from mediafetcher_app.core.settings import get_settings
+
+from . import heartbeat
+from .client import redis_settings
+from .reconcile import reconcile
+from .tasks import download
+
+log = logging.getLogger(__name__)
+
+
+async def _beat_forever(worker_id: str) -> None:
+    while True:
+        try:
+            with session_scope() as db:
+                heartbeat.beat(db, worker_id)
+        except Exception:
+            log.exception("heartbeat failed; retrying")
+        await asyncio.sleep(heartbeat.BEAT_INTERVAL_S)
+
+
+async def startup(ctx: dict[str, Any]) -> None:
+    worker_id = heartbeat.new_worker_id()
+    ctx["worker_id"] = worker_id
+    with session_scope() as db:
+        heartbeat.beat(db, worker_id)
+        heartbeat.prune_stale(db)
+    ctx["heartbeat_task"] = asyncio.create_task(_beat_forever(worker_id))
+    await reconcile(ctx["redis"])
+    log.info("worker %s ready", worker_id)
+
+
+async def shutdown(ctx: dict[str, Any]) -> None:
+    task = ctx.get("heartbeat_task")
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    if "worker_id" in ctx:
+        with session_scope() as db:
+            heartbeat.forget(db, ctx["worker_id"])
+
+
+async def reconcile_cron(ctx: dict[str, Any]) -> None:
+    await reconcile(ctx["redis"])
+
+
+class WorkerSettings:
+    functions = [download]
+    cron_jobs = [cron(reconcile_cron, second={0, 30}, run_at_startup=False, unique=True)]
+    on_startup = startup
+    on_shutdown = shutdown
+    queue_name = QUEUE_NAME
+    redis_settings = redis_settings()
+    max_jobs = get_settings().worker_concurrency
+    job_timeout = get_settings().job_timeout_s
+    allow_abort_jobs = True
+    health_check_interval = 10
