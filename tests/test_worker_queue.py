@@ -1,0 +1,135 @@
+"""A real Arq worker (arq 0.28, installed --no-deps beside redis 7) takes jobs from Redis."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import arq
+import pytest
+from arq.worker import Worker
+from sqlmodel import select
+
+from mediafetcher_app.core import jobs
+from mediafetcher_app.core.db import session_scope
+from mediafetcher_app.core.models import DownloadJob, JobStatus, WorkerHeartbeat, utcnow
+from tests.factories import make_token, make_user
+from worker import heartbeat
+from worker.client import enqueue, get_pool
+from worker.reconcile import reconcile
+from worker.settings import WorkerSettings
+from worker.tasks import NOT_IMPLEMENTED
+
+
+def burst_worker() -> Worker:
+    """The production WorkerSettings, run until the queue is empty."""
+    return Worker(
+        functions=WorkerSettings.functions,
+        on_startup=WorkerSettings.on_startup,
+        on_shutdown=WorkerSettings.on_shutdown,
+        queue_name=WorkerSettings.queue_name,
+        redis_settings=WorkerSettings.redis_settings,
+        burst=True,
+        poll_delay=0.05,
+        handle_signals=False,
+    )
+
+
+def new_job(url: str = "https://example.com/watch?v=1") -> int:
+    from mediafetcher_app.core.auth import principal_for_token
+
+    make_user("alice")
+    token = make_token("alice")
+    with session_scope() as db:
+        job = jobs.create_job(db, principal_for_token(db, token), url)
+        return job.id
+
+
+def status_of(job_id: int) -> DownloadJob:
+    with session_scope() as db:
+        return db.get(DownloadJob, job_id)
+
+
+def test_installed_arq_is_the_pinned_release():
+    assert arq.VERSION == "0.28.0"
+
+
+async def test_enqueued_job_is_picked_up_and_its_row_moves_to_a_final_state():
+    job_id = new_job()
+    await enqueue(job_id)
+    worker = burst_worker()
+    await worker.main()
+    await worker.close()
+    job = status_of(job_id)
+    assert job.status == JobStatus.failed
+    assert job.error_message == NOT_IMPLEMENTED
+    assert job.attempts == 1 and job.started_at is not None and job.finished_at is not None
+    assert worker.jobs_complete == 1
+
+
+async def test_worker_heartbeat_is_written_while_running_and_removed_on_shutdown():
+    worker = burst_worker()
+    await worker.main()
+    # on_shutdown runs in close(): before it, the row exists
+    with session_scope() as db:
+        assert len(db.exec(select(WorkerHeartbeat)).all()) == 1
+    await worker.close()
+    with session_scope() as db:
+        assert db.exec(select(WorkerHeartbeat)).all() == []
+
+
+async def test_a_cancelled_job_is_skipped_by_the_worker():
+    job_id = new_job()
+    await enqueue(job_id)
+    with session_scope() as db:
+        jobs.transition(db, job_id, JobStatus.cancelled)
+    worker = burst_worker()
+    await worker.main()
+    await worker.close()
+    assert status_of(job_id).status == JobStatus.cancelled
+    assert status_of(job_id).attempts == 0
+
+
+async def test_reconcile_reenqueues_queued_jobs_that_redis_lost():
+    job_id = new_job()
+    await enqueue(job_id)
+    pool = await get_pool()
+    await pool.flushdb()
+    assert await reconcile(pool) == 1
+    assert await reconcile(pool) == 0, "a job the queue holds is not enqueued twice"
+    worker = burst_worker()
+    await worker.main()
+    await worker.close()
+    assert status_of(job_id).status == JobStatus.failed
+
+
+async def test_reconcile_requeues_a_running_job_whose_worker_died():
+    job_id = new_job()
+    with session_scope() as db:
+        jobs.claim(db, job_id, "dead-host:1:abc")
+        jobs.transition(db, job_id, JobStatus.downloading, updated_at=utcnow() - timedelta(minutes=5))
+    with session_scope() as db:
+        heartbeat.beat(db, "live-host:2:def")
+    pool = await get_pool()
+    assert await reconcile(pool) == 1
+    job = status_of(job_id)
+    assert job.status == JobStatus.queued and job.worker_id is None
+
+
+async def test_reconcile_leaves_a_running_job_of_a_live_worker_alone():
+    job_id = new_job()
+    with session_scope() as db:
+        heartbeat.beat(db, "live-host:2:def")
+        jobs.claim(db, job_id, "live-host:2:def")
+        jobs.transition(db, job_id, JobStatus.downloading, updated_at=utcnow() - timedelta(minutes=5))
+    assert await reconcile(await get_pool()) == 0
+    assert status_of(job_id).status == JobStatus.downloading
+
+
+@pytest.mark.parametrize("final", [JobStatus.done, JobStatus.failed, JobStatus.cancelled])
+def test_an_ended_job_never_comes_back_through_a_late_write(final):
+    job_id = new_job()
+    with session_scope() as db:
+        assert jobs.transition(db, job_id, final)
+    with session_scope() as db:
+        assert not jobs.transition(db, job_id, JobStatus.downloading)
+    assert status_of(job_id).status == final
