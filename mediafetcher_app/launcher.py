@@ -31,7 +31,11 @@ def service_environment(settings: Settings) -> dict[str, str]:
     env["MF_MEDIA_ROOT"] = str(settings.media_root)
     env["DATABASE_URL"] = settings.database_url or embedded.ensure_postgres(settings.data_dir)
     env["REDIS_URL"] = settings.redis_url or embedded.ensure_redis(settings.data_dir)
+    env["REFLEX_REDIS_URL"] = env["REDIS_URL"]
+    env.setdefault("GRANIAN_WORKERS", os.environ.get("MF_APP_WORKERS", "1"))
+    env["PATH"] = f"{PROJECT_ROOT / '.tools' / 'bin'}{os.pathsep}{env.get('PATH', '')}"
     env.setdefault("REFLEX_TELEMETRY_ENABLED", "false")
+    env.setdefault("REFLEX_CHECK_LATEST_VERSION", "0")
     env.setdefault("YTDLP_NO_PLUGINS", "1")
     return env
 
@@ -46,8 +50,15 @@ def worker_command() -> list[str]:
 
 def app_command(settings: Settings) -> list[str]:
     return [
-        _bin("reflex"), "run", "--env", "prod", "--single-port",
-        "--backend-port", str(settings.port), "--backend-host", os.environ.get("HOST", "0.0.0.0"),
+        _bin("reflex"),
+        "run",
+        "--env",
+        "prod",
+        "--single-port",
+        "--backend-port",
+        str(settings.port),
+        "--backend-host",
+        os.environ.get("HOST", "0.0.0.0"),
     ]
 
 

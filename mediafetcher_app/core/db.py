@@ -19,7 +19,7 @@ def database_url() -> str:
     url = settings.database_url or ensure_postgres(settings.data_dir)
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 

@@ -96,14 +96,22 @@ def ensure_redis(data_dir: Path) -> str:
         subprocess.run(
             [
                 redis_server,
-                "--bind", "127.0.0.1",
-                "--port", str(port),
-                "--dir", str(redis_dir),
-                "--dbfilename", "dump.rdb",
-                "--save", "60 1",
-                "--daemonize", "yes",
-                "--pidfile", str(redis_dir / "redis.pid"),
-                "--logfile", str(redis_dir / "redis.log"),
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--dir",
+                str(redis_dir),
+                "--dbfilename",
+                "dump.rdb",
+                "--save",
+                "60 1",
+                "--daemonize",
+                "yes",
+                "--pidfile",
+                str(redis_dir / "redis.pid"),
+                "--logfile",
+                str(redis_dir / "redis.log"),
             ],
             check=True,
         )
@@ -130,4 +138,3 @@ def stop_redis(data_dir: Path, grace_s: float = 10.0) -> None:
         proc.wait(grace_s)
     except psutil.TimeoutExpired:
         proc.kill()
-

@@ -196,17 +196,6 @@ def claim(db: DBSession, job_id: int, worker_id: str) -> DownloadJob | None:
     return job
 
 
-def changed_since(db: DBSession, since: datetime, limit: int = 200) -> list[DownloadJob]:
-    """Jobs whose row changed after ``since`` (the broadcaster's poll)."""
-    query = (
-        select(DownloadJob)
-        .where(DownloadJob.updated_at > since)
-        .order_by(col(DownloadJob.updated_at))
-        .limit(limit)
-    )
-    return list(db.exec(query).all())
-
-
 def unfinished(db: DBSession) -> list[DownloadJob]:
     return list(db.exec(select(DownloadJob).where(col(DownloadJob.status).in_(ACTIVE_STATUSES))).all())
 
@@ -229,4 +218,3 @@ def requeue(db: DBSession, job: DownloadJob, reason: str) -> None:
     job.updated_at = utcnow()
     db.add(job)
     events.record(db, "requeued", reason, job_id=job.id)
-

@@ -1,0 +1,96 @@
+"""Download rows for the dashboard: progress while running, the reason when failed."""
+
+import reflex as rx
+
+from mediafetcher_app.state.dashboard import DashboardState, JobRow
+
+STATUS_COLORS = {
+    "queued": "gray",
+    "probing": "blue",
+    "downloading": "blue",
+    "processing": "violet",
+    "done": "green",
+    "failed": "red",
+    "cancelled": "orange",
+}
+
+
+def status_badge(status: rx.Var[str]) -> rx.Component:
+    return rx.match(
+        status,
+        *[(name, rx.badge(name, color_scheme=color, variant="soft")) for name, color in STATUS_COLORS.items()],
+        rx.badge(status),
+    )
+
+
+def _url(job: JobRow) -> rx.Component:
+    return rx.link(
+        job["url"], href=job["url"], is_external=True, size="2", weight="medium", truncate=True, max_width="100%"
+    )
+
+
+def active_job(job: JobRow) -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                status_badge(job["status"]),
+                _url(job),
+                rx.spacer(),
+                rx.icon_button(
+                    rx.icon("x", size=16),
+                    on_click=DashboardState.cancel(job["id"]),
+                    variant="ghost",
+                    color_scheme="red",
+                    aria_label="Cancel download",
+                    title="Cancel",
+                ),
+                width="100%",
+                align="center",
+            ),
+            rx.progress(value=job["percent"].to(int), max=100, width="100%"),
+            rx.hstack(
+                rx.text(job["stage"], size="1", color=rx.color("gray", 10)),
+                rx.spacer(),
+                rx.text(job["progress"], size="1", color=rx.color("gray", 10)),
+                rx.text(job["speed"], size="1", color=rx.color("gray", 10)),
+                rx.cond(job["eta"] != "", rx.text("ETA ", job["eta"], size="1", color=rx.color("gray", 10))),
+                width="100%",
+                spacing="3",
+            ),
+            width="100%",
+            spacing="2",
+        ),
+        width="100%",
+        class_name="job-row",
+        data_status=job["status"],
+    )
+
+
+def history_job(job: JobRow) -> rx.Component:
+    return rx.hstack(
+        status_badge(job["status"]),
+        rx.vstack(
+            _url(job),
+            rx.cond(job["error"] != "", rx.text(job["error"], size="1", color=rx.color("red", 11))),
+            spacing="0",
+            min_width="0",
+            flex="1",
+        ),
+        rx.text(job["created"], size="1", color=rx.color("gray", 10), white_space="nowrap", display=["none", "block"]),
+        rx.cond(
+            (job["status"] == "failed") | (job["status"] == "cancelled"),
+            rx.icon_button(
+                rx.icon("rotate-ccw", size=16),
+                on_click=DashboardState.retry(job["id"]),
+                variant="ghost",
+                aria_label="Retry download",
+                title="Retry",
+            ),
+        ),
+        width="100%",
+        align="center",
+        padding_y="0.6em",
+        border_bottom=f"1px solid {rx.color('gray', 4)}",
+        class_name="job-row",
+        data_status=job["status"],
+    )

@@ -1,0 +1,85 @@
+"""Sign-in and first-run setup: centred cards that work on a phone."""
+
+import reflex as rx
+
+from mediafetcher_app.state.login import LoginState, SetupState
+
+
+def _card(*children: rx.Component) -> rx.Component:
+    return rx.center(
+        rx.card(
+            rx.vstack(
+                rx.hstack(
+                    rx.icon("hard-drive-download", size=28, color=rx.color("accent", 9)),
+                    rx.heading("MediaFetcher", size="6"),
+                    align="center",
+                    spacing="2",
+                ),
+                *children,
+                spacing="4",
+                width="100%",
+            ),
+            size="4",
+            width="100%",
+            max_width="24em",
+        ),
+        min_height="100vh",
+        padding="1em",
+        background=rx.color("gray", 2),
+    )
+
+
+def _field(label: str, name: str, kind: str = "text", autocomplete: str = "") -> rx.Component:
+    return rx.vstack(
+        rx.text(label, as_="label", html_for=name, size="2", weight="medium"),
+        rx.input(id=name, name=name, type=kind, required=True, size="3", width="100%", auto_complete=autocomplete),
+        spacing="1",
+        width="100%",
+    )
+
+
+def _error(message: rx.Var) -> rx.Component:
+    return rx.cond(
+        message != "",
+        rx.callout(message, icon="triangle-alert", color_scheme="red", role="alert", width="100%"),
+    )
+
+
+def login_page() -> rx.Component:
+    """A native form post to /auth/login: only an HTTP response can set the HttpOnly cookie."""
+    return _card(
+        rx.text("Sign in to your archive.", color=rx.color("gray", 11)),
+        _error(LoginState.error),
+        rx.el.form(
+            rx.vstack(
+                _field("Username", "username", autocomplete="username"),
+                _field("Password", "password", "password", "current-password"),
+                rx.el.input(type="hidden", name="next", value=LoginState.next_path),
+                rx.button("Sign in", type="submit", size="3", width="100%", id="login-submit"),
+                spacing="3",
+                width="100%",
+            ),
+            action="/auth/login",
+            method="post",
+            width="100%",
+        ),
+    )
+
+
+def setup_page() -> rx.Component:
+    return _card(
+        rx.text("Welcome! Create the administrator account to start.", color=rx.color("gray", 11)),
+        _error(SetupState.error),
+        rx.form(
+            rx.vstack(
+                _field("Username", "username", autocomplete="username"),
+                _field("Password (8+ characters)", "password", "password", "new-password"),
+                _field("Repeat the password", "confirm", "password", "new-password"),
+                rx.button("Create administrator", type="submit", size="3", width="100%"),
+                spacing="3",
+                width="100%",
+            ),
+            on_submit=SetupState.create_admin,
+            width="100%",
+        ),
+    )

@@ -1,0 +1,71 @@
+"""Who is signed in, checked on the server for every page load and every event.
+
+The session cookie is HttpOnly: the browser never exposes it to scripts, but it rides along
+with the websocket handshake, where ``router.headers.cookie`` reads it (server side only).
+Handlers call ``self._principal()`` before touching data and ``self._refuse(exc)`` to turn a
+domain error into a redirect (signed out) or a toast (anything else).
+"""
+
+from __future__ import annotations
+
+from http.cookies import CookieError, SimpleCookie
+from urllib.parse import quote
+
+import reflex as rx
+
+from mediafetcher_app.core import auth
+from mediafetcher_app.core.db import session_scope
+from mediafetcher_app.core.errors import DomainError, NotAuthenticated
+
+
+def session_cookie(cookie_header: str) -> str | None:
+    jar: SimpleCookie = SimpleCookie()
+    try:
+        jar.load(cookie_header or "")
+    except CookieError:
+        return None
+    morsel = jar.get(auth.SESSION_COOKIE)
+    return morsel.value if morsel else None
+
+
+def login_redirect(path: str) -> rx.event.EventSpec:
+    return rx.redirect(f"/login?next={quote(path or '/')}", replace=True)
+
+
+class AuthState(rx.State):
+    """The signed-in user, as far as the page needs to know it (no secrets)."""
+
+    username: str = ""
+    role: str = ""
+
+    @rx.var
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    def _principal(self) -> auth.Principal:
+        """Resolve the session now; raises NotAuthenticated when it ended or was revoked."""
+        with session_scope() as db:
+            return auth.principal_for_session(db, session_cookie(self.router.headers.cookie))
+
+    def _refuse(self, exc: DomainError) -> rx.event.EventSpec:
+        if isinstance(exc, NotAuthenticated):
+            return login_redirect(self.router.url.path)
+        return rx.toast.error(exc.message)
+
+    @rx.event
+    def require_login(self):
+        """on_load of every signed-in page."""
+        try:
+            who = self._principal()
+        except NotAuthenticated:
+            return login_redirect(self.router.url.path)
+        self.username, self.role = who.username, who.role.value
+        return None
+
+    @rx.event
+    def require_admin(self):
+        """on_load of admin pages: hiding the link is not enough."""
+        redirect = self.require_login()
+        if redirect is None and not self.is_admin:
+            return rx.redirect("/", replace=True)
+        return redirect

@@ -1,0 +1,67 @@
+"""One broadcaster per app process (DESIGN.md §1): it polls download_job for changed rows and
+pushes fresh snapshots into the dashboards open in this process.
+
+Polling ``max(updated_at)`` is one indexed query per tick whatever the number of viewers; the
+per-user snapshots are built only when something changed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+
+import reflex as rx
+from sqlalchemy import func
+from sqlmodel import select
+
+from mediafetcher_app.core.auth import Principal
+from mediafetcher_app.core.db import session_scope
+from mediafetcher_app.core.models import DownloadJob
+
+log = logging.getLogger(__name__)
+
+TICK_S = 0.5
+_subscribers: dict[str, Principal] = {}
+
+
+def subscribe(client_token: str, who: Principal) -> None:
+    _subscribers[client_token] = who
+
+
+def _latest_change() -> datetime | None:
+    with session_scope() as db:
+        return db.exec(select(func.max(DownloadJob.updated_at))).one()
+
+
+def _connected(app: rx.App, token: str) -> bool:
+    namespace = app.event_namespace
+    return namespace is not None and token in namespace.token_to_sid
+
+
+async def _push(app: rx.App, token: str, who: Principal) -> None:
+    from .dashboard import DashboardState, snapshot
+
+    rows, counts = await asyncio.to_thread(snapshot, who)
+    async with app.modify_state(rx.BaseStateToken(ident=token, cls=DashboardState)) as root:
+        dashboard = await root.get_state(DashboardState)
+        dashboard.jobs, dashboard.counters = rows, counts
+
+
+async def run(app: rx.App) -> None:
+    """The lifespan task: never dies on one failed tick."""
+    seen: datetime | None = None
+    while True:
+        await asyncio.sleep(TICK_S)
+        try:
+            latest = await asyncio.to_thread(_latest_change)
+            if latest is None or latest == seen:
+                continue
+            seen = latest
+            for token, who in list(_subscribers.items()):
+                if not _connected(app, token):
+                    _subscribers.pop(token, None)
+                    continue
+                await _push(app, token, who)
+        except Exception:
+            log.exception("broadcaster tick failed")

@@ -1,0 +1,130 @@
+"""The dashboard: the signed-in user's downloads, kept live by the broadcaster."""
+
+from __future__ import annotations
+
+from typing import TypedDict
+
+import reflex as rx
+from sqlalchemy import func
+from sqlmodel import Session as DBSession
+from sqlmodel import select
+
+from mediafetcher_app.core import auth, jobs
+from mediafetcher_app.core.db import session_scope
+from mediafetcher_app.core.errors import DomainError
+from mediafetcher_app.core.models import ACTIVE_STATUSES, DownloadJob, JobStatus
+from worker.client import enqueue
+
+from . import broadcaster
+from .auth import AuthState
+from .formatting import human_bytes, human_duration
+
+
+class JobRow(TypedDict):
+    id: int
+    url: str
+    status: str
+    active: bool
+    stage: str
+    percent: float
+    progress: str
+    speed: str
+    eta: str
+    error: str
+    created: str
+
+
+class Counters(TypedDict):
+    active: int
+    done: int
+    failed: int
+
+
+def job_row(job: DownloadJob) -> JobRow:
+    assert job.id is not None
+    view = jobs.view(job, [])
+    done_of = f"{human_bytes(job.progress_bytes)} of {human_bytes(job.progress_total)}" if job.progress_total else ""
+    return JobRow(
+        id=job.id,
+        url=job.url,
+        status=job.status.value,
+        active=job.status.is_active,
+        stage=job.stage or job.status.value,
+        percent=view.percent or 0.0,
+        progress=done_of,
+        speed=f"{human_bytes(job.speed_bps)}/s" if job.speed_bps else "",
+        eta=human_duration(job.eta_s),
+        error=job.error_message or "",
+        created=job.created_at.strftime("%Y-%m-%d %H:%M"),
+    )
+
+
+def counters(db: DBSession, who: auth.Principal) -> Counters:
+    query = select(DownloadJob.status, func.count()).group_by(DownloadJob.status)
+    if not who.is_admin:
+        query = query.where(DownloadJob.requested_by == who.user_id)
+    by_status = {status: count for status, count in db.exec(query).all()}
+    return Counters(
+        active=sum(by_status.get(s, 0) for s in ACTIVE_STATUSES),
+        done=by_status.get(JobStatus.done, 0),
+        failed=by_status.get(JobStatus.failed, 0),
+    )
+
+
+def snapshot(who: auth.Principal) -> tuple[list[JobRow], Counters]:
+    """What one user's dashboard shows right now (one short transaction)."""
+    with session_scope() as db:
+        rows = [job_row(job) for job in jobs.list_jobs(db, who, limit=50)]
+        return rows, counters(db, who)
+
+
+class DashboardState(AuthState):
+    jobs: list[JobRow] = []
+    counters: Counters = Counters(active=0, done=0, failed=0)
+    loaded: bool = False
+
+    @rx.var
+    def active_jobs(self) -> list[JobRow]:
+        return [job for job in self.jobs if job["active"]]
+
+    @rx.var
+    def history(self) -> list[JobRow]:
+        return [job for job in self.jobs if not job["active"]]
+
+    def _apply(self, who: auth.Principal) -> None:
+        self.jobs, self.counters = snapshot(who)
+        self.loaded = True
+
+    @rx.event
+    def load(self):
+        """on_load: first snapshot, then live updates through the broadcaster."""
+        try:
+            who = self._principal()
+        except DomainError as exc:
+            return self._refuse(exc)
+        self._apply(who)
+        broadcaster.subscribe(self.router.session.client_token, who)
+        return None
+
+    @rx.event
+    def cancel(self, job_id: int):
+        try:
+            who = self._principal()
+            with session_scope() as db:
+                jobs.request_cancel(db, who, job_id)
+        except DomainError as exc:
+            return self._refuse(exc)
+        self._apply(who)
+        return rx.toast.info("Download cancelled")
+
+    @rx.event
+    async def retry(self, job_id: int):
+        try:
+            who = self._principal()
+            with session_scope() as db:
+                jobs.prepare_retry(db, who, job_id)
+            await enqueue(job_id)
+        except DomainError as exc:
+            return self._refuse(exc)
+        self._apply(who)
+        return rx.toast.success("Retrying")

@@ -1,0 +1,16 @@
+"""Reflex configuration. Every setting comes from the environment (see .env.example)."""
+
+import os
+
+import reflex as rx
+
+config = rx.Config(
+    app_name="mediafetcher_app",
+    telemetry_enabled=False,
+    show_built_with_reflex=False,
+    plugins=[rx.plugins.RadixThemesPlugin(theme=rx.theme(accent_color="iris", radius="large", appearance="inherit"))],
+    disable_plugins=[rx.plugins.SitemapPlugin],
+    # The frontend asks this address for its websocket; browsers on the LAN swap localhost for
+    # the host they loaded the page from, so the default works without a proxy.
+    api_url=os.environ.get("REFLEX_API_URL", f"http://localhost:{os.environ.get('PORT', '3000')}"),
+)
