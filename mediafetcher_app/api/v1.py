@@ -3,34 +3,19 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlmodel import Session as DBSession
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from mediafetcher_app import __version__
 from mediafetcher_app.core import auth, jobs
-from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.errors import InvalidInput
 from worker.client import enqueue
 
-from . import identity
-
-T = TypeVar("T")
-
-
-async def _in_db(request: Request, work: Callable[[DBSession, auth.Principal], T]) -> T:
-    """Authenticate, then run ``work`` in one transaction off the event loop."""
-
-    def run() -> T:
-        with session_scope() as db:
-            return work(db, identity.principal(db, request))
-
-    return await run_in_threadpool(run)
+from .handlers import in_db as _in_db
 
 
 def _job_body(db: DBSession, job: jobs.DownloadJob) -> dict[str, Any]:

@@ -1,0 +1,93 @@
+"""``/api/v1/cookies`` (DESIGN.md §5): the browser extension syncs cookies in; only status comes out.
+
+No response, error message or log line carries a cookie name or value: POST answers counts per
+site, GET the per-site status, errors name the line and the field. Writing needs the
+``cookies:write`` scope and the admin role, for tokens as for sessions (DESIGN.md §6: admin alone
+manages cookies; a token minted while its owner was admin loses the right with the role).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlmodel import Session as DBSession
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from mediafetcher_app.core import auth, vault
+from mediafetcher_app.core.errors import DomainError, InvalidInput
+
+from .handlers import in_db
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 4 * 1024 * 1024  # a browser's whole cookie store is a few hundred KB
+
+
+class PayloadTooLarge(DomainError):
+    code, status = "too_large", 413
+
+
+async def _read_body(request: Request) -> bytes:
+    """The body, refused past MAX_BODY_BYTES without buffering the rest."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"The cookies are larger than {MAX_BODY_BYTES // 1024 // 1024} MB.")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise PayloadTooLarge(f"The cookies are larger than {MAX_BODY_BYTES // 1024 // 1024} MB.")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _require_cookie_writer(principal: auth.Principal) -> None:
+    principal.require_scope(auth.Scope.COOKIES_WRITE)
+    principal.require_admin()
+
+
+def _parse(body: bytes, content_type: str) -> list[vault.Cookie]:
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(
+            f"The cookies are not UTF-8 text (byte {exc.start + 1} is invalid).", code="invalid_cookies"
+        ) from None
+    if "json" in content_type.lower():
+        if not text.strip():
+            raise InvalidInput("No cookies found: the body is empty.", code="invalid_cookies")
+        return vault.parse_chrome_json(text)
+    return vault.parse_cookies(text)
+
+
+async def post_cookies(request: Request) -> JSONResponse:
+    """Store a sync: text/plain cookies.txt or JSON ``{"cookies": [...]}``; answers counts only."""
+    body = await _read_body(request)
+    content_type = request.headers.get("content-type", "")
+
+    def sync(db: DBSession, principal: auth.Principal) -> dict[str, int]:
+        _require_cookie_writer(principal)
+        return vault.save_cookies(db, _parse(body, content_type), user_id=principal.user_id)
+
+    counts = await in_db(request, sync)
+    return JSONResponse({"domains": counts, "total": sum(counts.values())})
+
+
+async def get_cookies(request: Request) -> JSONResponse:
+    """Per-site status (count, earliest expiry, expired/expiring, last sync, last check); admins only."""
+
+    def status(db: DBSession, principal: auth.Principal) -> list[dict[str, Any]]:
+        principal.require_admin()
+        return [jar.as_dict() for jar in vault.cookie_status(db)]
+
+    return JSONResponse(await in_db(request, status))
+
+
+routes = [
+    Route("/api/v1/cookies", post_cookies, methods=["POST"]),
+    Route("/api/v1/cookies", get_cookies, methods=["GET"]),
+]

@@ -1,0 +1,31 @@
+"""Plumbing shared by the route modules: authenticate, then work in one transaction off the event loop."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from sqlmodel import Session as DBSession
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+
+from mediafetcher_app.core import auth
+from mediafetcher_app.core.db import session_scope
+
+from . import identity
+
+T = TypeVar("T")
+
+
+async def in_db(request: Request, work: Callable[[DBSession, auth.Principal], T]) -> T:
+    """Authenticate, then run ``work`` in one transaction off the event loop.
+
+    Authentication comes first, so an anonymous caller learns nothing from validation errors;
+    ``work`` raising rolls the whole transaction back (nothing half-stored).
+    """
+
+    def run() -> T:
+        with session_scope() as db:
+            return work(db, identity.principal(db, request))
+
+    return await run_in_threadpool(run)

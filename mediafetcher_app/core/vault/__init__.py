@@ -1,0 +1,42 @@
+"""The cookie vault (DESIGN.md §6): browser cookies stored per site, AES-GCM encrypted.
+
+Cookies come in as Netscape cookies.txt or the extension's chrome.cookies JSON (``parse``), are
+grouped by site (``sites``), sealed (``crypto``) and stored one jar per site (``store``). They
+leave the server side only as a 0600 copy in a job's tmp dir (``write_job_cookie_file``); routes,
+state and logs see counts and dates, never a name or value.
+"""
+
+from .crypto import CookieDecryptError, seal, unseal
+from .parse import Cookie, format_netscape, from_chrome, parse_chrome_json, parse_cookies, parse_netscape
+from .sites import registrable_domain, site_for_domain, site_for_url
+from .store import (
+    EXPIRING_WINDOW,
+    JOB_COOKIE_FILE,
+    JarStatus,
+    cookie_status,
+    load_cookies,
+    save_cookies,
+    write_job_cookie_file,
+)
+
+__all__ = [
+    "EXPIRING_WINDOW",
+    "JOB_COOKIE_FILE",
+    "Cookie",
+    "CookieDecryptError",
+    "JarStatus",
+    "cookie_status",
+    "format_netscape",
+    "from_chrome",
+    "load_cookies",
+    "parse_chrome_json",
+    "parse_cookies",
+    "parse_netscape",
+    "registrable_domain",
+    "save_cookies",
+    "seal",
+    "site_for_domain",
+    "site_for_url",
+    "unseal",
+    "write_job_cookie_file",
+]

@@ -1,0 +1,185 @@
+"""The encrypted per-site cookie jars: save a sync, report status, hand a job its copy.
+
+A sync replaces each site it mentions wholesale (the browser is the truth for that site, so a
+cookie the browser dropped is dropped here too) and leaves every other site's jar untouched.
+Rows hold the site's Netscape text sealed with AES-GCM (see ``crypto``) plus plain metadata the
+status page needs (count, earliest expiry, last sync), so status never decrypts anything.
+Nothing here logs or returns a cookie name or value.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.dialects.postgresql import insert
+from sqlmodel import Session as DBSession
+from sqlmodel import col, select
+
+from .. import events
+from ..errors import InvalidInput
+from ..models import CookieJar, utcnow
+from .crypto import current_key, seal, unseal
+from .parse import ERROR_CODE, Cookie, format_netscape, parse_netscape
+from .sites import site_for_domain, site_for_url
+
+log = logging.getLogger(__name__)
+
+EXPIRING_WINDOW = timedelta(days=7)
+JOB_COOKIE_FILE = "cookies.txt"
+_LATEST = datetime(9999, 12, 31, tzinfo=UTC)
+
+
+def _when(expires: int) -> datetime:
+    return datetime.fromtimestamp(expires, UTC) if expires < _LATEST.timestamp() else _LATEST
+
+
+def save_cookies(
+    db: DBSession,
+    cookies: Sequence[Cookie],
+    *,
+    user_id: int | None = None,
+    key: bytes | None = None,
+    now: datetime | None = None,
+) -> dict[str, int]:
+    """Store a sync: one sealed jar per site, replacing those sites' jars; returns {site: count}.
+
+    Runs in the caller's transaction (an upsert per site, so two syncs racing on a new site do
+    not collide on the unique domain), and records a ``cookies_synced`` event with counts only.
+    """
+    if not cookies:
+        raise InvalidInput("No cookies to store.", code=ERROR_CODE)
+    secret = key if key is not None else current_key()
+    synced_at = now or utcnow()
+    by_site: dict[str, list[Cookie]] = {}
+    for cookie in cookies:
+        by_site.setdefault(site_for_domain(cookie.domain), []).append(cookie)
+    counts: dict[str, int] = {}
+    for site in sorted(by_site):
+        jar = by_site[site]
+        expiries = [c.expires for c in jar if not c.is_session]
+        values: dict[str, Any] = {
+            "ciphertext": seal(secret, site, format_netscape(jar).encode()),
+            "cookie_count": len(jar),
+            "earliest_expiry": _when(min(expiries)) if expiries else None,
+            "last_sync": synced_at,
+            # a check of the old jar says nothing about the new one
+            "last_validation": None,
+            "last_validation_ok": None,
+        }
+        upsert = insert(CookieJar).values(domain=site, **values)
+        db.exec(upsert.on_conflict_do_update(index_elements=["domain"], set_=values))  # type: ignore[call-overload]
+        counts[site] = len(jar)
+    summary = ", ".join(f"{site} ({n})" for site, n in counts.items())
+    events.record(db, "cookies_synced", f"Cookies synced: {summary}.", user_id=user_id)
+    log.info("cookies synced for %d site(s): %s", len(counts), summary)
+    return counts
+
+
+def load_cookies(db: DBSession, site_or_domain: str, *, key: bytes | None = None) -> list[Cookie]:
+    """Decrypt one site's jar (server side only; [] when none is stored). Raises CookieDecryptError."""
+    site = site_for_domain(site_or_domain)
+    blob = db.exec(select(CookieJar.ciphertext).where(col(CookieJar.domain) == site)).first()
+    if blob is None:
+        return []
+    plaintext = unseal(key if key is not None else current_key(), site, bytes(blob))
+    return parse_netscape(plaintext.decode())
+
+
+@dataclass(frozen=True)
+class JarStatus:
+    """What anyone may see of a site's jar: no cookie, only counts and dates (ISO 8601, UTC).
+
+    ``expired``/``expiring_soon`` look at the earliest expiry among non-session cookies:
+    expired when it has passed, expiring soon when it falls within ``EXPIRING_WINDOW``.
+    ``state`` is the one-word summary: "expired", "expiring" or "ok".
+    """
+
+    domain: str
+    cookie_count: int
+    earliest_expiry: str | None
+    expired: bool
+    expiring_soon: bool
+    state: str
+    last_sync: str | None
+    last_check: str | None
+    last_check_ok: bool | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def cookie_status(db: DBSession, *, now: datetime | None = None) -> list[JarStatus]:
+    """Status of every stored site, by domain name. Reads metadata columns only, never the jar."""
+    moment = now or utcnow()
+    rows = db.exec(
+        select(
+            CookieJar.domain,
+            CookieJar.cookie_count,
+            CookieJar.earliest_expiry,
+            CookieJar.last_sync,
+            CookieJar.last_validation,
+            CookieJar.last_validation_ok,
+        ).order_by(col(CookieJar.domain))
+    ).all()
+    result = []
+    for domain, count, earliest, last_sync, last_check, last_check_ok in rows:
+        expired = earliest is not None and earliest <= moment
+        expiring = earliest is not None and not expired and earliest <= moment + EXPIRING_WINDOW
+        result.append(
+            JarStatus(
+                domain=domain,
+                cookie_count=count,
+                earliest_expiry=_iso(earliest),
+                expired=expired,
+                expiring_soon=expiring,
+                state="expired" if expired else "expiring" if expiring else "ok",
+                last_sync=_iso(last_sync),
+                last_check=_iso(last_check),
+                last_check_ok=last_check_ok,
+            )
+        )
+    return result
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Create ``path`` as 0600 from the first byte (never world-readable, whatever the umask)."""
+    path.unlink(missing_ok=True)  # a leftover of an earlier attempt in the same tmp dir
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+        os.fchmod(handle.fileno(), 0o600)
+        handle.write(text)
+
+
+def write_job_cookie_file(db: DBSession, url: str, directory: Path, *, key: bytes | None = None) -> Path | None:
+    """Write the cookies for ``url``'s site into ``directory/cookies.txt`` (mode 0600) for one job.
+
+    Returns the path, or None when the vault holds no cookies for that site (run without
+    cookies). Only that site's jar is written (x.com and twitter.com share one). The engines get
+    this copy and may rewrite it (yt-dlp does); the stored jar is never touched. The caller
+    deletes the file together with the job's tmp dir. Cookies whose value holds a tab are left
+    out: yt-dlp skips such lines (printing them) and gallery-dl fails on them. Raises
+    CookieDecryptError when the jar cannot be decrypted with the current key.
+    """
+    site = site_for_url(url)
+    if site is None:
+        return None
+    stored = load_cookies(db, site, key=key)
+    usable = [c for c in stored if "\t" not in c.value]
+    if len(usable) < len(stored):
+        log.warning("%d cookie(s) of %s hold a tab in their value and were left out", len(stored) - len(usable), site)
+    if not usable:
+        return None
+    path = Path(directory) / JOB_COOKIE_FILE
+    _write_private(path, format_netscape(usable))
+    log.info("wrote %d cookie(s) of %s for a job into %s", len(usable), site, directory)
+    return path
