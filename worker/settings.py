@@ -13,7 +13,7 @@ from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.queue import QUEUE_NAME
 from mediafetcher_app.core.settings import get_settings
 
-from . import heartbeat
+from . import heartbeat, recovery
 from .client import redis_settings
 from .reconcile import reconcile
 from .tasks import download
@@ -39,6 +39,8 @@ async def startup(ctx: dict[str, Any]) -> None:
         heartbeat.prune_stale(db)
     ctx["heartbeat_task"] = asyncio.create_task(_beat_forever(worker_id))
     await reconcile(ctx["redis"])
+    await asyncio.to_thread(recovery.sweep_tmp)
+    await asyncio.to_thread(recovery.reindex_final)
     log.info("worker %s ready", worker_id)
 
 
@@ -55,6 +57,7 @@ async def shutdown(ctx: dict[str, Any]) -> None:
 
 async def reconcile_cron(ctx: dict[str, Any]) -> None:
     await reconcile(ctx["redis"])
+    await asyncio.to_thread(recovery.sweep_tmp)
 
 
 class WorkerSettings:
@@ -65,6 +68,7 @@ class WorkerSettings:
     queue_name = QUEUE_NAME
     redis_settings = redis_settings()
     max_jobs = get_settings().worker_concurrency
-    job_timeout = get_settings().job_timeout_s
+    # the pipeline enforces the job timeout itself and fails the row; Arq's is the backstop
+    job_timeout = get_settings().job_timeout_s + 60
     allow_abort_jobs = True
     health_check_interval = 10

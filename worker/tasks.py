@@ -8,18 +8,16 @@ from typing import Any
 from mediafetcher_app.core import jobs
 from mediafetcher_app.core.db import session_scope
 
-log = logging.getLogger(__name__)
+from .pipeline import run_job
 
-NOT_IMPLEMENTED = "Downloading is not available on this server yet."
+log = logging.getLogger(__name__)
 
 
 async def download(ctx: dict[str, Any], job_id: int) -> str:
-    """Take the job and run it; the pipeline replaces the 'not implemented' ending."""
+    """Take the job (skipped unless it is still queued) and run the pipeline to its end state."""
     with session_scope() as db:
         job = jobs.claim(db, job_id, ctx["worker_id"])
     if job is None:
         log.info("job %s is no longer queued; skipping", job_id)
         return "skipped"
-    with session_scope() as db:
-        jobs.fail(db, job_id, NOT_IMPLEMENTED, "The download pipeline is not installed in this build.")
-    return "failed"
+    return await run_job(job)

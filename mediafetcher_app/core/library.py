@@ -1,0 +1,121 @@
+"""Media and source rows: one Media per unique file, one Source per place it came from.
+
+Inserts use ``ON CONFLICT`` because two workers may publish the same bytes or the same post at
+the same moment; the loser links to the winner's row instead of failing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.dialects.postgresql import insert
+from sqlmodel import Session as DBSession
+from sqlmodel import col, select
+
+from .models import JobMedia, Media, MediaFolder, MediaKind, MediaSource, Source, utcnow
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """What the engine told us about one item's origin."""
+
+    url: str
+    platform: str
+    external_id: str | None
+    uploader: str | None = None
+    posted_at: datetime | None = None
+    raw_metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FileFacts:
+    """What we measured on one published file."""
+
+    sha256: str
+    path: str
+    kind: MediaKind
+    mime: str
+    size_bytes: int
+    width: int | None = None
+    height: int | None = None
+    duration_s: float | None = None
+    thumbnail_path: str | None = None
+
+
+def media_by_sha(db: DBSession, sha256: str) -> Media | None:
+    return db.exec(select(Media).where(Media.sha256 == sha256)).first()
+
+
+def known_shas(db: DBSession) -> set[str]:
+    return set(db.exec(select(Media.sha256)).all())
+
+
+def archived_media_ids(db: DBSession, platform: str, external_id: str) -> list[int]:
+    """Media already stored for this (platform, external_id): the item needs no download."""
+    query = (
+        select(MediaSource.media_id)
+        .join(Source, col(Source.id) == col(MediaSource.source_id))
+        .where(Source.platform == platform, Source.external_id == external_id)
+    )
+    return [media_id for media_id in db.exec(query).all() if media_id is not None]
+
+
+def add_media(db: DBSession, facts: FileFacts, title: str | None, description: str | None) -> tuple[Media, bool]:
+    """The Media row for these bytes; ``created`` is False when another job stored them first."""
+    values = {**facts.__dict__, "title": title, "description": description, "created_at": utcnow()}
+    inserted = db.exec(  # type: ignore[call-overload]
+        insert(Media).values(**values).on_conflict_do_nothing(index_elements=["sha256"]).returning(Media.id)
+    ).first()
+    media = media_by_sha(db, facts.sha256)
+    assert media is not None
+    return media, inserted is not None
+
+
+def add_source(db: DBSession, info: SourceInfo) -> Source:
+    """The Source row; a known (platform, external_id) is reused and its metadata refreshed."""
+    values = {
+        "url": info.url,
+        "platform": info.platform,
+        "external_id": info.external_id,
+        "uploader": info.uploader,
+        "posted_at": info.posted_at,
+        "raw_metadata": info.raw_metadata,
+        "created_at": utcnow(),
+    }
+    statement = insert(Source).values(**values)
+    if info.external_id is not None:
+        statement = statement.on_conflict_do_update(
+            constraint="uq_source_platform_external_id",
+            set_={"uploader": info.uploader, "raw_metadata": info.raw_metadata},
+        )
+    source_id = db.exec(statement.returning(Source.id)).one()[0]  # type: ignore[call-overload]
+    source = db.get(Source, source_id)
+    assert source is not None
+    return source
+
+
+def _link(db: DBSession, model: type, **values: object) -> None:
+    db.exec(insert(model).values(**values).on_conflict_do_nothing())  # type: ignore[call-overload]
+
+
+def link(db: DBSession, media_id: int, *, job_id: int, source_id: int | None, folder_id: int | None) -> None:
+    """Tie a media to the job that produced it, where it came from and the requested folder."""
+    _link(db, JobMedia, job_id=job_id, media_id=media_id)
+    if source_id is not None:
+        _link(db, MediaSource, media_id=media_id, source_id=source_id)
+    if folder_id is not None:
+        _link(db, MediaFolder, media_id=media_id, folder_id=folder_id, added_at=utcnow())
+
+
+def fill_titles(db: DBSession, media_id: int, title: str | None, description: str | None) -> None:
+    """The first source to name a media gives it its title and description; later ones keep theirs."""
+    media = db.get(Media, media_id)
+    if media is None:
+        return
+    if title and not media.title:
+        media.title = title
+    if description and not media.description:
+        media.description = description
+    db.add(media)

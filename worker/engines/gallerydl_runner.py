@@ -1,0 +1,122 @@
+"""gallery-dl in its own process (its config is process-global): original bytes, never re-encoded.
+
+Run as ``python -m worker.engines.gallerydl_runner``; config arrives as one JSON line on stdin.
+Events out: ``progress``, ``file``, ``error``. An empty result is an error (gallery-dl exits 0).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from itertools import count
+from typing import Any
+
+from worker.engines import child
+
+MF_GENERIC_PREFIX = "mfgeneric:"
+_SKIP_KEYS = {"_http_headers", "_fallback", "_http_validate", "_http_signature", "_http_expected_status"}
+
+
+class _ErrorLog(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines = [*self.lines[-30:], f"{record.name}: {record.getMessage()}"]
+
+
+def configure(cfg: dict[str, Any]) -> None:
+    """Everything set explicitly; ``config.load()`` is never called (it reads the user's home)."""
+    from gallery_dl import config
+
+    config.clear()
+    config.set((), "base-directory", cfg["tmp"])
+    config.set(("extractor",), "directory", [])
+    config.set(("extractor",), "filename", "{mf_index:>03}-{filename[:60]}.{extension}")
+    config.set(("extractor",), "cookies-update", False)
+    config.set(("extractor",), "timeout", cfg["socket_timeout"])
+    config.set(("extractor",), "retries", 0)
+    config.set(("extractor",), "skip", False)
+    config.set(("downloader",), "retries", 0)
+    config.set(("downloader",), "mtime", False)
+    config.set(("downloader",), "progress", 0.0)
+    config.set(("downloader",), "filesize-max", str(cfg["max_bytes"]))
+    config.set(("output",), "mode", "null")
+    if cfg.get("cookiefile"):
+        config.set(("extractor",), "cookies", cfg["cookiefile"])
+    if cfg.get("proxy"):
+        config.set(("extractor",), "proxy", cfg["proxy"])
+
+
+def register_port_aware_generic() -> None:
+    """gallery-dl's ``generic:`` drops the URL's port (DESIGN.md §8); this variant keeps it."""
+    from gallery_dl import extractor
+    from gallery_dl.extractor.generic import GenericExtractor
+
+    class PortAwareGenericExtractor(GenericExtractor):
+        pattern = (
+            r"(?i)(?P<generic>mfgeneric:)(?P<scheme>https?://)?(?P<domain>[-\w\.]+(?::\d+)?)"
+            r"(?P<path>/[^?#]*)?(?:\?(?P<query>[^#]*))?(?:\#(?P<fragment>.*))?"
+        )
+
+        def __init__(self, match: Any) -> None:
+            super().__init__(match)
+            self.url = match[0][len(MF_GENERIC_PREFIX) :]
+
+    extractor.add(PortAwareGenericExtractor)
+
+
+def plain_metadata(kwdict: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in kwdict.items() if k not in _SKIP_KEYS and isinstance(v, str | int | float | bool | list)}
+
+
+def main() -> None:
+    cfg = child.start()
+    from gallery_dl import extractor, job
+
+    configure(cfg)
+    register_port_aware_generic()
+    errors = _ErrorLog()
+    logging.getLogger().addHandler(errors)
+    logging.getLogger().setLevel(logging.INFO)
+    numbers = count(1)
+    published: list[str] = []
+    throttle = child.Throttle()
+
+    class Progress:
+        def start(self, path: str) -> None: ...
+        def skip(self, path: str) -> None: ...
+        def success(self, path: str) -> None: ...
+
+        def progress(self, total: int | None, done: int, speed: float) -> None:
+            if throttle.ready():
+                child.emit("progress", stage="downloading", bytes=done, total=total, speed=speed)
+
+    class PublishingJob(job.DownloadJob):  # type: ignore[misc]
+        def __init__(self, url: Any, parent: Any = None) -> None:
+            super().__init__(url, parent)
+            self.out = Progress()
+
+        def handle_url(self, url: str, kwdict: dict[str, Any]) -> None:
+            kwdict["mf_index"] = next(numbers)
+            super().handle_url(url, kwdict)
+            path = self.pathfmt.path if self.pathfmt else None
+            if path and os.path.isfile(path) and path not in published:
+                published.append(path)
+                meta = {**plain_metadata(kwdict), "media_url": url}
+                child.emit("file", path=path, meta=meta, conversion={})
+
+    url = cfg["url"]
+    target = url if extractor.find(url) is not None else MF_GENERIC_PREFIX + url
+    try:
+        status = PublishingJob(target).run()
+    except Exception as exc:
+        child.fail("download", exc)
+    if not published:
+        why = "\n".join(errors.lines) or f"No media found (gallery-dl status {status})"
+        child.fail("download", why)
+
+
+if __name__ == "__main__":
+    main()

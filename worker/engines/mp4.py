@@ -1,0 +1,55 @@
+"""Make a downloaded video an MP4 that Chromium and Plex/Jellyfin play directly.
+
+That is H.264 (yuv420p) + AAC with the ``moov`` box first. Streams already right are copied;
+only the wrong ones are transcoded, and a file that is right as a whole is not touched at all.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from mediafetcher_app.core.ffmpeg import MediaInfo, ffmpeg_exe, inspect, is_faststart
+
+PLAYABLE_PIX_FMTS = {"yuv420p", "yuvj420p"}
+
+
+def plan(info: MediaInfo) -> dict[str, str]:
+    """``{"video": "copy"|"h264", "audio": "copy"|"aac"}`` for the streams the file has."""
+    steps: dict[str, str] = {}
+    if (video := info.video) is not None:
+        right = video.codec == "h264" and (video.pix_fmt or "yuv420p") in PLAYABLE_PIX_FMTS
+        steps["video"] = "copy" if right else "h264"
+    if (audio := info.audio) is not None:
+        steps["audio"] = "copy" if audio.codec == "aac" else "aac"
+    return steps
+
+
+def _codec_args(steps: dict[str, str]) -> list[str]:
+    args = ["-map", "0:v:0?", "-map", "0:a:0?"]
+    if steps.get("video") == "h264":
+        args += ["-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p"]
+    else:
+        args += ["-c:v", "copy"]
+    if steps.get("audio") == "aac":
+        args += ["-c:a", "aac", "-b:a", "192k"]
+    else:
+        args += ["-c:a", "copy"]
+    return args
+
+
+def make_playable(path: Path) -> tuple[Path, dict[str, str]]:
+    """Return the playable file (maybe ``path`` itself) and what was done to each stream."""
+    info = inspect(path)
+    steps = plan(info)
+    is_mp4 = path.suffix.lower() == ".mp4" and info.container.startswith("mov,mp4")
+    if is_mp4 and "h264" not in steps.values() and "aac" not in steps.values() and is_faststart(path):
+        return path, {kind: "untouched" for kind in steps}
+    target = path.with_name(path.stem + ".playable.mp4")
+    command = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-i", str(path)]
+    command += [*_codec_args(steps), "-map_metadata", "-1", "-movflags", "+faststart", str(target)]
+    result = subprocess.run(command, capture_output=True, text=True, errors="replace", check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"ffmpeg could not convert the video: {result.stderr.strip()[-1000:]}")
+    path.unlink()
+    return target, steps

@@ -1,0 +1,94 @@
+"""Start an engine child in its own process group and talk to it (DESIGN.md §4.6).
+
+The child reads its config as one JSON line on stdin and writes JSON-line events on stdout; the
+worker may answer an event with one JSON line. Whatever way this coroutine ends (done, error,
+cancel, timeout), the child's whole process group (ffmpeg included) is killed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+Event = dict[str, Any]
+Handler = Callable[[Event], Awaitable[Event | None]]
+STDERR_TAIL = 4000
+
+
+@dataclass
+class EngineRun:
+    returncode: int
+    error: Event | None
+    stderr_tail: str = ""
+    files: list[Event] = field(default_factory=list)
+
+
+def _child_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["YTDLP_NO_PLUGINS"] = "1"  # never load user plugins (DESIGN.md §8)
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def kill_group(process: asyncio.subprocess.Process) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+async def _drain(stream: asyncio.StreamReader, keep: list[bytes]) -> None:
+    while chunk := await stream.read(65536):
+        keep.append(chunk)
+        while sum(map(len, keep)) > STDERR_TAIL * 2 and len(keep) > 1:
+            keep.pop(0)
+
+
+async def run_engine(module: str, config: dict[str, Any], on_event: Handler) -> EngineRun:
+    """Run ``python -m module`` to completion, passing each event to ``on_event``."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        module,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        start_new_session=True,
+        env=_child_env(),
+        limit=1024 * 1024,
+    )
+    assert process.stdin and process.stdout and process.stderr
+    stderr: list[bytes] = []
+    drain = asyncio.create_task(_drain(process.stderr, stderr))
+    error: Event | None = None
+    files: list[Event] = []
+    try:
+        process.stdin.write(json.dumps(config).encode() + b"\n")
+        await process.stdin.drain()
+        while line := await process.stdout.readline():
+            event = json.loads(line)
+            if event["event"] == "error":
+                error = event
+            elif event["event"] == "file":
+                files.append(event)
+            reply = await on_event(event)
+            if reply is not None:
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    process.stdin.write(json.dumps(reply).encode() + b"\n")
+                    await process.stdin.drain()
+        returncode = await process.wait()
+        await drain
+    finally:
+        if process.returncode is None:
+            kill_group(process)
+            await process.wait()
+        # ffmpeg or helpers the child left behind share its group: none survives the run
+        kill_group(process)
+        drain.cancel()
+    tail = b"".join(stderr).decode(errors="replace")[-STDERR_TAIL:]
+    return EngineRun(returncode, error, tail, files)

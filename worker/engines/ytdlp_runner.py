@@ -1,0 +1,169 @@
+"""yt-dlp in its own process: probe, wait for the worker's decision, download.
+
+Run as ``python -m worker.engines.ytdlp_runner``; config arrives as one JSON line on stdin.
+Events out: ``probe``, ``progress``, ``file``, ``error``. After ``probe`` the worker answers with
+``{"action": "download", "mode": ..., "skip": [ids]}`` or ``{"action": "stop"}``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from worker.engines import child
+from worker.engines.mp4 import make_playable
+from worker.routing import item_kind
+
+H264 = "[vcodec~='^(avc1|h264)']"
+AAC = "[acodec~='^(mp4a|aac)']"
+# H.264/AAC first, so the common case needs no transcode; anything else is fixed afterwards.
+VIDEO_FORMAT = f"bv*{H264}+ba{AAC}/b{H264}{AAC}/bv*{H264}+ba/b{H264}/bv*+ba/b"
+META_KEYS = (
+    "id",
+    "title",
+    "description",
+    "uploader",
+    "uploader_id",
+    "channel",
+    "timestamp",
+    "upload_date",
+    "release_timestamp",
+    "tags",
+    "categories",
+    "duration",
+    "width",
+    "height",
+    "webpage_url",
+    "original_url",
+    "extractor_key",
+    "playlist_id",
+    "playlist_title",
+    "playlist_index",
+    "like_count",
+    "view_count",
+)
+
+
+class _Log:
+    """yt-dlp's logger: keep recent lines so an empty result can still say why."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def _keep(self, msg: str) -> None:
+        self.lines = [*self.lines[-30:], msg]
+
+    debug = info = warning = error = _keep
+
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+def base_params(cfg: dict[str, Any], log: _Log) -> dict[str, Any]:
+    tmp = cfg["tmp"]
+    params: dict[str, Any] = {
+        "quiet": True,
+        "noprogress": True,
+        "logger": log,
+        "color": "no_color",
+        "paths": {"home": tmp, "temp": tmp},
+        "outtmpl": {"default": "%(autonumber)03d-%(id).60B.%(ext)s"},
+        "restrictfilenames": True,
+        "overwrites": True,
+        "cachedir": False,
+        "ffmpeg_location": cfg["ffmpeg"],
+        "socket_timeout": cfg["socket_timeout"],
+        "retries": 1,
+        "fragment_retries": 3,
+        "extractor_retries": 0,
+        "max_filesize": cfg["max_bytes"],
+        "format": VIDEO_FORMAT,
+        "merge_output_format": "mp4",
+    }
+    if cfg.get("cookiefile"):
+        params["cookiefile"] = cfg["cookiefile"]
+    if cfg.get("proxy"):
+        params["proxy"] = cfg["proxy"]
+    return params
+
+
+def mode_params(mode: str) -> dict[str, Any]:
+    if mode == "audio":
+        extract = {"key": "FFmpegExtractAudio", "preferredcodec": "mp3", "preferredquality": "192"}
+        return {"format": "bestaudio/best", "postprocessors": [extract], "merge_output_format": None}
+    if mode == "image":
+        return {"format": "best", "merge_output_format": None}
+    return {}
+
+
+def entries_of(info: dict[str, Any]) -> list[dict[str, Any]]:
+    if info.get("_type") == "playlist" or "entries" in info:
+        return [entry for entry in info.get("entries") or [] if entry]
+    return [info]
+
+
+def describe(info: dict[str, Any]) -> dict[str, Any]:
+    return {**{key: info.get(key) for key in META_KEYS}, "ext": info.get("ext"), "kind": item_kind(info).value}
+
+
+def main() -> None:
+    cfg = child.start()
+    from yt_dlp import YoutubeDL
+    from yt_dlp.postprocessor.common import PostProcessor
+
+    log = _Log()
+    throttle = child.Throttle()
+    try:
+        with YoutubeDL(base_params(cfg, log)) as ydl:
+            info = ydl.extract_info(cfg["url"], download=False)
+    except Exception as exc:
+        child.fail("probe", exc)
+    entries = entries_of(info)
+    child.emit("probe", items=[describe(entry) for entry in entries])
+    command = child.read_command()
+    if command.get("action") != "download":
+        return
+    mode, skip = command["mode"], set(command.get("skip") or ())
+    published = 0
+
+    class Publish(PostProcessor):  # type: ignore[misc]
+        """After yt-dlp's own post-processing: make video playable, then hand the file over."""
+
+        def run(self, item: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
+            nonlocal published
+            path, steps = Path(item["filepath"]), {}
+            if mode == "video" and item_kind(item).value == "video":
+                child.emit("progress", stage="converting")
+                path, steps = make_playable(path)
+            child.emit("file", path=str(path), meta=describe(item), conversion=steps)
+            published += 1
+            return [], item
+
+    def on_progress(status: dict[str, Any]) -> None:
+        if status.get("status") == "downloading" and throttle.ready():
+            child.emit(
+                "progress",
+                stage="downloading",
+                bytes=status.get("downloaded_bytes"),
+                total=status.get("total_bytes") or status.get("total_bytes_estimate"),
+                speed=status.get("speed"),
+                eta=status.get("eta"),
+            )
+
+    def not_archived(item: dict[str, Any], *, incomplete: bool) -> str | None:
+        return "already archived" if item.get("id") in skip else None
+
+    params = {**base_params(cfg, log), **mode_params(mode), "match_filter": not_archived}
+    params["progress_hooks"] = [on_progress]
+    try:
+        with YoutubeDL(params) as ydl:
+            ydl.add_post_processor(Publish(), when="after_move")
+            ydl.process_ie_result(info, download=True)
+    except Exception as exc:
+        child.fail("download", exc)
+    if not published:
+        child.fail("download", log.text() or "yt-dlp produced no file")
+
+
+if __name__ == "__main__":
+    main()

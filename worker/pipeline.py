@@ -1,0 +1,287 @@
+"""One download job from claim to ``done`` or ``failed`` (DESIGN.md §4).
+
+yt-dlp probes first and, for video and audio, downloads in the same process. Images (or pages
+yt-dlp cannot read) go to gallery-dl; whichever engine fails, the other one tries. Transient
+errors retry with exponential backoff (tenacity). A watcher polls the job row twice a second:
+a cancel stops the engine's process group and removes the tmp dir.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
+
+from mediafetcher_app.core import events, jobs, library, storage
+from mediafetcher_app.core.db import session_scope
+from mediafetcher_app.core.errors import InvalidInput
+from mediafetcher_app.core.ffmpeg import ffmpeg_exe
+from mediafetcher_app.core.models import DownloadJob, JobStatus, MediaKind, utcnow
+from mediafetcher_app.core.settings import get_settings
+from mediafetcher_app.core.urls import is_private_host, validate_url
+
+from . import finalise
+from .config import EngineConfig, engine_config
+from .cookies import job_cookie_file
+from .engines.runner import Event, run_engine
+from .errors import JobCancelled, PipelineError, classify
+from .routing import GALLERYDL, YTDLP, Route, choose
+
+log = logging.getLogger(__name__)
+
+MODULES = {YTDLP: "worker.engines.ytdlp_runner", GALLERYDL: "worker.engines.gallerydl_runner"}
+PROGRESS_INTERVAL_S = 0.5
+WATCH_INTERVAL_S = 0.5
+AUTO = "auto"  # yt-dlp probes and picks the mode itself
+
+
+@dataclass
+class Outcome:
+    media_ids: list[int] = field(default_factory=list)
+    handoff: bool = False  # the probe routed the URL to gallery-dl
+
+
+def _is_transient(exc: BaseException) -> bool:
+    return isinstance(exc, PipelineError) and exc.transient
+
+
+class JobRun:
+    """The state of one job while it runs: its row, tmp dir, attempt log and throttled progress."""
+
+    def __init__(self, job: DownloadJob) -> None:
+        assert job.id is not None
+        self.job = job
+        self.job_id: int = job.id
+        self.settings = get_settings()
+        self.engines: EngineConfig = engine_config()
+        self.tmp: Path = storage.job_tmp_dir(self.job_id)
+        self.cookiefile: Path | None = None
+        self.attempt_log: list[dict[str, Any]] = list(job.attempt_log or [])
+        self.status = JobStatus.probing
+        self.cancelled = False
+        self._last_progress = 0.0
+
+    # -- the job row -------------------------------------------------------------------------
+
+    def write(self, status: JobStatus | None = None, **fields: Any) -> None:
+        """Update the row; a job that ended meanwhile (cancel) stops the run."""
+        self.status = status or self.status
+        with session_scope() as db:
+            still_active = jobs.transition(db, self.job_id, self.status, **fields)
+        if not still_active:
+            self.cancelled = True
+            raise JobCancelled()
+
+    def progress(self, event: Event) -> None:
+        now = time.monotonic()
+        if now - self._last_progress < PROGRESS_INTERVAL_S:
+            return
+        self._last_progress = now
+        stage = event.get("stage") or "downloading"
+        status = JobStatus.processing if stage == "converting" else JobStatus.downloading
+        self.write(
+            status,
+            stage=stage,
+            progress_bytes=event.get("bytes"),
+            progress_total=event.get("total"),
+            speed_bps=event.get("speed"),
+            eta_s=event.get("eta"),
+        )
+
+    def record_attempt(self, engine: str, mode: str, stage: str, error: PipelineError | None) -> None:
+        entry = {"engine": engine, "mode": mode, "stage": stage, "at": utcnow().isoformat(), "ok": error is None}
+        if error is not None:
+            entry |= {"error": error.message, "detail": error.detail[-1000:], "transient": error.transient}
+        self.attempt_log.append(entry)
+        self.write(engine=engine, attempt_log=list(self.attempt_log))
+
+    # -- the pipeline ------------------------------------------------------------------------
+
+    def check_url(self) -> None:
+        try:
+            url = validate_url(self.job.url)
+        except InvalidInput as exc:
+            raise PipelineError(exc.message, f"refused {self.job.url!r}") from exc
+        if self.settings.block_private_urls and is_private_host(urlsplit(url).hostname or ""):
+            raise PipelineError("Links to private-network addresses are blocked on this server.", url, rank=3)
+
+    async def run(self) -> list[int]:
+        self.check_url()
+        self.tmp = storage.fresh_job_tmp_dir(self.job_id)
+        with session_scope() as db:
+            self.cookiefile = job_cookie_file(db, self.job.url, self.tmp)
+        errors: list[PipelineError] = []
+        handoff = False
+        try:
+            outcome = await self.attempt(Route(YTDLP, AUTO))
+            if not outcome.handoff:
+                return outcome.media_ids
+            handoff = True
+        except PipelineError as exc:
+            errors.append(exc)
+        try:
+            return (await self.attempt(Route(GALLERYDL, MediaKind.image.value))).media_ids
+        except PipelineError as exc:
+            errors.append(exc)
+        if handoff:  # the probe sent it to gallery-dl, which failed: yt-dlp downloads it as is
+            try:
+                return (await self.attempt(Route(YTDLP, MediaKind.image.value))).media_ids
+            except PipelineError as exc:
+                errors.append(exc)
+        raise max(errors, key=lambda e: e.rank)  # max keeps the first of equal rank
+
+    async def attempt(self, route: Route) -> Outcome:
+        """One engine, retried on transient errors."""
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self.engines.retry_limit),
+            wait=wait_exponential(multiplier=self.engines.retry_backoff_s, max=60),
+            retry=retry_if_exception(_is_transient),
+            reraise=True,
+        )
+        async for try_ in retrying:
+            with try_:
+                return await self.run_engine_once(route)
+        raise AssertionError("unreachable: tenacity reraises")
+
+    def engine_config(self) -> dict[str, Any]:
+        return {
+            "url": self.job.url,
+            "tmp": str(self.tmp),
+            "ffmpeg": ffmpeg_exe(),
+            "socket_timeout": self.engines.socket_timeout_s,
+            "max_bytes": self.settings.max_file_bytes,
+            "proxy": self.engines.proxy,
+            "cookiefile": str(self.cookiefile) if self.cookiefile else None,
+        }
+
+    async def run_engine_once(self, route: Route) -> Outcome:
+        outcome = Outcome()
+
+        async def on_event(event: Event) -> Event | None:
+            if event["event"] == "progress":
+                self.progress(event)
+            elif event["event"] == "probe":
+                return self.decide(event, route, outcome)
+            return None
+
+        run = await run_engine(MODULES[route.engine], self.engine_config(), on_event)
+        if run.error is not None or run.returncode != 0:
+            text = str((run.error or {}).get("message") or run.stderr_tail)
+            stage = str((run.error or {}).get("stage") or "engine")
+            error = classify(text, self.job.url, self.settings.max_file_bytes)
+            self.record_attempt(route.engine, route.mode, stage, error)
+            raise error
+        if outcome.handoff:
+            self.record_attempt(route.engine, route.mode, "probe", None)
+            return outcome
+        self.write(JobStatus.processing, stage="finalising")
+        for event in run.files:
+            produced = finalise.Produced(Path(event["path"]), event.get("meta") or {})
+            try:
+                media_id = await asyncio.to_thread(
+                    finalise.publish, produced, job_id=self.job_id, page_url=self.job.url, folder_id=self.job.folder_id
+                )
+            except PipelineError as error:
+                self.record_attempt(route.engine, route.mode, "finalise", error)
+                raise
+            if event.get("conversion"):
+                self.attempt_log.append({"file": produced.path.name, "media_id": media_id, **event["conversion"]})
+            outcome.media_ids.append(media_id)
+        self.record_attempt(route.engine, route.mode, "download", None)
+        return outcome
+
+    def decide(self, probe: Event, route: Route, outcome: Outcome) -> Event:
+        """Answer yt-dlp's probe: skip archived items, hand images to gallery-dl, pick the mode."""
+        items: list[dict[str, Any]] = probe.get("items") or []
+        archived: dict[str, list[int]] = {}
+        with session_scope() as db:
+            for item in items:
+                platform, external_id = finalise.identity(item, self.job.url)
+                if external_id is not None and (found := library.archived_media_ids(db, platform, external_id)):
+                    archived[str(item.get("id"))] = found
+        if archived:
+            ids = sorted({media_id for found in archived.values() for media_id in found})
+            finalise.link_archived(ids, job_id=self.job_id, folder_id=self.job.folder_id)
+            outcome.media_ids.extend(ids)
+        remaining = [item for item in items if str(item.get("id")) not in archived]
+        if items and not remaining:
+            return {"action": "stop"}
+        mode = route.mode
+        if mode == AUTO:
+            chosen = choose([MediaKind(item["kind"]) for item in remaining])
+            if chosen.engine != YTDLP:
+                outcome.handoff = True
+                return {"action": "stop"}
+            mode = chosen.mode
+        self.write(JobStatus.downloading, stage="downloading")
+        return {"action": "download", "mode": mode, "skip": list(archived)}
+
+
+async def run_job(job: DownloadJob) -> str:
+    """Run a claimed job to its end state; returns that state's name (Arq keeps it as the result)."""
+    state = JobRun(job)
+    main = asyncio.create_task(state.run())
+    watcher = asyncio.create_task(_watch_for_cancel(state, main))
+    try:
+        async with asyncio.timeout(state.settings.job_timeout_s):
+            media_ids = await main
+        state.write(JobStatus.done, stage=None, eta_s=None, speed_bps=None, error_message=None, error_detail=None)
+        _record_finished(state, media_ids)
+        return JobStatus.done.value
+    except (JobCancelled, asyncio.CancelledError):
+        if not state.cancelled:
+            raise  # the worker itself is stopping: the row stays active and reconcile re-queues it
+        log.info("job %s was cancelled", state.job_id)
+        return JobStatus.cancelled.value
+    except TimeoutError:
+        minutes = state.settings.job_timeout_s / 60
+        _fail(state, f"The download took longer than this server's limit of {minutes:g} minutes.", "job timeout")
+        return JobStatus.failed.value
+    except PipelineError as error:
+        _fail(state, error.message, error.detail)
+        return JobStatus.failed.value
+    except Exception as exc:
+        log.exception("job %s failed unexpectedly", state.job_id)
+        _fail(state, "The download failed because of an error on this server.", repr(exc))
+        return JobStatus.failed.value
+    finally:
+        watcher.cancel()
+        if not main.done():
+            main.cancel()
+        storage.remove_job_tmp_dir(state.job_id)
+
+
+async def _watch_for_cancel(state: JobRun, main: asyncio.Task[list[int]]) -> None:
+    """Cancel ``main`` (and so kill the engine's process group) once the row says cancelled."""
+    while not main.done():
+        await asyncio.sleep(WATCH_INTERVAL_S)
+        with session_scope() as db:
+            job = db.get(DownloadJob, state.job_id)
+        if job is None or not job.status.is_active:
+            state.cancelled = True
+            main.cancel()
+            return
+
+
+def _fail(state: JobRun, message: str, detail: str) -> None:
+    with session_scope() as db:
+        jobs.fail(db, state.job_id, message, detail)
+
+
+def _record_finished(state: JobRun, media_ids: list[int]) -> None:
+    count = len(set(media_ids))
+    what = "1 file" if count == 1 else f"{count} files"
+    with session_scope() as db:
+        events.record(
+            db,
+            "finished",
+            f"Downloaded {what} from {state.job.url}",
+            job_id=state.job_id,
+            media_id=media_ids[0] if count == 1 else None,
+        )

@@ -1,0 +1,57 @@
+"""Small WebP thumbnails: a video frame, a resized image, an audio file's cover or its waveform."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from PIL import Image, ImageOps
+
+from mediafetcher_app.core import storage
+from mediafetcher_app.core.ffmpeg import MediaInfo, ffmpeg_exe
+from mediafetcher_app.core.models import MediaKind
+
+WIDTH = 320
+SCALE = f"scale='min({WIDTH},iw)':-2"
+
+
+def _ffmpeg(args: list[str], target: Path) -> bool:
+    command = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *args, "-f", "webp", str(target)]
+    return subprocess.run(command, capture_output=True, check=False).returncode == 0 and target.stat().st_size > 0
+
+
+def _image(source: Path, target: Path) -> bool:
+    with Image.open(source) as image:
+        frame = ImageOps.exif_transpose(image)
+        if frame.mode not in ("RGB", "RGBA"):
+            frame = frame.convert("RGBA")
+        frame.thumbnail((WIDTH, WIDTH))
+        frame.save(target, "WEBP", quality=80)
+    return True
+
+
+def make(source: Path, sha256: str, kind: MediaKind, info: MediaInfo | None) -> str | None:
+    """Write ``thumbs/{sha256}.webp``; returns its relative path, or None when none could be made."""
+    relative = storage.thumb_name(sha256)
+    final = storage.absolute(relative)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    partial = final.with_name(f".{sha256}.partial.webp")
+    try:
+        if kind == MediaKind.image:
+            made = _image(source, partial)
+        elif kind == MediaKind.video:
+            at = min(1.0, (info.duration_s or 0) / 3) if info else 0
+            made = _ffmpeg(["-ss", f"{at:.2f}", "-i", str(source), "-frames:v", "1", "-vf", SCALE], partial)
+        elif info is not None and info.cover is not None:
+            made = _ffmpeg(["-i", str(source), "-map", "0:v:0", "-frames:v", "1", "-vf", SCALE], partial)
+        else:
+            wave = f"showwavespic=s={WIDTH}x120:colors=0x4f8cff"
+            made = _ffmpeg(["-i", str(source), "-filter_complex", wave, "-frames:v", "1"], partial)
+    except (OSError, ValueError):
+        made = False
+    if not made:
+        partial.unlink(missing_ok=True)
+        return None
+    os.replace(partial, final)
+    return relative
