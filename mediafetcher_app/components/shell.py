@@ -37,13 +37,21 @@ def _sidebar_link(label: str, href: str, icon: str) -> rx.Component:
     )
 
 
-def sign_out_form(label: str = "Sign out") -> rx.Component:
-    """A plain form post: the server clears the HttpOnly cookie."""
-    return rx.el.form(
-        rx.button(rx.icon("log-out", size=16), label, variant="soft", color_scheme="gray", type="submit", width="100%"),
-        action="/auth/logout",
-        method="post",
+_POST_LOGOUT = (
+    "fetch('/auth/logout', {method: 'POST', credentials: 'same-origin'})"
+    ".then((response) => window.location.assign(response.url))"
+)
+
+
+def sign_out_button(label: str = "Sign out") -> rx.Component:
+    """Posts to /auth/logout: the server revokes the session and clears the HttpOnly cookie."""
+    return rx.button(
+        rx.icon("log-out", size=16),
+        label,
+        variant="soft",
+        color_scheme="gray",
         width="100%",
+        on_click=rx.call_script(_POST_LOGOUT),
     )
 
 
@@ -68,7 +76,7 @@ def sidebar() -> rx.Component:
             align="center",
             width="100%",
         ),
-        sign_out_form(),
+        sign_out_button(),
         display=DESKTOP,
         width="15em",
         min_width="15em",
@@ -116,11 +124,11 @@ def shell(*content: rx.Component, title: str) -> rx.Component:
             rx.vstack(
                 rx.hstack(
                     rx.heading(title, size="6", white_space="nowrap"),
-                    rx.box(add_url_box(), flex="1", max_width="44em"),
+                    rx.box(add_url_box(), flex="1 1 18em", max_width="44em"),
                     width="100%",
                     align="center",
                     spacing="4",
-                    flex_wrap=["wrap", "nowrap"],
+                    flex_wrap="wrap",
                 ),
                 *content,
                 width="100%",

@@ -29,9 +29,20 @@ def _card(*children: rx.Component) -> rx.Component:
     )
 
 
+# Reflex forms always preventDefault, so the form is posted with fetch: the password goes
+# straight to /auth/login (never through Reflex state) and the response sets the HttpOnly
+# cookie; the browser then follows the redirect the server chose (next page, or the error).
+_POST_LOGIN = """
+const form = document.getElementById('login-form');
+fetch('/auth/login', {method: 'POST', body: new URLSearchParams(new FormData(form)), credentials: 'same-origin'})
+  .then((response) => window.location.assign(response.url))
+  .catch(() => window.location.assign('/login?error=' + encodeURIComponent('The server cannot be reached.')));
+"""
+
+
 def _field(label: str, name: str, kind: str = "text", autocomplete: str = "") -> rx.Component:
     return rx.vstack(
-        rx.text(label, as_="label", html_for=name, size="2", weight="medium"),
+        rx.el.label(label, html_for=name, font_size="var(--font-size-2)", font_weight="500"),
         rx.input(id=name, name=name, type=kind, required=True, size="3", width="100%", auto_complete=autocomplete),
         spacing="1",
         width="100%",
@@ -41,12 +52,18 @@ def _field(label: str, name: str, kind: str = "text", autocomplete: str = "") ->
 def _error(message: rx.Var) -> rx.Component:
     return rx.cond(
         message != "",
-        rx.callout(message, icon="triangle-alert", color_scheme="red", role="alert", width="100%"),
+        rx.callout.root(
+            rx.callout.icon(rx.icon("triangle-alert")),
+            rx.callout.text(message),
+            color_scheme="red",
+            role="alert",
+            width="100%",
+        ),
     )
 
 
 def login_page() -> rx.Component:
-    """A native form post to /auth/login: only an HTTP response can set the HttpOnly cookie."""
+    """Sign-in goes to /auth/login over HTTP: only an HTTP response can set the HttpOnly cookie."""
     return _card(
         rx.text("Sign in to your archive.", color=rx.color("gray", 11)),
         _error(LoginState.error),
@@ -59,8 +76,10 @@ def login_page() -> rx.Component:
                 spacing="3",
                 width="100%",
             ),
+            id="login-form",
             action="/auth/login",
             method="post",
+            on_submit=rx.call_script(_POST_LOGIN),
             width="100%",
         ),
     )

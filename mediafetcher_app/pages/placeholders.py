@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from mediafetcher_app.components.shell import empty_state, shell, sign_out_form
+from mediafetcher_app.components.shell import empty_state, shell, sign_out_button
 from mediafetcher_app.state.auth import AuthState
 
 
@@ -33,7 +33,7 @@ def settings_page() -> rx.Component:
                     rx.data_list.item(rx.data_list.label("Username"), rx.data_list.value(AuthState.username)),
                     rx.data_list.item(rx.data_list.label("Role"), rx.data_list.value(AuthState.role)),
                 ),
-                rx.box(sign_out_form(), max_width="12em"),
+                rx.box(sign_out_button(), max_width="12em"),
                 spacing="3",
             ),
             width="100%",

@@ -1,0 +1,136 @@
+"""A real MediaFetcher (launcher -> worker + Reflex prod build) and headless Chromium.
+
+The live server gets its own database, Redis db and data directory, so the per-test cleanup of
+the other tests never touches it and its worker never sees their jobs.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import psycopg
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+from sqlalchemy.engine import make_url
+
+from mediafetcher_app.core.migrations import PROJECT_ROOT
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = PROJECT_ROOT / "test-artifacts"
+LIVE_REDIS_DB = 10
+ADMIN = ("admin", "admin-password-1")
+STARTUP_TIMEOUT_S = 600
+
+
+@dataclass
+class LiveServer:
+    url: str
+    database_url: str
+    log: Path
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_until_serving(url: str, proc: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the app exited with {proc.returncode}:\n{log.read_text()[-4000:]}")
+        try:
+            with urllib.request.urlopen(url + "/login/", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(1)
+    raise RuntimeError(f"the app did not serve within {STARTUP_TIMEOUT_S}s:\n{log.read_text()[-4000:]}")
+
+
+@pytest.fixture(scope="session")
+def live_server(services, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    server = make_url(services.database_url)
+    name = f"mf_live_{secrets.token_hex(3)}"
+    admin_dsn = server.set(drivername="postgresql", database="postgres").render_as_string(False)
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    database_url = server.set(database=name).render_as_string(False)
+    port = _free_port()
+    data_dir = tmp_path_factory.mktemp("live")
+    log = data_dir / "app.log"
+    env = dict(
+        os.environ,
+        PORT=str(port),
+        HOST="127.0.0.1",
+        MF_DATA_DIR=str(data_dir),
+        DATABASE_URL=database_url,
+        REDIS_URL=urlsplit(services.redis_url)._replace(path=f"/{LIVE_REDIS_DB}").geturl(),
+        MF_ADMIN_USER=ADMIN[0],
+        MF_ADMIN_PASSWORD=ADMIN[1],
+    )
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "mediafetcher_app.cli", "run"], cwd=PROJECT_ROOT, env=env, stdout=out,
+            stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_serving(url, proc, log)
+        yield LiveServer(url, database_url, log)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(60)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+        with psycopg.connect(admin_dsn, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )
+        yield instance
+        instance.close()
+
+
+@pytest.fixture(params=[(1280, 800), (390, 844)], ids=["desktop", "phone"])
+def page(request: pytest.FixtureRequest, browser: Browser) -> Iterator[Page]:
+    width, height = request.param
+    context = browser.new_context(viewport={"width": width, "height": height}, is_mobile=width < 500)
+    context.set_default_timeout(20_000)
+    tab = context.new_page()
+    tab.viewport_label = f"{width}x{height}"  # type: ignore[attr-defined]
+    yield tab
+    context.close()
+
+
+def screenshot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}-{page.viewport_label}.png"), full_page=True)  # type: ignore[attr-defined]
+
+
+def sign_in(page: Page, base_url: str, username: str = ADMIN[0], password: str = ADMIN[1]) -> None:
+    page.goto(base_url + "/login")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("#login-submit")

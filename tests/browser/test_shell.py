@@ -1,0 +1,60 @@
+"""Headless Chromium against the real app: sign in, add a URL, watch the job change live."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, expect
+
+from .conftest import ADMIN, screenshot, sign_in
+
+
+def test_signed_out_visitor_is_sent_to_login(live_server, page: Page):
+    page.goto(live_server.url + "/dashboard")
+    expect(page).to_have_url(re.compile(r"/login/?\?next=(%2F|/)dashboard"))
+    expect(page.locator("#login-submit")).to_be_visible()
+    screenshot(page, "login")
+
+
+def test_wrong_password_shows_the_reason(live_server, page: Page):
+    sign_in(page, live_server.url, ADMIN[0], "not the password")
+    expect(page.get_by_role("alert")).to_contain_text("Wrong username or password")
+    cookies = {c["name"] for c in page.context.cookies()}
+    assert "mf_session" not in cookies
+
+
+def test_sign_in_add_a_url_and_see_its_job_live(live_server, page: Page):
+    sign_in(page, live_server.url)
+    expect(page.get_by_role("heading", name="Feed")).to_be_visible()
+    session = next(c for c in page.context.cookies() if c["name"] == "mf_session")
+    assert session["httpOnly"] and session["sameSite"] == "Lax"
+    assert page.evaluate("document.cookie").find("mf_session") == -1, "the session is invisible to scripts"
+
+    page.goto(live_server.url + "/dashboard")
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+    url = f"http://127.0.0.1:9/{page.viewport_label}/missing.mp4"  # type: ignore[attr-defined]
+    page.fill("#add-url-input", url)
+    page.press("#add-url-input", "Enter")
+    expect(page.get_by_text("Added to the queue")).to_be_visible()
+    row = page.locator(".job-row", has_text=url)
+    expect(row).to_be_visible()
+    expect(row).to_have_attribute("data-status", re.compile("failed|done"), timeout=60_000)
+    screenshot(page, "dashboard")
+
+
+def test_malformed_url_is_refused_with_a_clear_message(live_server, page: Page):
+    sign_in(page, live_server.url)
+    expect(page.get_by_role("heading", name="Feed")).to_be_visible()
+    page.fill("#add-url-input", "ftp://example.com/file")
+    page.press("#add-url-input", "Enter")
+    expect(page.get_by_text("Only http:// and https:// links")).to_be_visible()
+
+
+def test_sign_out_ends_the_session(live_server, page: Page):
+    sign_in(page, live_server.url)
+    expect(page.get_by_role("heading", name="Feed")).to_be_visible()
+    page.goto(live_server.url + "/settings")
+    page.get_by_role("button", name="Sign out").first.click()
+    expect(page).to_have_url(re.compile(r"/login"))
+    page.goto(live_server.url + "/dashboard")
+    expect(page).to_have_url(re.compile(r"/login"))
