@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import logging
 import sys
 
 from .core import auth
@@ -83,6 +84,8 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if args.command != "run":
+        logging.basicConfig(level=logging.ERROR, format="%(levelname)s: %(message)s")
     try:
         args.handler(args)
     except DomainError as exc:
