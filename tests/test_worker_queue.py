@@ -17,7 +17,6 @@ from worker import heartbeat
 from worker.client import enqueue, get_pool
 from worker.reconcile import reconcile
 from worker.settings import WorkerSettings
-from worker.tasks import NOT_IMPLEMENTED
 
 
 def burst_worker() -> Worker:
@@ -34,7 +33,16 @@ def burst_worker() -> Worker:
     )
 
 
-def new_job(url: str = "https://example.com/watch?v=1") -> int:
+# Nothing listens on port 9: the pipeline fails fast, with no retry (MF_RETRY_LIMIT=1 below).
+UNREACHABLE = "http://127.0.0.1:9/watch?v=1"
+
+
+@pytest.fixture(autouse=True)
+def no_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MF_RETRY_LIMIT", "1")
+
+
+def new_job(url: str = UNREACHABLE) -> int:
     from mediafetcher_app.core.auth import principal_for_token
 
     make_user("alice")
@@ -61,7 +69,8 @@ async def test_enqueued_job_is_picked_up_and_its_row_moves_to_a_final_state():
     await worker.close()
     job = status_of(job_id)
     assert job.status == JobStatus.failed
-    assert job.error_message == NOT_IMPLEMENTED
+    assert job.error_message == "127.0.0.1 could not be reached."
+    assert [entry["engine"] for entry in job.attempt_log] == ["yt-dlp", "gallery-dl"]
     assert job.attempts == 1 and job.started_at is not None and job.finished_at is not None
     assert worker.jobs_complete == 1
 

@@ -13,8 +13,15 @@ from sqlmodel import col, delete, select
 
 from mediafetcher_app.core.models import WorkerHeartbeat, utcnow
 
-BEAT_INTERVAL_S = 5.0
-STALE_AFTER = timedelta(seconds=30)
+
+def stale_after() -> timedelta:
+    """A worker silent this long is dead (MF_WORKER_STALE_S, default 30 s)."""
+    return timedelta(seconds=float(os.environ.get("MF_WORKER_STALE_S") or 30))
+
+
+def beat_interval_s() -> float:
+    """Several beats per stale period, so one slow beat never makes a live worker look dead."""
+    return min(5.0, stale_after().total_seconds() / 4)
 
 
 def new_worker_id() -> str:
@@ -30,7 +37,7 @@ def beat(db: DBSession, worker_id: str) -> None:
 
 
 def live_worker_ids(db: DBSession) -> set[str]:
-    cutoff = utcnow() - STALE_AFTER
+    cutoff = utcnow() - stale_after()
     return set(db.exec(select(WorkerHeartbeat.worker_id).where(WorkerHeartbeat.seen_at >= cutoff)).all())
 
 

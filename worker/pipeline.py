@@ -45,6 +45,7 @@ AUTO = "auto"  # yt-dlp probes and picks the mode itself
 class Outcome:
     media_ids: list[int] = field(default_factory=list)
     handoff: bool = False  # the probe routed the URL to gallery-dl
+    archived: bool = False  # every item was already in the library: nothing to download
 
 
 def _is_transient(exc: BaseException) -> bool:
@@ -177,8 +178,8 @@ class JobRun:
             error = classify(text, self.job.url, self.settings.max_file_bytes)
             self.record_attempt(route.engine, route.mode, stage, error)
             raise error
-        if outcome.handoff:
-            self.record_attempt(route.engine, route.mode, "probe", None)
+        if outcome.handoff or outcome.archived:
+            self.record_attempt(route.engine, route.mode, "archived" if outcome.archived else "probe", None)
             return outcome
         self.write(JobStatus.processing, stage="finalising")
         for event in run.files:
@@ -211,6 +212,7 @@ class JobRun:
             outcome.media_ids.extend(ids)
         remaining = [item for item in items if str(item.get("id")) not in archived]
         if items and not remaining:
+            outcome.archived = True
             return {"action": "stop"}
         mode = route.mode
         if mode == AUTO:

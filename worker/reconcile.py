@@ -1,6 +1,7 @@
 """Bring the queue back in line with PostgreSQL, the truth (DESIGN.md §1, §4).
 
-- Running jobs whose worker stopped beating go back to ``queued``.
+- Running jobs whose worker stopped beating go back to ``queued`` and are enqueued under a fresh
+  queue id (the dead worker's Arq job stays locked in Redis until its timeout runs out).
 - ``queued`` jobs that Redis does not hold (flushed, lost, never enqueued) are enqueued again.
 """
 
@@ -31,13 +32,15 @@ async def reconcile(pool: ArqRedis) -> int:
     """Returns how many jobs were (re-)enqueued."""
     with session_scope() as db:
         live = heartbeat.live_worker_ids(db)
-        for job in jobs.orphaned(db, live, grace=heartbeat.STALE_AFTER):
+        orphans = set()
+        for job in jobs.orphaned(db, live, grace=heartbeat.stale_after()):
             log.warning("job %s lost its worker %s; re-queueing", job.id, job.worker_id)
             jobs.requeue(db, job, f"Worker stopped during {job.url}; download re-queued")
+            orphans.add(job.id)
         queued = [(job.id, job.arq_job_id) for job in jobs.unfinished(db) if job.status == JobStatus.queued]
     enqueued = 0
     for job_id, queue_id in queued:
-        if not await _queue_holds(pool, queue_id):
+        if job_id in orphans or not await _queue_holds(pool, queue_id):
             assert job_id is not None
             await enqueue(job_id, pool)
             enqueued += 1

@@ -28,7 +28,7 @@ async def _beat_forever(worker_id: str) -> None:
                 heartbeat.beat(db, worker_id)
         except Exception:
             log.exception("heartbeat failed; retrying")
-        await asyncio.sleep(heartbeat.BEAT_INTERVAL_S)
+        await asyncio.sleep(heartbeat.beat_interval_s())
 
 
 async def startup(ctx: dict[str, Any]) -> None:

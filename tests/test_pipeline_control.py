@@ -1,0 +1,140 @@
+"""Progress, cancel (the engine's whole process group dies within 3 s) and crash recovery."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import psutil
+from sqlmodel import select
+
+from mediafetcher_app.core import jobs
+from mediafetcher_app.core.auth import principal_for_token
+from mediafetcher_app.core.db import session_scope
+from mediafetcher_app.core.models import JobStatus, Media
+from mediafetcher_app.core.settings import get_settings
+from tests.factories import make_token
+from tests.fixtures.pipeline import assert_done, fixture_server, job_row, media_of, new_job, server
+from worker.client import close_pool, enqueue
+from worker.tasks import download
+
+__all__ = ["fixture_server", "server"]
+
+SLOW = "/throttle/media/big.mp4?rate=40000"  # ~9 s for the whole file
+
+
+def engine_processes() -> list[psutil.Process]:
+    return [
+        p
+        for p in psutil.process_iter(["cmdline"])
+        if any("worker.engines." in part for part in (p.info["cmdline"] or []))
+    ]
+
+
+async def wait_for(predicate, timeout: float = 30.0, interval: float = 0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := predicate():
+            return value
+        await asyncio.sleep(interval)
+    raise AssertionError("condition not met in time")
+
+
+def downloading(job_id: int):
+    job = job_row(job_id)
+    return job if job.status == JobStatus.downloading and (job.progress_bytes or 0) > 0 else None
+
+
+async def test_progress_is_on_the_row_and_cancel_kills_the_engine_within_3s(server):
+    job_id = new_job(server.url(SLOW))
+    task = asyncio.create_task(download({"worker_id": "test-worker"}, job_id))
+    job = await wait_for(lambda: downloading(job_id))
+    size = (server.root / "media/big.mp4").stat().st_size
+    assert job.stage == "downloading" and job.progress_total == size and job.speed_bps
+    first_bytes = job.progress_bytes
+    await wait_for(lambda: (job_row(job_id).progress_bytes or 0) > first_bytes)
+    children = engine_processes()
+    assert children, "the engine runs in its own process"
+    assert all(os.getpgid(p.pid) == p.pid for p in children), "each engine leads its own process group"
+    tmp = get_settings().tmp_dir / str(job_id)
+    assert tmp.is_dir()
+
+    with session_scope() as db:
+        jobs.request_cancel(db, principal_for_token(db, make_token("alice")), job_id)
+    cancelled_at = time.monotonic()
+    assert await asyncio.wait_for(task, timeout=5) == "cancelled"
+    _, alive = psutil.wait_procs(children, timeout=max(0.0, 3 - (time.monotonic() - cancelled_at)))
+    assert alive == [] and time.monotonic() - cancelled_at < 3
+    assert not tmp.exists()
+    assert job_row(job_id).status == JobStatus.cancelled
+    assert list(get_settings().final_dir.iterdir()) == []
+
+
+def start_worker(env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "arq", "worker.settings.WorkerSettings"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+async def test_kill_9_of_the_worker_mid_download_requeues_and_completes(server):
+    env = {**os.environ, "MF_WORKER_STALE_S": "2", "MF_ENGINE_SOCKET_TIMEOUT": "5"}
+    os.environ["MF_WORKER_STALE_S"] = "2"
+    job_id = new_job(server.url("/throttle/media/big.mp4?rate=120000"))  # ~3 s for the whole file
+    try:
+        await enqueue(job_id)
+        first = start_worker(env)
+        await wait_for(lambda: downloading(job_id))
+        children = engine_processes()
+        tmp = get_settings().tmp_dir / str(job_id)
+        assert tmp.is_dir()
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+        # the engine notices its worker is gone and takes its process group down with it
+        _, alive = psutil.wait_procs(children, timeout=3)
+        assert alive == []
+        assert job_row(job_id).status == JobStatus.downloading
+        assert list(get_settings().final_dir.iterdir()) == [], "nothing partial is ever in final/"
+        await asyncio.sleep(2.5)  # the dead worker's heartbeat goes stale
+
+        second = start_worker(env)
+        try:
+            job = await wait_for(lambda: (j := job_row(job_id)).status.is_final and j, timeout=60)
+        finally:
+            second.send_signal(signal.SIGTERM)
+            second.wait(timeout=20)
+    finally:
+        os.environ.pop("MF_WORKER_STALE_S", None)
+        await close_pool()
+    assert_done(job)
+    assert job.attempts == 2
+    [media] = media_of(job_id)
+    assert media.sha256 == hashlib.sha256((server.root / "media/big.mp4").read_bytes()).hexdigest()
+    assert [p.name for p in get_settings().final_dir.iterdir()] == [f"{media.sha256}.mp4"]
+    assert not (get_settings().tmp_dir / str(job_id)).exists()
+
+
+async def test_worker_start_reindexes_orphan_files_and_removes_dead_tmp_dirs(server):
+    from worker import recovery
+
+    settings = get_settings()
+    data = (server.root / "img/red.jpg").read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    (settings.final_dir / f"{digest}.jpg").write_bytes(data)
+    (settings.tmp_dir / "12345").mkdir()
+    (settings.tmp_dir / "12345" / "half.mp4.part").write_bytes(b"x" * 10)
+    assert recovery.sweep_tmp() == 1
+    assert recovery.reindex_final() == 1
+    assert recovery.reindex_final() == 0
+    with session_scope() as db:
+        [media] = db.exec(select(Media)).all()
+    assert media.sha256 == digest and media.kind == "image" and media.thumbnail_path
+    assert (settings.final_dir / f"{digest}.jpg").read_bytes() == data
+    assert not (settings.tmp_dir / "12345").exists()

@@ -1,0 +1,33 @@
+"""A cookie-protected URL: fails without the site's cookies, succeeds with the vault's copy."""
+
+from __future__ import annotations
+
+from mediafetcher_app.core.db import session_scope
+from tests.fixtures.pipeline import assert_done, fixture_server, media_of, run, server
+from tests.fixtures.server import COOKIE
+
+__all__ = ["fixture_server", "server"]
+
+URL = "/protected/media/h264.mp4"
+
+
+async def test_protected_url_fails_without_cookies(server):
+    job = await run(server.url(URL))
+    assert job.status == "failed"
+    assert job.error_message == "The site refused access: add cookies for 127.0.0.1."
+    assert "403" in job.error_detail
+
+
+async def test_protected_url_succeeds_with_the_vaults_cookies_and_the_jar_is_untouched(server):
+    from mediafetcher_app.core.vault import load_cookies, parse_netscape, save_cookies
+
+    jar = f"# Netscape HTTP Cookie File\n127.0.0.1\tFALSE\t/\tFALSE\t4102444800\t{COOKIE[0]}\t{COOKIE[1]}\n"
+    with session_scope() as db:
+        save_cookies(db, parse_netscape(jar))
+    with session_scope() as db:
+        before = load_cookies(db, "127.0.0.1")
+    job = await run(server.url(URL))
+    assert_done(job)
+    assert len(media_of(job.id)) == 1
+    with session_scope() as db:
+        assert load_cookies(db, "127.0.0.1") == before

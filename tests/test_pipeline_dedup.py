@@ -1,0 +1,32 @@
+"""One file per unique bytes; an archived (platform, id) needs no download at all."""
+
+from __future__ import annotations
+
+from mediafetcher_app.core.settings import get_settings
+from tests.fixtures.pipeline import assert_done, fixture_server, media_of, run, server, sources_of
+
+__all__ = ["fixture_server", "server"]
+
+
+async def test_same_bytes_from_two_urls_give_one_file_and_two_sources(server):
+    first = await run(server.url("/media/h264.mp4"))
+    second = await run(server.url("/mirror/media/h264.mp4"))
+    assert_done(first)
+    assert_done(second)
+    [a], [b] = media_of(first.id), media_of(second.id)
+    assert a.id == b.id
+    assert len(list(get_settings().final_dir.iterdir())) == 1
+    assert [s.url for s in sources_of(a.id)] == [server.url("/media/h264.mp4"), server.url("/mirror/media/h264.mp4")]
+    assert list(get_settings().tmp_dir.iterdir()) == []
+
+
+async def test_an_archived_item_is_linked_without_downloading(server):
+    first = await run(server.url("/media/clip.mp4"))
+    assert_done(first)
+    server.requests.clear()
+    again = await run(server.url("/media/clip.mp4"))
+    assert_done(again)
+    assert [m.id for m in media_of(again.id)] == [m.id for m in media_of(first.id)]
+    # the probe may ask for headers; the file itself is not fetched again
+    assert server.requests.count("/media/clip.mp4") <= 1
+    assert [(e["engine"], e["stage"]) for e in again.attempt_log] == [("yt-dlp", "archived")]

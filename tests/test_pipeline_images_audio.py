@@ -1,0 +1,56 @@
+"""Images keep their original bytes (gallery-dl); audio becomes MP3 192 kbit/s (yt-dlp)."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from mediafetcher_app.core.db import session_scope
+from mediafetcher_app.core.models import Folder, MediaFolder
+from tests.fixtures.pipeline import assert_done, file_of, fixture_server, media_of, probe, run, server, sources_of
+
+__all__ = ["fixture_server", "server"]
+
+
+@pytest.mark.parametrize("name", ["red.jpg", "green.png", "blue.webp"])
+async def test_direct_image_link_keeps_the_original_bytes(server, name):
+    job = await run(server.url(f"/img/{name}"))
+    assert_done(job)
+    [media] = media_of(job.id)
+    original = (server.root / "img" / name).read_bytes()
+    assert file_of(media).read_bytes() == original
+    assert media.sha256 == hashlib.sha256(original).hexdigest()
+    assert media.kind == "image" and (media.width, media.height) == (96, 64)
+    assert media.path.endswith("." + name.rsplit(".", 1)[1])
+    assert job.engine == "gallery-dl"
+    assert media.thumbnail_path is not None
+
+
+async def test_page_with_several_images_gives_one_media_each(server):
+    with session_scope() as db:
+        folder = Folder(name="Inbox")
+        db.add(folder)
+        db.flush()
+        folder_id = folder.id
+    job = await run(server.url("/page/images.html"), folder_id=folder_id)
+    assert_done(job)
+    media = media_of(job.id)
+    assert len(media) == 3
+    originals = {hashlib.sha256((server.root / f"img/gallery{i}.jpg").read_bytes()).hexdigest() for i in range(3)}
+    assert {m.sha256 for m in media} == originals
+    assert all(len(sources_of(m.id)) == 1 for m in media)
+    with session_scope() as db:
+        linked = db.query(MediaFolder).filter(MediaFolder.folder_id == folder_id).count()
+    assert linked == 3
+
+
+async def test_audio_link_becomes_mp3_192k(server):
+    job = await run(server.url("/media/tone.m4a"))
+    assert_done(job)
+    [media] = media_of(job.id)
+    assert media.kind == "audio" and media.mime == "audio/mpeg" and media.path.endswith(".mp3")
+    info = probe(media)
+    assert info.audio is not None and info.audio.codec == "mp3" and info.video is None
+    assert info.audio.bitrate_kbps == 192
+    assert media.thumbnail_path is not None  # a waveform: the file has no cover
