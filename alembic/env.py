@@ -2,9 +2,9 @@
 
 from logging.config import fileConfig
 
+from alembic import context
 from sqlmodel import SQLModel
 
-from alembic import context
 from mediafetcher_app.core import models  # noqa: F401  (registers the tables)
 from mediafetcher_app.core.db import get_engine
 

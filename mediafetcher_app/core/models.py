@@ -134,6 +134,13 @@ class LoginFailure(SQLModel, table=True):
     at: datetime = _created()
 
 
+SEARCH_VECTOR_SQL = (
+    "setweight(to_tsvector('simple', coalesce(title, '')), 'A') || "
+    "setweight(to_tsvector('simple', search_extra), 'B') || "
+    "setweight(to_tsvector('simple', coalesce(description, '')), 'C')"
+)
+
+
 class Media(SQLModel, table=True):
     """One row per unique file: the bytes, never where they came from (see Source)."""
 
@@ -156,15 +163,11 @@ class Media(SQLModel, table=True):
     description: str | None = Field(default=None, sa_type=Text)
     thumbnail_path: str | None = Field(default=None, sa_type=String(255))
     created_at: datetime = _created()
+    # Tags, uploaders, platforms and source URLs, kept current by database triggers (migration
+    # 0002) so search sees them whichever code path links a tag or a source.
+    search_extra: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     search_vector: str | None = Field(
-        default=None,
-        sa_column=Column(
-            TSVECTOR,
-            Computed(
-                "to_tsvector('simple', coalesce(title, '') || ' ' || coalesce(description, ''))",
-                persisted=True,
-            ),
-        ),
+        default=None, sa_column=Column(TSVECTOR, Computed(SEARCH_VECTOR_SQL, persisted=True))
     )
 
 
