@@ -103,7 +103,7 @@ def services() -> TestServices:
 
 @pytest.fixture(autouse=True)
 def clean_state(services: TestServices) -> Iterator[None]:
-    """Every test starts with empty tables (schema kept) and an empty Redis db."""
+    """Every test starts with empty tables (schema kept), an empty Redis db and empty media folders."""
     import redis
 
     from mediafetcher_app.core.db import get_engine
@@ -116,4 +116,8 @@ def clean_state(services: TestServices) -> Iterator[None]:
     client = redis.Redis.from_url(services.redis_url)
     client.flushdb()
     client.close()
+    settings = get_settings()
+    for folder in (settings.tmp_dir, settings.final_dir, settings.thumbs_dir):
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
     yield

@@ -24,3 +24,56 @@ def make_token(username: str, scopes: tuple[str, ...] = auth.Scope.DEFAULT) -> s
 def make_session(username: str) -> str:
     with session_scope() as db:
         return auth.create_session(db, auth.get_user(db, username))
+
+
+def make_media(
+    title: str,
+    kind: str = "video",
+    platform: str = "youtube",
+    *,
+    uploader: str = "someone",
+    url: str | None = None,
+    content: bytes | None = None,
+    description: str = "",
+    created_at=None,
+) -> int:
+    """A stored media with a real file in final/ and one source, as the pipeline leaves it."""
+    import hashlib
+
+    from mediafetcher_app.core import library, storage
+    from mediafetcher_app.core.models import Media, MediaKind, MediaSource, utcnow
+
+    data = content if content is not None else f"{title}-{kind}-{platform}".encode() * 64
+    sha = hashlib.sha256(data).hexdigest()
+    ext = {"video": "mp4", "audio": "mp3", "image": "jpg"}[kind]
+    relative = storage.final_name(sha, ext)
+    path = storage.absolute(relative)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    mime = {"video": "video/mp4", "audio": "audio/mpeg", "image": "image/jpeg"}[kind]
+    with session_scope() as db:
+        media = Media(
+            sha256=sha,
+            path=relative,
+            kind=MediaKind(kind),
+            mime=mime,
+            size_bytes=len(data),
+            title=title,
+            description=description,
+            width=640,
+            height=360,
+            created_at=created_at or utcnow(),
+        )
+        db.add(media)
+        db.flush()
+        source = library.add_source(
+            db,
+            library.SourceInfo(
+                url=url or f"https://{platform}.example/{sha[:8]}",
+                platform=platform,
+                external_id=sha[:12],
+                uploader=uploader,
+            ),
+        )
+        db.add(MediaSource(media_id=media.id, source_id=source.id))
+        return media.id

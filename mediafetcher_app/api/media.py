@@ -1,0 +1,121 @@
+"""Media listing and files. Paths come from the database row, never from the request."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlmodel import Session as DBSession
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from mediafetcher_app.core import auth, catalog, storage
+from mediafetcher_app.core.errors import InvalidInput, NotFound
+from mediafetcher_app.core.models import Media
+
+from .handlers import in_db
+
+# Files are named by their SHA-256: a URL's bytes never change, so browsers may keep them.
+IMMUTABLE = "private, max-age=31536000, immutable"
+
+
+def _date(params: Any, name: str) -> date | None:
+    raw = params.get(name)
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError as exc:
+        raise InvalidInput(f"{name} must be a date like 2026-01-31.", code="invalid_filter") from exc
+
+
+def _int(params: Any, name: str, default: int | None = None) -> int | None:
+    raw = params.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise InvalidInput(f"{name} must be a number.", code="invalid_filter") from exc
+
+
+def filter_from_query(params: Any) -> catalog.MediaFilter:
+    """The feed's filters from a query string (the API's and the web feed's)."""
+    return catalog.MediaFilter(
+        q=params.get("q", ""),
+        kind=params.get("kind", ""),
+        platform=params.get("platform", ""),
+        folder_id=_int(params, "folder_id"),
+        tag=params.get("tag", ""),
+        downloaded_from=_date(params, "downloaded_from"),
+        downloaded_to=_date(params, "downloaded_to"),
+        posted_from=_date(params, "posted_from"),
+        posted_to=_date(params, "posted_to"),
+        sort=params.get("sort", "newest"),
+        before=params.get("before", ""),
+        limit=_int(params, "limit", 60) or 60,
+    ).validated()
+
+
+async def list_media(request: Request) -> JSONResponse:
+    filt = filter_from_query(request.query_params)
+
+    def page(db: DBSession, who: auth.Principal) -> dict[str, Any]:
+        who.require_scope(auth.Scope.MEDIA_READ)
+        return catalog.list_media(db, filt).as_dict()
+
+    return JSONResponse(await in_db(request, page))
+
+
+async def media_detail(request: Request) -> JSONResponse:
+    media_id = request.path_params["media_id"]
+
+    def read(db: DBSession, who: auth.Principal) -> dict[str, Any]:
+        who.require_scope(auth.Scope.MEDIA_READ)
+        return catalog.detail(db, media_id).as_dict()
+
+    return JSONResponse(await in_db(request, read))
+
+
+def _stored_file(request: Request, thumbnail: bool) -> Any:
+    media_id = request.path_params["media_id"]
+
+    def locate(db: DBSession, who: auth.Principal) -> tuple[str, str, str]:
+        who.require_scope(auth.Scope.MEDIA_READ)
+        media = db.get(Media, media_id)
+        relative = media and (media.thumbnail_path if thumbnail else media.path)
+        if media is None or not relative:
+            raise NotFound("No such file.")
+        mime = "image/webp" if thumbnail else media.mime
+        return relative, mime, catalog.download_name(media.title or "media", media.path)
+
+    return in_db(request, locate)
+
+
+async def media_file(request: Request) -> Response:
+    """The original, with Range (seeking) from Starlette's FileResponse; ?download=1 saves it."""
+    relative, mime, name = await _stored_file(request, thumbnail=False)
+    path = storage.absolute(relative)
+    if not path.is_file():
+        raise NotFound("The file is missing from the media folder.")
+    disposition = "attachment" if request.query_params.get("download") else "inline"
+    return FileResponse(
+        path, media_type=mime, filename=name, content_disposition_type=disposition, headers={"Cache-Control": IMMUTABLE}
+    )
+
+
+async def thumbnail_file(request: Request) -> Response:
+    relative, mime, _name = await _stored_file(request, thumbnail=True)
+    path = storage.absolute(relative)
+    if not path.is_file():
+        raise NotFound("The thumbnail is missing.")
+    return FileResponse(path, media_type=mime, headers={"Cache-Control": IMMUTABLE})
+
+
+routes = [
+    Route("/api/v1/media", list_media, methods=["GET"]),
+    Route("/api/v1/media/{media_id:int}", media_detail, methods=["GET"]),
+    Route("/media/{media_id:int}", media_file, methods=["GET", "HEAD"]),
+    Route("/thumbs/{media_id:int}", thumbnail_file, methods=["GET", "HEAD"]),
+]

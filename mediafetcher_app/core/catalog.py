@@ -1,0 +1,288 @@
+"""Finding media: the feed's filtered, keyset-paginated listing, full-text search, and details.
+
+Pages are keyset-paginated on (created_at, id) so the next page costs the same as the first,
+however far the user has scrolled. Media are shared by every signed-in user of the server.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import exists, func, tuple_
+from sqlmodel import Session as DBSession
+from sqlmodel import col, select
+
+from .errors import InvalidInput, NotFound
+from .models import Folder, Media, MediaFolder, MediaKind, MediaSource, MediaTag, Source, Tag
+
+MAX_LIMIT = 100
+SORTS = ("newest", "oldest")
+_WORD = re.compile(r"[\w]+", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class MediaFilter:
+    """What the feed asks for. Every field is optional; ``before`` is an opaque cursor."""
+
+    q: str = ""
+    kind: str = ""
+    platform: str = ""
+    folder_id: int | None = None
+    tag: str = ""
+    downloaded_from: date | None = None
+    downloaded_to: date | None = None
+    posted_from: date | None = None
+    posted_to: date | None = None
+    sort: str = "newest"
+    before: str = ""
+    limit: int = 60
+
+    def validated(self) -> MediaFilter:
+        if self.kind and self.kind not in {k.value for k in MediaKind}:
+            raise InvalidInput(f"Unknown kind '{self.kind}': use video, audio or image.", code="invalid_filter")
+        if self.sort not in SORTS:
+            raise InvalidInput("sort is 'newest' or 'oldest'.", code="invalid_filter")
+        if not 1 <= self.limit <= MAX_LIMIT:
+            raise InvalidInput(f"limit is between 1 and {MAX_LIMIT}.", code="invalid_filter")
+        return self
+
+
+@dataclass(frozen=True)
+class Card:
+    """One feed tile: enough to draw it, nothing more (the page must stay small)."""
+
+    id: int
+    kind: str
+    title: str
+    platform: str
+    width: int | None
+    height: int | None
+    duration_s: float | None
+    has_thumb: bool
+    created_at: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class CardPage:
+    items: list[Card]
+    next_cursor: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"items": [card.as_dict() for card in self.items], "next": self.next_cursor}
+
+
+def encode_cursor(created_at: datetime, media_id: int) -> str:
+    raw = f"{created_at.timestamp():.6f}:{media_id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        stamp, media_id = raw.split(":")
+        return datetime.fromtimestamp(float(stamp), UTC), int(media_id)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInput("The page cursor is not valid; reload the feed.", code="invalid_cursor") from exc
+
+
+def tsquery(text: str) -> str | None:
+    """Words as prefixes, all required: typing 'cosp' finds 'Cosplay'."""
+    words = [w.lower() for w in _WORD.findall(text)][:8]
+    return " & ".join(f"{w}:*" for w in words) if words else None
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, UTC)
+
+
+def _conditions(filt: MediaFilter) -> list[Any]:
+    where: list[Any] = []
+    if filt.kind:
+        where.append(Media.kind == MediaKind(filt.kind))
+    if (query := tsquery(filt.q)) is not None:
+        where.append(col(Media.search_vector).op("@@")(func.to_tsquery("simple", query)))
+    if filt.folder_id is not None:
+        where.append(exists().where(MediaFolder.media_id == Media.id, MediaFolder.folder_id == filt.folder_id))
+    if filt.tag:
+        where.append(
+            exists().where(
+                MediaTag.media_id == Media.id, MediaTag.tag_id == Tag.id, func.lower(Tag.name) == filt.tag.lower()
+            )
+        )
+    source_conditions = []
+    if filt.platform:
+        source_conditions.append(Source.platform == filt.platform)
+    if filt.posted_from:
+        source_conditions.append(Source.posted_at >= _day_start(filt.posted_from))
+    if filt.posted_to:
+        source_conditions.append(Source.posted_at < _day_start(filt.posted_to) + timedelta(days=1))
+    if source_conditions:
+        where.append(
+            exists().where(MediaSource.media_id == Media.id, MediaSource.source_id == Source.id, *source_conditions)
+        )
+    if filt.downloaded_from:
+        where.append(Media.created_at >= _day_start(filt.downloaded_from))
+    if filt.downloaded_to:
+        where.append(Media.created_at < _day_start(filt.downloaded_to) + timedelta(days=1))
+    return where
+
+
+def _platforms(db: DBSession, media_ids: list[int]) -> dict[int, str]:
+    """The first source's platform of each media (one query for the whole page)."""
+    if not media_ids:
+        return {}
+    rows = db.exec(
+        select(MediaSource.media_id, Source.platform)
+        .join(Source, col(Source.id) == col(MediaSource.source_id))
+        .where(col(MediaSource.media_id).in_(media_ids))
+        .order_by(col(MediaSource.media_id), col(Source.id))
+    ).all()
+    found: dict[int, str] = {}
+    for media_id, platform in rows:
+        found.setdefault(media_id, platform)
+    return found
+
+
+def list_media(db: DBSession, filt: MediaFilter) -> CardPage:
+    filt = filt.validated()
+    newest = filt.sort == "newest"
+    key = tuple_(Media.created_at, Media.id)
+    query = select(
+        Media.id,
+        Media.kind,
+        Media.title,
+        Media.width,
+        Media.height,
+        Media.duration_s,
+        Media.thumbnail_path,
+        Media.created_at,
+    ).where(*_conditions(filt))
+    if filt.before:
+        after_key = tuple_(*decode_cursor(filt.before))
+        query = query.where(key < after_key if newest else key > after_key)
+    order = (col(Media.created_at).desc(), col(Media.id).desc()) if newest else (Media.created_at, Media.id)
+    rows = db.exec(query.order_by(*order).limit(filt.limit + 1)).all()
+    more = len(rows) > filt.limit
+    rows = rows[: filt.limit]
+    platforms = _platforms(db, [row.id for row in rows])
+    items = [
+        Card(
+            id=row.id,
+            kind=row.kind.value,
+            title=row.title or "Untitled",
+            platform=platforms.get(row.id, ""),
+            width=row.width,
+            height=row.height,
+            duration_s=row.duration_s,
+            has_thumb=bool(row.thumbnail_path),
+            created_at=row.created_at.isoformat(),
+        )
+        for row in rows
+    ]
+    cursor = encode_cursor(rows[-1].created_at, rows[-1].id) if more and rows else None
+    return CardPage(items, cursor)
+
+
+def neighbour(db: DBSession, filt: MediaFilter, media_id: int, forward: bool) -> int | None:
+    """The next (or previous) media in the feed's order with the same filters, for the viewer."""
+    media = db.get(Media, media_id)
+    if media is None:
+        return None
+    newest = filt.sort == "newest"
+    key, here = tuple_(Media.created_at, Media.id), tuple_(media.created_at, media.id)
+    later_in_feed = forward == newest
+    query = select(Media.id).where(*_conditions(filt), key < here if later_in_feed else key > here)
+    order = (col(Media.created_at).desc(), col(Media.id).desc()) if later_in_feed else (Media.created_at, Media.id)
+    return db.exec(query.order_by(*order).limit(1)).first()
+
+
+@dataclass
+class MediaDetail:
+    id: int
+    kind: str
+    mime: str
+    title: str
+    description: str
+    size_bytes: int
+    width: int | None
+    height: int | None
+    duration_s: float | None
+    created_at: str
+    has_thumb: bool
+    file_name: str
+    sources: list[dict[str, str]] = field(default_factory=list)
+    folders: list[dict[str, Any]] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def detail(db: DBSession, media_id: int) -> MediaDetail:
+    media = db.get(Media, media_id)
+    if media is None:
+        raise NotFound(f"No media with id {media_id}.")
+    assert media.id is not None
+    sources = db.exec(
+        select(Source)
+        .join(MediaSource, col(MediaSource.source_id) == col(Source.id))
+        .where(MediaSource.media_id == media.id)
+        .order_by(col(Source.id))
+    ).all()
+    folders = db.exec(
+        select(Folder)
+        .join(MediaFolder, col(MediaFolder.folder_id) == col(Folder.id))
+        .where(MediaFolder.media_id == media.id)
+        .order_by(Folder.name)
+    ).all()
+    tags = db.exec(
+        select(Tag.name).join(MediaTag, col(MediaTag.tag_id) == col(Tag.id)).where(MediaTag.media_id == media.id)
+    ).all()
+    title = media.title or "Untitled"
+    return MediaDetail(
+        id=media.id,
+        kind=media.kind.value,
+        mime=media.mime,
+        title=title,
+        description=media.description or "",
+        size_bytes=media.size_bytes,
+        width=media.width,
+        height=media.height,
+        duration_s=media.duration_s,
+        created_at=media.created_at.isoformat(),
+        has_thumb=bool(media.thumbnail_path),
+        file_name=download_name(title, media.path),
+        sources=[
+            {
+                "url": s.url,
+                "platform": s.platform,
+                "uploader": s.uploader or "",
+                "posted_at": s.posted_at.date().isoformat() if s.posted_at else "",
+            }
+            for s in sources
+        ],
+        folders=[{"id": f.id, "name": f.name} for f in folders],
+        tags=sorted(tags, key=str.lower),
+    )
+
+
+def download_name(title: str, path: str) -> str:
+    """A file name for "download original": the title, safe for any filesystem, with the real extension."""
+    stem = re.sub(r"[^\w\- .]+", "", title).strip()[:80] or "media"
+    return f"{stem}.{path.rsplit('.', 1)[-1]}"
+
+
+def platforms(db: DBSession) -> list[str]:
+    return list(db.exec(select(Source.platform).distinct().order_by(Source.platform)).all())
+
+
+def usage_by_kind(db: DBSession) -> dict[str, dict[str, int]]:
+    rows = db.exec(select(Media.kind, func.count(), func.coalesce(func.sum(Media.size_bytes), 0)).group_by(Media.kind))
+    return {kind.value: {"count": count, "bytes": int(size)} for kind, count, size in rows}

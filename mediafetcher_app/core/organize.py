@@ -1,0 +1,200 @@
+"""Virtual folders and tags: media are linked, never copied (DESIGN.md §3)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func
+from sqlalchemy.dialects.postgresql import insert
+from sqlmodel import Session as DBSession
+from sqlmodel import col, select
+
+from . import events, storage
+from .auth import Principal
+from .errors import Conflict, InvalidInput, NotFound
+from .models import Folder, Media, MediaFolder, MediaTag, Tag, utcnow
+
+
+@dataclass(frozen=True)
+class FolderNode:
+    id: int
+    name: str
+    parent_id: int | None
+    depth: int
+    count: int
+
+
+def _clean_name(name: str, what: str) -> str:
+    cleaned = " ".join(name.split())
+    if not cleaned:
+        raise InvalidInput(f"A {what} needs a name.")
+    if len(cleaned) > 128:
+        raise InvalidInput(f"A {what} name is at most 128 characters.")
+    return cleaned
+
+
+def _folder(db: DBSession, folder_id: int) -> Folder:
+    folder = db.get(Folder, folder_id)
+    if folder is None:
+        raise NotFound(f"No folder with id {folder_id}.")
+    return folder
+
+
+def _check_free_name(db: DBSession, name: str, parent_id: int | None, except_id: int | None = None) -> None:
+    query = select(Folder.id).where(func.lower(Folder.name) == name.lower(), Folder.parent_id == parent_id)
+    if except_id is not None:
+        query = query.where(Folder.id != except_id)
+    if db.exec(query).first() is not None:
+        raise Conflict(f"A folder named '{name}' already exists there.")
+
+
+def create_folder(db: DBSession, name: str, parent_id: int | None = None) -> Folder:
+    cleaned = _clean_name(name, "folder")
+    if parent_id is not None:
+        _folder(db, parent_id)
+    _check_free_name(db, cleaned, parent_id)
+    folder = Folder(name=cleaned, parent_id=parent_id)
+    db.add(folder)
+    db.flush()
+    return folder
+
+
+def rename_folder(db: DBSession, folder_id: int, name: str) -> Folder:
+    folder = _folder(db, folder_id)
+    cleaned = _clean_name(name, "folder")
+    _check_free_name(db, cleaned, folder.parent_id, except_id=folder_id)
+    folder.name = cleaned
+    db.add(folder)
+    return folder
+
+
+def _ancestors(db: DBSession, folder_id: int | None) -> set[int]:
+    seen: set[int] = set()
+    while folder_id is not None and folder_id not in seen:
+        seen.add(folder_id)
+        folder_id = _folder(db, folder_id).parent_id
+    return seen
+
+
+def move_folder(db: DBSession, folder_id: int, new_parent_id: int | None) -> Folder:
+    folder = _folder(db, folder_id)
+    if folder_id in _ancestors(db, new_parent_id):
+        raise InvalidInput("A folder cannot move inside itself.")
+    _check_free_name(db, folder.name, new_parent_id, except_id=folder_id)
+    folder.parent_id = new_parent_id
+    db.add(folder)
+    return folder
+
+
+def delete_folder(db: DBSession, folder_id: int) -> None:
+    """Removes the folder and its sub-folders; the media in them stay in the library."""
+    db.delete(_folder(db, folder_id))
+
+
+def folder_tree(db: DBSession) -> list[FolderNode]:
+    """Every folder, depth-first in name order, with how many media each holds directly."""
+    counts = dict(db.exec(select(MediaFolder.folder_id, func.count()).group_by(MediaFolder.folder_id)).all())
+    folders = db.exec(select(Folder).order_by(func.lower(Folder.name))).all()
+    children: dict[int | None, list[Folder]] = {}
+    for folder in folders:
+        children.setdefault(folder.parent_id, []).append(folder)
+    ordered: list[FolderNode] = []
+
+    def walk(parent_id: int | None, depth: int) -> None:
+        for folder in children.get(parent_id, []):
+            assert folder.id is not None
+            ordered.append(FolderNode(folder.id, folder.name, folder.parent_id, depth, counts.get(folder.id, 0)))
+            walk(folder.id, depth + 1)
+
+    walk(None, 0)
+    return ordered
+
+
+def _existing_media(db: DBSession, media_ids: list[int]) -> list[int]:
+    if not media_ids:
+        return []
+    return list(db.exec(select(Media.id).where(col(Media.id).in_(media_ids))).all())
+
+
+def add_to_folder(db: DBSession, folder_id: int, media_ids: list[int]) -> int:
+    """Link media into a folder (already there: no change); returns how many were new."""
+    _folder(db, folder_id)
+    rows = [{"media_id": m, "folder_id": folder_id, "added_at": utcnow()} for m in _existing_media(db, media_ids)]
+    if not rows:
+        return 0
+    statement = insert(MediaFolder).values(rows).on_conflict_do_nothing().returning(MediaFolder.media_id)
+    return len(db.exec(statement).all())  # type: ignore[call-overload]
+
+
+def remove_from_folder(db: DBSession, folder_id: int, media_id: int) -> None:
+    db.exec(  # type: ignore[call-overload]
+        delete(MediaFolder).where(col(MediaFolder.folder_id) == folder_id, col(MediaFolder.media_id) == media_id)
+    )
+
+
+def _tag(db: DBSession, name: str) -> Tag:
+    cleaned = _clean_name(name, "tag").lower()
+    db.exec(insert(Tag).values(name=cleaned).on_conflict_do_nothing(index_elements=["name"]))  # type: ignore[call-overload]
+    tag = db.exec(select(Tag).where(Tag.name == cleaned)).one()
+    return tag
+
+
+def tag_media(db: DBSession, name: str, media_ids: list[int]) -> Tag:
+    tag = _tag(db, name)
+    rows = [{"media_id": m, "tag_id": tag.id} for m in _existing_media(db, media_ids)]
+    if rows:
+        db.exec(insert(MediaTag).values(rows).on_conflict_do_nothing())  # type: ignore[call-overload]
+    return tag
+
+
+def untag_media(db: DBSession, name: str, media_id: int) -> None:
+    tag = db.exec(select(Tag).where(Tag.name == name.lower())).first()
+    if tag is not None:
+        db.exec(  # type: ignore[call-overload]
+            delete(MediaTag).where(col(MediaTag.tag_id) == tag.id, col(MediaTag.media_id) == media_id)
+        )
+
+
+def rename_tag(db: DBSession, old: str, new: str) -> Tag:
+    tag = db.exec(select(Tag).where(Tag.name == old.lower())).first()
+    if tag is None:
+        raise NotFound(f"No tag '{old}'.")
+    cleaned = _clean_name(new, "tag").lower()
+    if cleaned != tag.name and db.exec(select(Tag.id).where(Tag.name == cleaned)).first() is not None:
+        raise Conflict(f"The tag '{cleaned}' already exists.")
+    tag.name = cleaned
+    db.add(tag)
+    return tag
+
+
+def delete_tag(db: DBSession, name: str) -> None:
+    tag = db.exec(select(Tag).where(Tag.name == name.lower())).first()
+    if tag is not None:
+        db.delete(tag)
+
+
+def tags_with_counts(db: DBSession) -> list[tuple[str, int]]:
+    rows = db.exec(
+        select(Tag.name, func.count(col(MediaTag.media_id)))
+        .join(MediaTag, col(MediaTag.tag_id) == col(Tag.id), isouter=True)
+        .group_by(Tag.name)
+        .order_by(Tag.name)
+    ).all()
+    return [(name, count) for name, count in rows]
+
+
+def delete_media(db: DBSession, principal: Principal, media_id: int) -> list[str]:
+    """Admin only: the rows go now; returns the files to remove once the transaction committed."""
+    principal.require_admin()
+    media = db.get(Media, media_id)
+    if media is None:
+        raise NotFound(f"No media with id {media_id}.")
+    files = [path for path in (media.path, media.thumbnail_path) if path]
+    events.record(db, "deleted", f"Deleted {media.title or media.path}", user_id=principal.user_id)
+    db.delete(media)
+    return files
+
+
+def remove_files(relative_paths: list[str]) -> None:
+    for relative in relative_paths:
+        storage.absolute(relative).unlink(missing_ok=True)

@@ -1,0 +1,123 @@
+"""The feed's listing, filters, keyset pages and search, on real PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from mediafetcher_app.core import catalog, organize
+from mediafetcher_app.core.catalog import MediaFilter
+from mediafetcher_app.core.db import session_scope
+from mediafetcher_app.core.errors import InvalidInput
+from mediafetcher_app.core.models import utcnow
+from tests.factories import make_media
+
+
+def titles(filt: MediaFilter) -> list[str]:
+    with session_scope() as db:
+        return [card.title for card in catalog.list_media(db, filt).items]
+
+
+@pytest.fixture
+def library():
+    start = utcnow() - timedelta(days=10)
+    ids = {
+        "Cosplay at the con": make_media("Cosplay at the con", "video", "tiktok", created_at=start),
+        "Night drive": make_media(
+            "Night drive", "audio", "soundcloud", uploader="DJ Owl", created_at=start + timedelta(days=1)
+        ),
+        "Sunset": make_media(
+            "Sunset", "image", "instagram", created_at=start + timedelta(days=2), description="golden hour over the bay"
+        ),
+        "Tutorial": make_media(
+            "Tutorial",
+            "video",
+            "youtube",
+            url="https://www.youtube.com/watch?v=abc123",
+            created_at=start + timedelta(days=3),
+        ),
+    }
+    return ids
+
+
+def test_newest_first_and_oldest_first(library):
+    assert titles(MediaFilter()) == ["Tutorial", "Sunset", "Night drive", "Cosplay at the con"]
+    assert titles(MediaFilter(sort="oldest"))[0] == "Cosplay at the con"
+
+
+def test_filters_by_kind_and_platform(library):
+    assert titles(MediaFilter(kind="video")) == ["Tutorial", "Cosplay at the con"]
+    assert titles(MediaFilter(platform="soundcloud")) == ["Night drive"]
+
+
+def test_downloaded_date_range(library):
+    day = (utcnow() - timedelta(days=8)).date()
+    assert titles(MediaFilter(downloaded_from=day, downloaded_to=day)) == ["Sunset"]
+
+
+def test_keyset_pages_cover_everything_once(library):
+    seen, cursor = [], ""
+    with session_scope() as db:
+        while True:
+            page = catalog.list_media(db, MediaFilter(limit=3, before=cursor))
+            seen += [card.id for card in page.items]
+            if page.next_cursor is None:
+                break
+            cursor = page.next_cursor
+    assert sorted(seen) == sorted(library.values()) and len(seen) == len(set(seen))
+
+
+@pytest.mark.parametrize(
+    "query,expected",
+    [
+        ("cosp", ["Cosplay at the con"]),  # prefix match
+        ("golden bay", ["Sunset"]),  # description, all words required
+        ("owl", ["Night drive"]),  # uploader
+        ("instagram", ["Sunset"]),  # platform
+        ("abc123", ["Tutorial"]),  # source URL
+        ("zzz", []),
+        ("   ", ["Tutorial", "Sunset", "Night drive", "Cosplay at the con"]),
+    ],
+)
+def test_search_prefix_title_description_uploader_platform_url(library, query, expected):
+    assert titles(MediaFilter(q=query)) == expected
+
+
+def test_search_and_folder_and_tag_follow_links_made_later(library):
+    with session_scope() as db:
+        folder = organize.create_folder(db, "Trips")
+        organize.add_to_folder(db, folder.id, [library["Sunset"], library["Tutorial"]])
+        organize.tag_media(db, "Favourites", [library["Sunset"]])
+    assert titles(MediaFilter(q="favou")) == ["Sunset"]
+    assert titles(MediaFilter(folder_id=folder.id)) == ["Tutorial", "Sunset"]
+    assert titles(MediaFilter(tag="favourites")) == ["Sunset"]
+    with session_scope() as db:
+        organize.rename_tag(db, "favourites", "best")
+    assert titles(MediaFilter(q="best")) == ["Sunset"] and titles(MediaFilter(q="favou")) == []
+
+
+def test_neighbours_follow_the_feed_order(library):
+    with session_scope() as db:
+        assert catalog.neighbour(db, MediaFilter(), library["Sunset"], forward=True) == library["Night drive"]
+        assert catalog.neighbour(db, MediaFilter(), library["Sunset"], forward=False) == library["Tutorial"]
+        assert (
+            catalog.neighbour(db, MediaFilter(kind="video"), library["Tutorial"], forward=True)
+            == library["Cosplay at the con"]
+        )
+
+
+def test_detail_lists_every_source_folder_and_tag(library):
+    with session_scope() as db:
+        info = catalog.detail(db, library["Tutorial"])
+    assert info.sources[0]["url"] == "https://www.youtube.com/watch?v=abc123"
+    assert info.file_name == "Tutorial.mp4"
+
+
+@pytest.mark.parametrize(
+    "filt",
+    [MediaFilter(kind="gif"), MediaFilter(sort="random"), MediaFilter(limit=0), MediaFilter(before="!!notacursor")],
+)
+def test_bad_filters_are_clear_errors(filt):
+    with session_scope() as db, pytest.raises(InvalidInput):
+        catalog.list_media(db, filt)
