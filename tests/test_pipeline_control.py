@@ -53,7 +53,7 @@ def downloading(job_id: int):
 async def test_progress_is_on_the_row_and_cancel_kills_the_engine_within_3s(server):
     job_id = new_job(server.url(SLOW))
     task = asyncio.create_task(download({"worker_id": "test-worker"}, job_id))
-    job = await wait_for(lambda: downloading(job_id))
+    job = await wait_for(lambda: (j := downloading(job_id)) and j.speed_bps and j)
     size = (server.root / "media/big.mp4").stat().st_size
     assert job.stage == "downloading" and job.progress_total == size and job.speed_bps
     first_bytes = job.progress_bytes

@@ -31,7 +31,7 @@ from .config import EngineConfig, engine_config
 from .cookies import job_cookie_file
 from .engines.runner import Event, run_engine
 from .errors import JobCancelled, PipelineError, classify
-from .routing import GALLERYDL, YTDLP, Route, choose
+from .routing import GALLERYDL, IMAGE_EXTS, YTDLP, Route, choose
 
 log = logging.getLogger(__name__)
 
@@ -115,26 +115,26 @@ class JobRun:
     async def run(self) -> list[int]:
         self.check_url()
         self.tmp = storage.fresh_job_tmp_dir(self.job_id)
+        direct_image = is_direct_image(self.job.url)
+        if direct_image and (known := self.archived([{"media_url": self.job.url, "id": self.job.url}])):
+            self.record_attempt(GALLERYDL, MediaKind.image.value, "archived", None)
+            return sorted({media_id for found in known.values() for media_id in found})
         with session_scope() as db:
             self.cookiefile = job_cookie_file(db, self.job.url, self.tmp)
+        # a direct image link needs no probe: gallery-dl fetches it, yt-dlp is the fallback
+        plan = [Route(GALLERYDL, MediaKind.image.value)] if direct_image else [Route(YTDLP, AUTO)]
+        plan.append(Route(GALLERYDL if plan[0].engine == YTDLP else YTDLP, MediaKind.image.value))
         errors: list[PipelineError] = []
-        handoff = False
-        try:
-            outcome = await self.attempt(Route(YTDLP, AUTO))
-            if not outcome.handoff:
-                return outcome.media_ids
-            handoff = True
-        except PipelineError as exc:
-            errors.append(exc)
-        try:
-            return (await self.attempt(Route(GALLERYDL, MediaKind.image.value))).media_ids
-        except PipelineError as exc:
-            errors.append(exc)
-        if handoff:  # the probe sent it to gallery-dl, which failed: yt-dlp downloads it as is
+        for route in plan:
             try:
-                return (await self.attempt(Route(YTDLP, MediaKind.image.value))).media_ids
+                outcome = await self.attempt(route)
             except PipelineError as exc:
                 errors.append(exc)
+                continue
+            if not outcome.handoff:
+                return outcome.media_ids
+            # the probe sent it to gallery-dl (next in the plan); should that fail, yt-dlp takes it as is
+            plan.append(Route(YTDLP, MediaKind.image.value))
         raise max(errors, key=lambda e: e.rank)  # max keeps the first of equal rank
 
     async def attempt(self, route: Route) -> Outcome:
@@ -197,19 +197,25 @@ class JobRun:
         self.record_attempt(route.engine, route.mode, "download", None)
         return outcome
 
-    def decide(self, probe: Event, route: Route, outcome: Outcome) -> Event:
-        """Answer yt-dlp's probe: skip archived items, hand images to gallery-dl, pick the mode."""
-        items: list[dict[str, Any]] = probe.get("items") or []
-        archived: dict[str, list[int]] = {}
+    def archived(self, items: list[dict[str, Any]]) -> dict[str, list[int]]:
+        """``{item id: media ids}`` for items whose (platform, external_id) is already stored;
+        the job is linked to them at once."""
+        found: dict[str, list[int]] = {}
         with session_scope() as db:
             for item in items:
                 platform, external_id = finalise.identity(item, self.job.url)
-                if external_id is not None and (found := library.archived_media_ids(db, platform, external_id)):
-                    archived[str(item.get("id"))] = found
-        if archived:
-            ids = sorted({media_id for found in archived.values() for media_id in found})
+                if external_id is not None and (media_ids := library.archived_media_ids(db, platform, external_id)):
+                    found[str(item.get("id"))] = media_ids
+        if found:
+            ids = sorted({media_id for media_ids in found.values() for media_id in media_ids})
             finalise.link_archived(ids, job_id=self.job_id, folder_id=self.job.folder_id)
-            outcome.media_ids.extend(ids)
+        return found
+
+    def decide(self, probe: Event, route: Route, outcome: Outcome) -> Event:
+        """Answer yt-dlp's probe: skip archived items, hand images to gallery-dl, pick the mode."""
+        items: list[dict[str, Any]] = probe.get("items") or []
+        archived = self.archived(items)
+        outcome.media_ids.extend(sorted({media_id for found in archived.values() for media_id in found}))
         remaining = [item for item in items if str(item.get("id")) not in archived]
         if items and not remaining:
             outcome.archived = True
@@ -223,6 +229,10 @@ class JobRun:
             mode = chosen.mode
         self.write(JobStatus.downloading, stage="downloading")
         return {"action": "download", "mode": mode, "skip": list(archived)}
+
+
+def is_direct_image(url: str) -> bool:
+    return urlsplit(url).path.rsplit(".", 1)[-1].lower() in IMAGE_EXTS
 
 
 async def run_job(job: DownloadJob) -> str:
