@@ -122,6 +122,30 @@ class ApiToken(SQLModel, table=True):
     revoked_at: datetime | None = _ts()
 
 
+class PairingStatus(enum.StrEnum):
+    approved = "approved"
+    denied = "denied"
+    claimed = "claimed"
+
+
+class PairingRequest(SQLModel, table=True):
+    """A signed-in user's answer to a browser extension's pairing request (see core/pairing.py).
+
+    ``challenge`` is the SHA-256 of a secret only the extension holds; the token is minted when
+    the extension proves it knows the secret, so neither this row nor the pairing URL holds one.
+    """
+
+    __tablename__ = "pairing_request"
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigInteger)
+    challenge: str = Field(sa_column=Column(String(64), unique=True, nullable=False))
+    name: str = Field(sa_type=String(64), nullable=False)
+    user_id: int | None = _fk("user.id", nullable=False)
+    status: PairingStatus = Field(sa_type=_enum(PairingStatus, "pairing_status"), nullable=False)
+    created_at: datetime = _created()
+    expires_at: datetime = _ts(nullable=False)
+
+
 class LoginFailure(SQLModel, table=True):
     """Failed sign-ins, counted per username and per address to rate-limit guessing."""
 
