@@ -21,6 +21,7 @@ from mediafetcher_app.core.settings import get_settings
 from tests.factories import make_token
 from tests.fixtures.pipeline import assert_done, fixture_server, job_row, media_of, new_job, server
 from worker.client import close_pool, enqueue
+from worker.engines import runner
 from worker.tasks import download
 
 __all__ = ["fixture_server", "server"]
@@ -28,12 +29,9 @@ __all__ = ["fixture_server", "server"]
 SLOW = "/throttle/media/big.mp4?rate=40000"  # ~9 s for the whole file
 
 
-def engine_processes() -> list[psutil.Process]:
-    return [
-        p
-        for p in psutil.process_iter(["cmdline"])
-        if any("worker.engines." in part for part in (p.info["cmdline"] or []))
-    ]
+def engine_processes(parent: int) -> list[psutil.Process]:
+    """Engine children of ``parent`` (a running job's child and the idle spares)."""
+    return [p for p in psutil.Process(parent).children() if any("worker.engines." in a for a in p.cmdline())]
 
 
 async def wait_for(predicate, timeout: float = 30.0, interval: float = 0.1):
@@ -58,7 +56,7 @@ async def test_progress_is_on_the_row_and_cancel_kills_the_engine_within_3s(serv
     assert job.stage == "downloading" and job.progress_total == size and job.speed_bps
     first_bytes = job.progress_bytes
     await wait_for(lambda: (job_row(job_id).progress_bytes or 0) > first_bytes)
-    children = engine_processes()
+    children = [psutil.Process(pid) for pid in runner.running_pids]
     assert children, "the engine runs in its own process"
     assert all(os.getpgid(p.pid) == p.pid for p in children), "each engine leads its own process group"
     tmp = get_settings().tmp_dir / str(job_id)
@@ -92,7 +90,8 @@ async def test_kill_9_of_the_worker_mid_download_requeues_and_completes(server):
         await enqueue(job_id)
         first = start_worker(env)
         await wait_for(lambda: downloading(job_id))
-        children = engine_processes()
+        children = engine_processes(first.pid)
+        assert children
         tmp = get_settings().tmp_dir / str(job_id)
         assert tmp.is_dir()
         first.send_signal(signal.SIGKILL)

@@ -98,7 +98,7 @@ def measure(path: Path, sha256: str) -> tuple[FileFacts, MediaInfo | None]:
         return facts, None
     info = inspect(path)
     video = info.video
-    kind = file_kind(ext, has_video=video is not None)
+    kind = MediaKind(file_kind(ext, has_video=video is not None))
     facts = FileFacts(
         sha256=sha256,
         path=storage.final_name(sha256, ext),

@@ -22,7 +22,7 @@ from mediafetcher_app.core import events, jobs, library, storage
 from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.errors import InvalidInput
 from mediafetcher_app.core.ffmpeg import ffmpeg_exe
-from mediafetcher_app.core.models import DownloadJob, JobStatus, MediaKind, utcnow
+from mediafetcher_app.core.models import DownloadJob, JobStatus, utcnow
 from mediafetcher_app.core.settings import get_settings
 from mediafetcher_app.core.urls import is_private_host, validate_url
 
@@ -31,7 +31,7 @@ from .config import EngineConfig, engine_config
 from .cookies import job_cookie_file
 from .engines.runner import Event, run_engine
 from .errors import JobCancelled, PipelineError, classify
-from .routing import GALLERYDL, IMAGE_EXTS, YTDLP, Route, choose
+from .routing import GALLERYDL, IMAGE, IMAGE_EXTS, YTDLP, Route, choose
 
 log = logging.getLogger(__name__)
 
@@ -117,13 +117,13 @@ class JobRun:
         self.tmp = storage.fresh_job_tmp_dir(self.job_id)
         direct_image = is_direct_image(self.job.url)
         if direct_image and (known := self.archived([{"media_url": self.job.url, "id": self.job.url}])):
-            self.record_attempt(GALLERYDL, MediaKind.image.value, "archived", None)
+            self.record_attempt(GALLERYDL, IMAGE, "archived", None)
             return sorted({media_id for found in known.values() for media_id in found})
         with session_scope() as db:
             self.cookiefile = job_cookie_file(db, self.job.url, self.tmp)
         # a direct image link needs no probe: gallery-dl fetches it, yt-dlp is the fallback
-        plan = [Route(GALLERYDL, MediaKind.image.value)] if direct_image else [Route(YTDLP, AUTO)]
-        plan.append(Route(GALLERYDL if plan[0].engine == YTDLP else YTDLP, MediaKind.image.value))
+        plan = [Route(GALLERYDL, IMAGE)] if direct_image else [Route(YTDLP, AUTO)]
+        plan.append(Route(GALLERYDL if plan[0].engine == YTDLP else YTDLP, IMAGE))
         errors: list[PipelineError] = []
         for route in plan:
             try:
@@ -134,7 +134,7 @@ class JobRun:
             if not outcome.handoff:
                 return outcome.media_ids
             # the probe sent it to gallery-dl (next in the plan); should that fail, yt-dlp takes it as is
-            plan.append(Route(YTDLP, MediaKind.image.value))
+            plan.append(Route(YTDLP, IMAGE))
         raise max(errors, key=lambda e: e.rank)  # max keeps the first of equal rank
 
     async def attempt(self, route: Route) -> Outcome:
@@ -222,7 +222,7 @@ class JobRun:
             return {"action": "stop"}
         mode = route.mode
         if mode == AUTO:
-            chosen = choose([MediaKind(item["kind"]) for item in remaining])
+            chosen = choose([str(item["kind"]) for item in remaining])
             if chosen.engine != YTDLP:
                 outcome.handoff = True
                 return {"action": "stop"}

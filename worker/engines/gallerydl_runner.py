@@ -11,6 +11,9 @@ import os
 from itertools import count
 from typing import Any
 
+from gallery_dl import config, extractor, job
+from gallery_dl.extractor.generic import GenericExtractor
+
 from worker.engines import child
 
 MF_GENERIC_PREFIX = "mfgeneric:"
@@ -28,8 +31,6 @@ class _ErrorLog(logging.Handler):
 
 def configure(cfg: dict[str, Any]) -> None:
     """Everything set explicitly; ``config.load()`` is never called (it reads the user's home)."""
-    from gallery_dl import config
-
     config.clear()
     config.set((), "base-directory", cfg["tmp"])
     config.set(("extractor",), "directory", [])
@@ -51,8 +52,6 @@ def configure(cfg: dict[str, Any]) -> None:
 
 def register_port_aware_generic() -> None:
     """gallery-dl's ``generic:`` drops the URL's port (DESIGN.md §8); this variant keeps it."""
-    from gallery_dl import extractor
-    from gallery_dl.extractor.generic import GenericExtractor
 
     class PortAwareGenericExtractor(GenericExtractor):
         pattern = (
@@ -72,9 +71,8 @@ def plain_metadata(kwdict: dict[str, Any]) -> dict[str, Any]:
 
 
 def main() -> None:
+    extractor.find("https://warm.invalid/up.jpg")  # loads the extractor list while still a spare
     cfg = child.start()
-    from gallery_dl import extractor, job
-
     configure(cfg)
     register_port_aware_generic()
     errors = _ErrorLog()

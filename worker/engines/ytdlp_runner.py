@@ -10,6 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from yt_dlp import YoutubeDL
+from yt_dlp.postprocessor.common import PostProcessor
+
 from worker.engines import child
 from worker.engines.mp4 import make_playable
 from worker.routing import item_kind
@@ -103,14 +106,11 @@ def entries_of(info: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def describe(info: dict[str, Any]) -> dict[str, Any]:
-    return {**{key: info.get(key) for key in META_KEYS}, "ext": info.get("ext"), "kind": item_kind(info).value}
+    return {**{key: info.get(key) for key in META_KEYS}, "ext": info.get("ext"), "kind": item_kind(info)}
 
 
 def main() -> None:
     cfg = child.start()
-    from yt_dlp import YoutubeDL
-    from yt_dlp.postprocessor.common import PostProcessor
-
     log = _Log()
     throttle = child.Throttle()
     try:
@@ -132,7 +132,7 @@ def main() -> None:
         def run(self, item: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
             nonlocal published
             path, steps = Path(item["filepath"]), {}
-            if mode == "video" and item_kind(item).value == "video":
+            if mode == "video" and item_kind(item) == "video":
                 child.emit("progress", stage="converting")
                 path, steps = make_playable(path)
             child.emit("file", path=str(path), meta=describe(item), conversion=steps)
