@@ -23,7 +23,7 @@ async def test_direct_image_link_keeps_the_original_bytes(server, name):
     assert media.sha256 == hashlib.sha256(original).hexdigest()
     assert media.kind == "image" and (media.width, media.height) == (96, 64)
     assert media.path.endswith("." + name.rsplit(".", 1)[1])
-    assert job.engine == "gallery-dl"
+    assert job.engine == "http"  # fetched in the worker: no engine process for a plain file
     assert media.thumbnail_path is not None
 
 
@@ -37,6 +37,7 @@ async def test_page_with_several_images_gives_one_media_each(server):
     assert_done(job)
     media = media_of(job.id)
     assert len(media) == 3
+    assert job.engine == "gallery-dl"
     originals = {hashlib.sha256((server.root / f"img/gallery{i}.jpg").read_bytes()).hexdigest() for i in range(3)}
     assert {m.sha256 for m in media} == originals
     assert all(len(sources_of(m.id)) == 1 for m in media)

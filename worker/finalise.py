@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import mimetypes
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -86,53 +87,88 @@ def source_info(meta: dict[str, Any], page_url: str) -> SourceInfo:
     )
 
 
-def measure(path: Path, sha256: str) -> tuple[FileFacts, MediaInfo | None]:
+@dataclass(frozen=True)
+class Measured:
+    kind: MediaKind
+    mime: str
+    size_bytes: int
+    width: int | None
+    height: int | None
+    duration_s: float | None
+    info: MediaInfo | None  # None for images (Pillow reads them)
+
+    def facts(self, sha256: str, ext: str, thumbnail_path: str | None) -> FileFacts:
+        return FileFacts(
+            sha256=sha256,
+            path=storage.final_name(sha256, ext),
+            kind=self.kind,
+            mime=self.mime,
+            size_bytes=self.size_bytes,
+            width=self.width,
+            height=self.height,
+            duration_s=self.duration_s,
+            thumbnail_path=thumbnail_path,
+        )
+
+
+def _ext(path: Path) -> str:
+    return path.suffix.lstrip(".").lower() or "bin"
+
+
+def measure(path: Path) -> Measured:
     """Kind, MIME type, dimensions and duration of a file about to be published."""
-    ext = path.suffix.lstrip(".").lower() or "bin"
+    ext = _ext(path)
     mime = _MIME.get(ext) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     size = path.stat().st_size
     if file_kind(ext, has_video=False) == MediaKind.image:
         with Image.open(path) as image:
             width, height = image.size
-        facts = FileFacts(sha256, storage.final_name(sha256, ext), MediaKind.image, mime, size, width, height)
-        return facts, None
+        return Measured(MediaKind.image, mime, size, width, height, None, None)
     info = inspect(path)
     video = info.video
     kind = MediaKind(file_kind(ext, has_video=video is not None))
-    facts = FileFacts(
-        sha256=sha256,
-        path=storage.final_name(sha256, ext),
-        kind=kind,
-        mime=mime if kind == MediaKind.video or not mime.startswith("video/") else mime.replace("video/", "audio/"),
-        size_bytes=size,
-        width=video.width if video else None,
-        height=video.height if video else None,
-        duration_s=info.duration_s,
-    )
-    return facts, info
+    if kind == MediaKind.audio and mime.startswith("video/"):
+        mime = mime.replace("video/", "audio/")
+    width, height = (video.width, video.height) if video else (None, None)
+    return Measured(kind, mime, size, width, height, info.duration_s, info)
 
 
-def index_file(final: Path, sha256: str) -> int:
-    """The Media row (and thumbnail) of a file already in ``final/``; returns the media id."""
-    facts, info = measure(final, sha256)
-    facts = FileFacts(**{**facts.__dict__, "thumbnail_path": thumbnails.make(final, sha256, facts.kind, info)})
+def _add_row(facts: FileFacts) -> int:
     with session_scope() as db:
         media, _ = library.add_media(db, facts, title=None, description=None)
         assert media.id is not None
         return media.id
 
 
+def index_file(final: Path, sha256: str) -> int:
+    """The Media row (and thumbnail) of a file already in ``final/``; returns the media id."""
+    measured = measure(final)
+    made = final.with_name(f".{sha256}.thumb.webp")
+    thumb = thumbnails.publish(made, sha256) if thumbnails.make(final, measured.kind, measured.info, made) else None
+    return _add_row(measured.facts(sha256, _ext(final), thumb))
+
+
 def store_file(path: Path) -> int:
-    """Publish the bytes (or find them already published); returns the media id."""
-    sha256 = storage.sha256_file(path)
+    """Publish the bytes (or find them already published); returns the media id.
+
+    Hashing runs in a thread while ffmpeg measures the file and makes its thumbnail.
+    """
+    made = path.with_name(path.name + ".thumb.webp")
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        digest = pool.submit(storage.sha256_file, path)
+        measured = measure(path)
+        has_thumb = thumbnails.make(path, measured.kind, measured.info, made)
+        sha256 = digest.result()
     with session_scope() as db:
         existing = library.media_by_sha(db, sha256)
     if existing is not None:
         path.unlink()
+        made.unlink(missing_ok=True)
         assert existing.id is not None
         return existing.id
-    relative = storage.move_into_final(path, sha256, path.suffix.lstrip(".") or "bin")
-    return index_file(storage.absolute(relative), sha256)
+    storage.move_into_final(path, sha256, _ext(path))
+    thumb = thumbnails.publish(made, sha256) if has_thumb else None
+    return _add_row(measured.facts(sha256, _ext(path), thumb))
 
 
 def publish(produced: Produced, *, job_id: int, page_url: str, folder_id: int | None) -> int:

@@ -29,9 +29,10 @@ from mediafetcher_app.core.urls import is_private_host, validate_url
 from . import finalise
 from .config import EngineConfig, engine_config
 from .cookies import job_cookie_file
+from .engines import direct
 from .engines.runner import Event, run_engine
 from .errors import JobCancelled, PipelineError, classify
-from .routing import GALLERYDL, IMAGE, IMAGE_EXTS, YTDLP, Route, choose
+from .routing import DIRECT, GALLERYDL, IMAGE, IMAGE_EXTS, YTDLP, Route, choose
 
 log = logging.getLogger(__name__)
 
@@ -117,13 +118,15 @@ class JobRun:
         self.tmp = storage.fresh_job_tmp_dir(self.job_id)
         direct_image = is_direct_image(self.job.url)
         if direct_image and (known := self.archived([{"media_url": self.job.url, "id": self.job.url}])):
-            self.record_attempt(GALLERYDL, IMAGE, "archived", None)
+            self.record_attempt(DIRECT, IMAGE, "archived", None)
             return sorted({media_id for found in known.values() for media_id in found})
         with session_scope() as db:
             self.cookiefile = job_cookie_file(db, self.job.url, self.tmp)
-        # a direct image link needs no probe: gallery-dl fetches it, yt-dlp is the fallback
-        plan = [Route(GALLERYDL, IMAGE)] if direct_image else [Route(YTDLP, AUTO)]
-        plan.append(Route(GALLERYDL if plan[0].engine == YTDLP else YTDLP, IMAGE))
+        # a direct image link needs no probe and no engine process; the engines are its fallbacks
+        if direct_image:
+            plan = [Route(DIRECT, IMAGE), Route(GALLERYDL, IMAGE), Route(YTDLP, IMAGE)]
+        else:
+            plan = [Route(YTDLP, AUTO), Route(GALLERYDL, IMAGE)]
         errors: list[PipelineError] = []
         for route in plan:
             try:
@@ -162,6 +165,8 @@ class JobRun:
         }
 
     async def run_engine_once(self, route: Route) -> Outcome:
+        if route.engine == DIRECT:
+            return await self.run_direct(route)
         outcome = Outcome()
 
         async def on_event(event: Event) -> Event | None:
@@ -181,21 +186,50 @@ class JobRun:
         if outcome.handoff or outcome.archived:
             self.record_attempt(route.engine, route.mode, "archived" if outcome.archived else "probe", None)
             return outcome
+        produced = [
+            (finalise.Produced(Path(event["path"]), event.get("meta") or {}), event.get("conversion") or {})
+            for event in run.files
+        ]
+        outcome.media_ids = await self.publish(route, produced)
+        return outcome
+
+    async def run_direct(self, route: Route) -> Outcome:
+        def on_progress(done: int, total: int | None) -> None:
+            self.progress({"stage": "downloading", "bytes": done, "total": total})
+
+        try:
+            path = await direct.fetch(
+                self.job.url,
+                self.tmp,
+                cookiefile=self.cookiefile,
+                proxy=self.engines.proxy,
+                timeout_s=self.engines.socket_timeout_s,
+                max_bytes=self.settings.max_file_bytes,
+                on_progress=on_progress,
+            )
+        except PipelineError as error:
+            self.record_attempt(route.engine, route.mode, "download", error)
+            raise
+        meta = {"media_url": self.job.url, "id": self.job.url, "title": path.stem}
+        return Outcome(await self.publish(route, [(finalise.Produced(path, meta), {})]))
+
+    async def publish(self, route: Route, produced: list[tuple[finalise.Produced, dict[str, str]]]) -> list[int]:
+        """Finalise every file of a successful engine run; returns their media ids."""
         self.write(JobStatus.processing, stage="finalising")
-        for event in run.files:
-            produced = finalise.Produced(Path(event["path"]), event.get("meta") or {})
+        media_ids = []
+        for item, conversion in produced:
             try:
                 media_id = await asyncio.to_thread(
-                    finalise.publish, produced, job_id=self.job_id, page_url=self.job.url, folder_id=self.job.folder_id
+                    finalise.publish, item, job_id=self.job_id, page_url=self.job.url, folder_id=self.job.folder_id
                 )
             except PipelineError as error:
                 self.record_attempt(route.engine, route.mode, "finalise", error)
                 raise
-            if event.get("conversion"):
-                self.attempt_log.append({"file": produced.path.name, "media_id": media_id, **event["conversion"]})
-            outcome.media_ids.append(media_id)
+            if conversion:
+                self.attempt_log.append({"file": item.path.name, "media_id": media_id, **conversion})
+            media_ids.append(media_id)
         self.record_attempt(route.engine, route.mode, "download", None)
-        return outcome
+        return media_ids
 
     def archived(self, items: list[dict[str, Any]]) -> dict[str, list[int]]:
         """``{item id: media ids}`` for items whose (platform, external_id) is already stored;

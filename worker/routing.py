@@ -15,6 +15,7 @@ AUDIO_PLATFORMS = frozenset({"soundcloud", "bandcamp", "mixcloud", "audiomack"})
 
 VIDEO, AUDIO, IMAGE = "video", "audio", "image"  # the values of models.MediaKind
 YTDLP = "yt-dlp"
+DIRECT = "http"  # a direct file link, fetched in the worker (engines/direct.py)
 GALLERYDL = "gallery-dl"
 
 
@@ -46,13 +47,6 @@ def file_kind(ext: str, has_video: bool) -> str:
 class Route:
     engine: str
     mode: str  # "video" | "audio" | "image"
-
-    @property
-    def fallback(self) -> Route:
-        """The other engine, for when this one fails."""
-        if self.engine == YTDLP:
-            return Route(GALLERYDL, IMAGE)
-        return Route(YTDLP, IMAGE)
 
 
 def choose(kinds: list[str], want: str | None = None) -> Route:

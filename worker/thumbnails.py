@@ -31,27 +31,30 @@ def _image(source: Path, target: Path) -> bool:
     return True
 
 
-def make(source: Path, sha256: str, kind: MediaKind, info: MediaInfo | None) -> str | None:
-    """Write ``thumbs/{sha256}.webp``; returns its relative path, or None when none could be made."""
-    relative = storage.thumb_name(sha256)
-    final = storage.absolute(relative)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    partial = final.with_name(f".{sha256}.partial.webp")
+def make(source: Path, kind: MediaKind, info: MediaInfo | None, target: Path) -> bool:
+    """Write a WebP thumbnail of ``source`` to ``target``; False when none could be made."""
     try:
         if kind == MediaKind.image:
-            made = _image(source, partial)
+            made = _image(source, target)
         elif kind == MediaKind.video:
             at = min(1.0, (info.duration_s or 0) / 3) if info else 0
-            made = _ffmpeg(["-ss", f"{at:.2f}", "-i", str(source), "-frames:v", "1", "-vf", SCALE], partial)
+            made = _ffmpeg(["-ss", f"{at:.2f}", "-i", str(source), "-frames:v", "1", "-vf", SCALE], target)
         elif info is not None and info.cover is not None:
-            made = _ffmpeg(["-i", str(source), "-map", "0:v:0", "-frames:v", "1", "-vf", SCALE], partial)
+            made = _ffmpeg(["-i", str(source), "-map", "0:v:0", "-frames:v", "1", "-vf", SCALE], target)
         else:
             wave = f"showwavespic=s={WIDTH}x120:colors=0x4f8cff"
-            made = _ffmpeg(["-i", str(source), "-filter_complex", wave, "-frames:v", "1"], partial)
+            made = _ffmpeg(["-i", str(source), "-filter_complex", wave, "-frames:v", "1"], target)
     except (OSError, ValueError):
         made = False
     if not made:
-        partial.unlink(missing_ok=True)
-        return None
-    os.replace(partial, final)
+        target.unlink(missing_ok=True)
+    return made
+
+
+def publish(made: Path, sha256: str) -> str:
+    """Move a thumbnail made beside its file to ``thumbs/{sha256}.webp``; returns that relative path."""
+    relative = storage.thumb_name(sha256)
+    final = storage.absolute(relative)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(made, final)
     return relative
