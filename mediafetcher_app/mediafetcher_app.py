@@ -28,3 +28,8 @@ app.add_page(
 app.add_page(library_page, route="/library", title="Library · MediaFetcher", on_load=AuthState.require_login)
 app.add_page(settings_page, route="/settings", title="Settings · MediaFetcher", on_load=AuthState.require_login)
 app.register_lifespan_task(broadcaster.run)
+
+from mediafetcher_app.pages.pair import pair_page  # noqa: E402
+from mediafetcher_app.state.pairing import PairPageState  # noqa: E402
+
+app.add_page(pair_page, route="/pair", title="Pair a browser · MediaFetcher", on_load=PairPageState.load)

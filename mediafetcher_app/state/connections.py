@@ -1,0 +1,67 @@
+"""Settings, Connections: the cookie vault's status per site, for administrators only.
+
+Reads ``vault.cookie_status`` (metadata columns): counts and dates reach the browser, never a
+cookie name or value, and nothing is decrypted to build this list.
+"""
+
+from __future__ import annotations
+
+from typing import TypedDict
+
+import reflex as rx
+
+from mediafetcher_app.core import vault
+from mediafetcher_app.core.db import session_scope
+from mediafetcher_app.core.errors import DomainError
+
+from .auth import AuthState
+from .formatting import short_time
+
+
+class JarRow(TypedDict):
+    domain: str
+    count: int
+    earliest_expiry: str
+    last_sync: str
+    last_check: str
+    state: str
+
+
+def _check(jar: vault.JarStatus) -> str:
+    if jar.last_check is None:
+        return "never"
+    verdict = "works" if jar.last_check_ok else "failed"
+    return f"{verdict}, {short_time(jar.last_check)}"
+
+
+def jar_row(jar: vault.JarStatus) -> JarRow:
+    return JarRow(
+        domain=jar.domain,
+        count=jar.cookie_count,
+        earliest_expiry=short_time(jar.earliest_expiry, empty="session only"),
+        last_sync=short_time(jar.last_sync),
+        last_check=_check(jar),
+        state=jar.state,
+    )
+
+
+class ConnectionsState(AuthState):
+    jars: list[JarRow] = []
+    allowed: bool = False
+    loaded: bool = False
+
+    @rx.event
+    def load(self):
+        """on_mount of the section; the role is checked here, not only by hiding the section."""
+        try:
+            who = self._principal()
+        except DomainError as exc:
+            return self._refuse(exc)
+        self.allowed = who.is_admin
+        if self.allowed:
+            with session_scope() as db:
+                self.jars = [jar_row(jar) for jar in vault.cookie_status(db)]
+        else:
+            self.jars = []
+        self.loaded = True
+        return None
