@@ -4,11 +4,13 @@ import reflex as rx
 
 from mediafetcher_app.api import build_api
 from mediafetcher_app.pages.dashboard import dashboard_page
+from mediafetcher_app.pages.feed import feed_page
 from mediafetcher_app.pages.login import login_page, setup_page
-from mediafetcher_app.pages.placeholders import feed_page, library_page, settings_page
+from mediafetcher_app.pages.placeholders import library_page, settings_page
 from mediafetcher_app.state import broadcaster
 from mediafetcher_app.state.auth import AuthState
 from mediafetcher_app.state.dashboard import DashboardState
+from mediafetcher_app.state.feed import FeedState
 from mediafetcher_app.state.login import LoginState, SetupState
 
 app = rx.App(
@@ -18,7 +20,7 @@ app = rx.App(
 
 app.add_page(login_page, route="/login", title="Sign in · MediaFetcher", on_load=LoginState.load)
 app.add_page(setup_page, route="/setup", title="Set up · MediaFetcher", on_load=SetupState.load)
-app.add_page(feed_page, route="/", title="Feed · MediaFetcher", on_load=AuthState.require_login)
+app.add_page(feed_page, route="/", title="Feed · MediaFetcher", on_load=[AuthState.require_login, FeedState.load])
 app.add_page(
     dashboard_page,
     route="/dashboard",

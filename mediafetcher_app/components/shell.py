@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from mediafetcher_app.state.auth import AuthState
+from mediafetcher_app.state.feed import FeedState
 
 from .add_url import add_url_box
 
@@ -116,6 +117,24 @@ def bottom_bar() -> rx.Component:
     )
 
 
+def search_box() -> rx.Component:
+    """Global search: debounced, and the grid aborts the previous request, so the latest query wins."""
+    return rx.debounce_input(
+        rx.input(
+            rx.input.slot(rx.icon("search", size=16)),
+            placeholder="Search titles, tags, uploaders, links…",
+            value=FeedState.q,
+            on_change=FeedState.search,
+            type="search",
+            size="3",
+            width="100%",
+            id="search-input",
+            aria_label="Search the archive",
+        ),
+        debounce_timeout=300,
+    )
+
+
 def shell(*content: rx.Component, title: str) -> rx.Component:
     """Every signed-in page: navigation, the add box and the page's own content."""
     return rx.hstack(
@@ -124,7 +143,8 @@ def shell(*content: rx.Component, title: str) -> rx.Component:
             rx.vstack(
                 rx.hstack(
                     rx.heading(title, size="6", white_space="nowrap"),
-                    rx.box(add_url_box(), flex="1 1 18em", max_width="44em"),
+                    rx.box(search_box(), flex="1 1 14em", max_width="24em"),
+                    rx.box(add_url_box(), flex="1 1 18em", max_width="36em"),
                     width="100%",
                     align="center",
                     spacing="4",

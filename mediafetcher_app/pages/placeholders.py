@@ -6,15 +6,6 @@ from mediafetcher_app.components.shell import empty_state, shell, sign_out_butto
 from mediafetcher_app.state.auth import AuthState
 
 
-def feed_page() -> rx.Component:
-    return shell(
-        empty_state(
-            "images", "Your archive is empty", "Paste a link above. Finished downloads appear here as a gallery."
-        ),
-        title="Feed",
-    )
-
-
 def library_page() -> rx.Component:
     return shell(
         empty_state(

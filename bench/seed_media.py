@@ -1,0 +1,159 @@
+"""Seed a library for the UI benchmarks and for looking at the feed: N media rows with real
+thumbnails (a few hundred distinct WebP files shared round-robin), sources on several platforms,
+tags and folders. Uses the app's settings (MF_DATA_DIR / DATABASE_URL).
+
+    .venv/bin/python -m bench.seed_media --count 100000
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import io
+import random
+import time
+from datetime import timedelta
+
+from PIL import Image, ImageDraw
+from sqlalchemy import insert, text
+
+from mediafetcher_app.core import storage
+from mediafetcher_app.core.bootstrap import prepare
+from mediafetcher_app.core.db import get_engine
+from mediafetcher_app.core.models import Folder, Media, MediaFolder, MediaSource, MediaTag, Source, Tag, utcnow
+
+PLATFORMS = ("youtube", "tiktok", "instagram", "x", "soundcloud", "pinterest", "twitch")
+WORDS = [
+    "cosplay",
+    "sunset",
+    "tutorial",
+    "concert",
+    "cats",
+    "drone",
+    "city",
+    "night",
+    "beach",
+    "recipe",
+    "guitar",
+    "travel",
+    "anime",
+    "skate",
+    "mountain",
+    "rain",
+    "street",
+    "portrait",
+    "festival",
+    "garden",
+]
+SHAPES = ((640, 360), (360, 640), (500, 500), (480, 640), (640, 480))
+THUMBS = 300
+BATCH = 5000
+
+
+def make_thumbnails(rng: random.Random) -> list[tuple[str, int, int]]:
+    """Distinct small WebP files like the pipeline's (about 320 px wide)."""
+    out = []
+    for n in range(THUMBS):
+        width, height = rng.choice(SHAPES)
+        image = Image.new("RGB", (320, int(320 * height / width)), tuple(rng.randrange(40, 220) for _ in range(3)))
+        draw = ImageDraw.Draw(image)
+        for _ in range(12):
+            x, y = rng.randrange(320), rng.randrange(image.height)
+            draw.ellipse(
+                (x, y, x + rng.randrange(20, 120), y + rng.randrange(20, 120)),
+                fill=tuple(rng.randrange(256) for _ in range(3)),
+            )
+        buffer = io.BytesIO()
+        image.save(buffer, "WEBP", quality=70)
+        sha = hashlib.sha256(buffer.getvalue() + bytes([n % 256])).hexdigest()
+        relative = storage.thumb_name(sha)
+        path = storage.absolute(relative)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(buffer.getvalue())
+        out.append((relative, width, height))
+    return out
+
+
+def seed(count: int, seed_value: int = 7) -> None:
+    rng = random.Random(seed_value)
+    prepare()
+    thumbs = make_thumbnails(rng)
+    engine = get_engine()
+    start = time.perf_counter()
+    now = utcnow()
+    with engine.begin() as conn:
+        tag_ids = [conn.execute(insert(Tag).values(name=f"seed-{w}").returning(Tag.id)).scalar_one() for w in WORDS[:8]]
+        folder_ids = [
+            conn.execute(insert(Folder).values(name=f"Seed {w}", created_at=now).returning(Folder.id)).scalar_one()
+            for w in WORDS[:5]
+        ]
+        conn.execute(text("ALTER TABLE media_source DISABLE TRIGGER mf_media_source_search"))
+        conn.execute(text("ALTER TABLE media_tag DISABLE TRIGGER mf_media_tag_search"))
+        for offset in range(0, count, BATCH):
+            size = min(BATCH, count - offset)
+            media_rows, source_rows = [], []
+            for i in range(offset, offset + size):
+                kind = rng.choices(("video", "image", "audio"), (5, 4, 1))[0]
+                thumb, width, height = thumbs[i % THUMBS]
+                title = " ".join(rng.sample(WORDS, 3)).title() + f" #{i}"
+                platform = rng.choice(PLATFORMS)
+                media_rows.append(
+                    {
+                        "sha256": hashlib.sha256(f"seed-{seed_value}-{i}".encode()).hexdigest(),
+                        "path": f"final/seed-{i}.{ {'video': 'mp4', 'image': 'jpg', 'audio': 'mp3'}[kind] }",
+                        "kind": kind,
+                        "mime": "application/octet-stream",
+                        "size_bytes": rng.randrange(10**5, 10**9),
+                        "width": width,
+                        "height": height,
+                        "duration_s": None if kind == "image" else rng.uniform(5, 3600),
+                        "title": title,
+                        "description": " ".join(rng.sample(WORDS, 6)),
+                        "thumbnail_path": thumb,
+                        "created_at": now - timedelta(minutes=count - i),
+                        "search_extra": f"{platform} uploader{i % 500}",
+                    }
+                )
+                source_rows.append(
+                    {
+                        "url": f"https://{platform}.example/watch/{i}",
+                        "platform": platform,
+                        "external_id": f"seed{i}",
+                        "uploader": f"uploader{i % 500}",
+                        "raw_metadata": {},
+                        "created_at": now,
+                    }
+                )
+            media_ids = (
+                conn.execute(insert(Media).returning(Media.id, sort_by_parameter_order=True), media_rows)
+                .scalars()
+                .all()
+            )
+            source_ids = (
+                conn.execute(insert(Source).returning(Source.id, sort_by_parameter_order=True), source_rows)
+                .scalars()
+                .all()
+            )
+            conn.execute(
+                insert(MediaSource),
+                [{"media_id": m, "source_id": s} for m, s in zip(media_ids, source_ids, strict=True)],
+            )
+            conn.execute(insert(MediaTag), [{"media_id": m, "tag_id": rng.choice(tag_ids)} for m in media_ids[::7]])
+            conn.execute(
+                insert(MediaFolder),
+                [{"media_id": m, "folder_id": rng.choice(folder_ids), "added_at": now} for m in media_ids[::11]],
+            )
+        conn.execute(text("ALTER TABLE media_source ENABLE TRIGGER mf_media_source_search"))
+        conn.execute(text("ALTER TABLE media_tag ENABLE TRIGGER mf_media_tag_search"))
+        conn.execute(text("ANALYZE"))
+    print(f"seeded {count} media in {time.perf_counter() - start:.1f}s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--count", type=int, default=100_000)
+    seed(parser.parse_args().count)
+
+
+if __name__ == "__main__":
+    main()

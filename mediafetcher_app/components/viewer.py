@@ -1,0 +1,198 @@
+"""The media viewer: player or zoomable image, facts, sources, folders and tags in place."""
+
+import reflex as rx
+
+from mediafetcher_app.components.feed_grid import arrow_keys
+from mediafetcher_app.state.feed import FeedState, FolderRef, SourceRow
+
+
+def _player() -> rx.Component:
+    src = "/media/" + FeedState.media_id.to_string()
+    return rx.match(
+        FeedState.v_kind,
+        (
+            "video",
+            rx.el.video(
+                src=src,
+                controls=True,
+                auto_play=True,
+                plays_inline=True,
+                id="viewer-video",
+                style={"width": "100%", "maxHeight": "70vh", "background": "black", "borderRadius": "var(--radius-3)"},
+            ),
+        ),
+        (
+            "audio",
+            rx.vstack(
+                rx.image(
+                    src="/thumbs/" + FeedState.media_id.to_string(), max_height="40vh", border_radius="12px", alt=""
+                ),
+                rx.el.audio(src=src, controls=True, auto_play=True, id="viewer-audio", style={"width": "100%"}),
+                align="center",
+                width="100%",
+            ),
+        ),
+        rx.el.a(
+            rx.image(
+                src=src,
+                alt=FeedState.v_title,
+                id="viewer-image",
+                max_height="70vh",
+                width="100%",
+                object_fit="contain",
+                style={"cursor": "zoom-in"},
+            ),
+            href=src,
+            target="_blank",
+            title="Open at full size",
+        ),
+    )
+
+
+def _source(row: SourceRow) -> rx.Component:
+    return rx.hstack(
+        rx.badge(row["platform"], variant="soft"),
+        rx.link(row["url"], href=row["url"], is_external=True, size="2", truncate=True, flex="1", min_width="0"),
+        rx.cond(row["uploader"] != "", rx.text(row["uploader"], size="1", color=rx.color("gray", 10))),
+        rx.cond(row["posted_at"] != "", rx.text(row["posted_at"], size="1", color=rx.color("gray", 10))),
+        width="100%",
+        align="center",
+    )
+
+
+def _folder_chip(folder: FolderRef) -> rx.Component:
+    return rx.badge(
+        rx.icon("folder", size=12),
+        folder["name"],
+        rx.icon(
+            "x",
+            size=12,
+            cursor="pointer",
+            on_click=FeedState.remove_from_folder(folder["id"]),
+            aria_label="Remove from folder",
+        ),
+        variant="surface",
+        size="2",
+    )
+
+
+def _tag_chip(name: rx.Var[str]) -> rx.Component:
+    return rx.badge(
+        "#",
+        name,
+        rx.icon("x", size=12, cursor="pointer", on_click=FeedState.remove_tag(name), aria_label="Remove tag"),
+        variant="soft",
+        color_scheme="gray",
+        size="2",
+    )
+
+
+def _organise() -> rx.Component:
+    return rx.vstack(
+        rx.hstack(rx.foreach(FeedState.v_folders, _folder_chip), flex_wrap="wrap", spacing="2"),
+        rx.select.root(
+            rx.select.trigger(placeholder="Add to folder…", width="100%"),
+            rx.select.content(rx.foreach(FeedState.folders, lambda f: rx.select.item(f["label"], value=f["value"]))),
+            value="",
+            on_change=FeedState.add_to_folder,
+            size="2",
+        ),
+        rx.hstack(rx.foreach(FeedState.v_tags, _tag_chip), flex_wrap="wrap", spacing="2"),
+        rx.form(
+            rx.hstack(
+                rx.input(
+                    placeholder="Add a tag",
+                    value=FeedState.v_new_tag,
+                    on_change=FeedState.set_new_tag,
+                    size="2",
+                    flex="1",
+                    id="viewer-tag-input",
+                ),
+                rx.button("Tag", size="2", type="submit", variant="soft"),
+                width="100%",
+            ),
+            on_submit=lambda _form: FeedState.add_tag(),
+            width="100%",
+        ),
+        width="100%",
+        spacing="2",
+    )
+
+
+def _actions() -> rx.Component:
+    return rx.hstack(
+        rx.icon_button(
+            rx.icon("chevron-left"),
+            on_click=FeedState.step(False),
+            variant="soft",
+            aria_label="Previous",
+            title="Previous (←)",
+        ),
+        rx.icon_button(
+            rx.icon("chevron-right"), on_click=FeedState.step(True), variant="soft", aria_label="Next", title="Next (→)"
+        ),
+        rx.spacer(),
+        rx.link(
+            rx.button(rx.icon("download", size=16), "Original", variant="soft"),
+            href="/media/" + FeedState.media_id.to_string() + "?download=1",
+        ),
+        rx.cond(
+            FeedState.is_admin,
+            rx.cond(
+                FeedState.v_confirm_delete,
+                rx.button(
+                    rx.icon("trash-2", size=16),
+                    "Delete for good",
+                    color_scheme="red",
+                    on_click=FeedState.delete_media,
+                    id="viewer-delete-confirm",
+                ),
+                rx.button(
+                    rx.icon("trash-2", size=16),
+                    "Delete",
+                    color_scheme="red",
+                    variant="soft",
+                    on_click=FeedState.ask_delete,
+                ),
+            ),
+        ),
+        rx.dialog.close(rx.icon_button(rx.icon("x"), variant="ghost", aria_label="Close")),
+        width="100%",
+        align="center",
+        flex_wrap="wrap",
+    )
+
+
+def viewer() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.vstack(
+                _actions(),
+                _player(),
+                rx.dialog.title(FeedState.v_title, size="5", margin="0"),
+                rx.hstack(
+                    rx.foreach(FeedState.v_facts, lambda f: rx.text(f, size="2", color=rx.color("gray", 10))),
+                    spacing="3",
+                    flex_wrap="wrap",
+                ),
+                rx.cond(
+                    FeedState.v_description != "",
+                    rx.text(
+                        FeedState.v_description, size="2", white_space="pre-wrap", max_height="8em", overflow_y="auto"
+                    ),
+                ),
+                rx.vstack(rx.foreach(FeedState.v_sources, _source), width="100%", spacing="1"),
+                _organise(),
+                arrow_keys(
+                    active=FeedState.viewer_open, on_previous=FeedState.step(False), on_next=FeedState.step(True)
+                ),
+                spacing="3",
+                width="100%",
+            ),
+            max_width="min(1100px, 96vw)",
+            width="96vw",
+            id="viewer",
+        ),
+        open=FeedState.viewer_open,
+        on_open_change=FeedState.close_viewer,
+    )
