@@ -15,6 +15,7 @@ from mediafetcher_app.core.settings import get_settings
 
 from . import heartbeat, recovery
 from .client import redis_settings
+from .engines.runner import spares
 from .reconcile import reconcile
 from .tasks import download
 
@@ -45,6 +46,7 @@ async def startup(ctx: dict[str, Any]) -> None:
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
+    await spares.close()
     task = ctx.get("heartbeat_task")
     if task is not None:
         task.cancel()

@@ -6,8 +6,11 @@ Events out: ``progress``, ``file``, ``error``. An empty result is an error (gall
 
 from __future__ import annotations
 
+import copy
+import json
 import logging
 import os
+from datetime import datetime
 from itertools import count
 from typing import Any
 
@@ -29,9 +32,17 @@ class _ErrorLog(logging.Handler):
         self.lines = [*self.lines[-30:], f"{record.name}: {record.getMessage()}"]
 
 
-def configure(cfg: dict[str, Any]) -> None:
+def operator_config() -> dict[str, Any]:
+    """Extra gallery-dl options from MF_GALLERYDL_CONFIG (JSON), e.g. other instances of
+    Danbooru-based sites. Read before the extractors load: instances are fixed at import."""
+    return json.loads(os.environ.get("MF_GALLERYDL_CONFIG") or "{}")
+
+
+def configure(cfg: dict[str, Any], extra: dict[str, Any]) -> None:
     """Everything set explicitly; ``config.load()`` is never called (it reads the user's home)."""
     config.clear()
+    for key, value in extra.items():
+        config.set((), key, copy.deepcopy(value))
     config.set((), "base-directory", cfg["tmp"])
     config.set(("extractor",), "directory", [])
     config.set(("extractor",), "filename", "{mf_index:>03}-{filename[:60]}.{extension}")
@@ -67,13 +78,24 @@ def register_port_aware_generic() -> None:
 
 
 def plain_metadata(kwdict: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in kwdict.items() if k not in _SKIP_KEYS and isinstance(v, str | int | float | bool | list)}
+    """The JSON-safe part of an item's metadata (dates as ISO text)."""
+    plain: dict[str, Any] = {}
+    for key, value in kwdict.items():
+        if key in _SKIP_KEYS:
+            continue
+        if isinstance(value, datetime):
+            plain[key] = value.isoformat()
+        elif isinstance(value, str | int | float | bool | list | tuple):
+            plain[key] = list(value) if isinstance(value, tuple) else value
+    return plain
 
 
 def main() -> None:
+    extra = operator_config()
+    configure({"tmp": ".", "socket_timeout": 30, "max_bytes": 0}, extra)
     extractor.find("https://warm.invalid/up.jpg")  # loads the extractor list while still a spare
     cfg = child.start()
-    configure(cfg)
+    configure(cfg, extra)
     register_port_aware_generic()
     errors = _ErrorLog()
     logging.getLogger().addHandler(errors)

@@ -40,7 +40,7 @@ def _child_env() -> dict[str, str]:
     return env
 
 
-async def _spawn(module: str) -> asyncio.subprocess.Process:
+async def _spawn(module: str, env: dict[str, str] | None = None) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -49,21 +49,26 @@ async def _spawn(module: str) -> asyncio.subprocess.Process:
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         start_new_session=True,
-        env=_child_env(),
+        env=env or _child_env(),
         limit=1024 * 1024,
     )
 
 
 class SparePool:
-    """At most one idle, pre-started child per engine module."""
+    """At most one idle, pre-started child per engine module (and environment: a spare started
+    before a setting changed is not used)."""
 
     def __init__(self) -> None:
-        self._spares: dict[str, asyncio.subprocess.Process] = {}
+        self._spares: dict[str, tuple[asyncio.subprocess.Process, dict[str, str]]] = {}
         self._refills: set[asyncio.Task[None]] = set()
 
     async def take(self, module: str) -> asyncio.subprocess.Process:
-        spare = self._spares.pop(module, None)
-        if spare is None or spare.returncode is not None:
+        spare, env = self._spares.pop(module, (None, {}))
+        if spare is not None and (spare.returncode is not None or env != _child_env()):
+            kill_group(spare)
+            await spare.wait()
+            spare = None
+        if spare is None:
             spare = await _spawn(module)
         task = asyncio.create_task(self._refill(module))
         self._refills.add(task)
@@ -71,11 +76,16 @@ class SparePool:
         return spare
 
     async def _refill(self, module: str) -> None:
-        if module not in self._spares:
-            self._spares[module] = await _spawn(module)
+        env = _child_env()
+        spare = await _spawn(module, env)
+        if module in self._spares:  # another refill won the race
+            kill_group(spare)
+            await spare.wait()
+            return
+        self._spares[module] = (spare, env)
 
     async def close(self) -> None:
-        for process in self._spares.values():
+        for process, _ in self._spares.values():
             kill_group(process)
             await process.wait()
         self._spares.clear()

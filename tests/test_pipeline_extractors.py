@@ -1,0 +1,31 @@
+"""Real site extractors, run offline against the fixture server."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+
+from tests.fixtures.pipeline import assert_done, file_of, fixture_server, media_of, run, server, sources_of
+
+__all__ = ["fixture_server", "server"]
+
+
+async def test_gallery_dl_danbooru_extractor(server, monkeypatch):
+    """gallery-dl's own Danbooru extractor, its instance root pointed at the fixture server
+    (MF_GALLERYDL_CONFIG, keyed by its base category "Danbooru"); the post JSON and image come from there."""
+    host = server.base.removeprefix("http://")
+    instance = {"danbooru": {"root": server.base, "pattern": re.escape(host)}}
+    monkeypatch.setenv("MF_GALLERYDL_CONFIG", json.dumps({"extractor": {"Danbooru": instance}}))
+    job = await run(server.url("/posts/4242"))
+    assert_done(job)
+    assert job.engine == "gallery-dl"
+    [media] = media_of(job.id)
+    original = (server.root / "img/danbooru.jpg").read_bytes()
+    assert file_of(media).read_bytes() == original
+    assert media.sha256 == hashlib.sha256(original).hexdigest()
+    [source] = sources_of(media.id)
+    assert (source.platform, source.external_id) == ("danbooru", "4242")
+    assert source.posted_at is not None and source.posted_at.year == 2024
+    assert "navy_background" in source.raw_metadata["tags"]
+    assert "/posts/4242.json" in server.requests
