@@ -110,6 +110,13 @@ def get_user(db: DBSession, username: str) -> User:
     return user
 
 
+def password_matches(user: User, password: str) -> bool:
+    try:
+        return _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
 def set_password(db: DBSession, user: User, password: str) -> None:
     user.password_hash = _hasher.hash(validate_password(password))
     db.add(user)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from sqlalchemy import func, or_
 from sqlmodel import Session as DBSession
-from sqlmodel import select
+from sqlmodel import col, select
 
-from .models import Event
+from .models import DownloadJob, Event
 
 
 def record(
@@ -20,5 +21,18 @@ def record(
     db.add(Event(kind=kind, message=message, user_id=user_id, job_id=job_id, media_id=media_id))
 
 
-def recent(db: DBSession, limit: int = 50) -> list[Event]:
-    return list(db.exec(select(Event).order_by(Event.id.desc()).limit(limit)).all())
+def recent(db: DBSession, limit: int = 50, user_id: int | None = None) -> list[Event]:
+    """Newest first; with ``user_id``, only what concerns that user (their jobs and actions)."""
+    query = select(Event).order_by(col(Event.id).desc()).limit(limit)
+    if user_id is not None:
+        query = query.where(
+            or_(
+                Event.user_id == user_id,
+                col(Event.job_id).in_(select(DownloadJob.id).where(DownloadJob.requested_by == user_id)),
+            )
+        )
+    return list(db.exec(query).all())
+
+
+def latest_id(db: DBSession) -> int:
+    return db.exec(select(func.coalesce(func.max(Event.id), 0))).one()

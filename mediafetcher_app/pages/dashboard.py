@@ -4,7 +4,16 @@ import reflex as rx
 
 from mediafetcher_app.components.jobs import active_job, history_job
 from mediafetcher_app.components.shell import empty_state, shell
-from mediafetcher_app.state.dashboard import DashboardState
+from mediafetcher_app.state.dashboard import DashboardState, EventRow
+
+EVENT_ICONS = {
+    "added": ("plus", "blue"),
+    "finished": ("circle-check", "green"),
+    "failed": ("circle-x", "red"),
+    "cancelled": ("ban", "orange"),
+    "deleted": ("trash-2", "red"),
+    "cookies_synced": ("cookie", "violet"),
+}
 
 
 def _counter(label: str, value: rx.Var[int], icon: str, color: str) -> rx.Component:
@@ -20,8 +29,55 @@ def _counter(label: str, value: rx.Var[int], icon: str, color: str) -> rx.Compon
     )
 
 
+def _status(label: str, ok: rx.Var[bool], detail: rx.Var | str) -> rx.Component:
+    return rx.hstack(
+        rx.box(
+            width="0.6em",
+            height="0.6em",
+            border_radius="50%",
+            background=rx.cond(ok, rx.color("green", 9), rx.color("red", 9)),
+        ),
+        rx.text(label, size="2", weight="medium"),
+        rx.text(detail, size="1", color=rx.color("gray", 10)),
+        align="center",
+        spacing="2",
+    )
+
+
+def system_status() -> rx.Component:
+    health = DashboardState.health
+    return rx.card(
+        rx.flex(
+            _status("Database", health["database"], rx.cond(health["database"], "connected", "unreachable")),
+            _status("Queue", health["queue"], rx.cond(health["queue"], "connected", "unreachable")),
+            _status("Workers", health["workers_ok"], health["workers"].to_string() + " · " + health["worker_age"]),
+            _status("NAS", health["disk_percent"] < 95, health["disk_free"] + " free"),
+            gap="5",
+            flex_wrap="wrap",
+        ),
+        width="100%",
+        id="system-status",
+    )
+
+
+def _event(event: EventRow) -> rx.Component:
+    return rx.hstack(
+        rx.match(
+            event["kind"],
+            *[(kind, rx.icon(icon, size=16, color=rx.color(color, 9))) for kind, (icon, color) in EVENT_ICONS.items()],
+            rx.icon("dot", size=16, color=rx.color("gray", 9)),
+        ),
+        rx.text(event["message"], size="2", flex="1", min_width="0", truncate=True),
+        rx.text(event["at"], size="1", color=rx.color("gray", 10), white_space="nowrap"),
+        width="100%",
+        align="center",
+        padding_y="0.35em",
+    )
+
+
 def dashboard_page() -> rx.Component:
     return shell(
+        system_status(),
         rx.flex(
             _counter("In progress", DashboardState.counters["active"], "loader", "blue"),
             _counter("Succeeded", DashboardState.counters["done"], "circle-check", "green"),
@@ -39,7 +95,7 @@ def dashboard_page() -> rx.Component:
                     rx.vstack(rx.foreach(DashboardState.active_jobs, active_job), width="100%", spacing="3"),
                     rx.text("Nothing downloading right now.", color=rx.color("gray", 10)),
                 ),
-                rx.heading("History", size="4", padding_top="1em"),
+                rx.heading("Recent downloads", size="4", padding_top="1em"),
                 rx.cond(
                     DashboardState.history.length() > 0,
                     rx.vstack(
@@ -49,6 +105,8 @@ def dashboard_page() -> rx.Component:
                         "history", "No downloads yet", "Paste a link above to fetch your first video, song or picture."
                     ),
                 ),
+                rx.heading("History", size="4", padding_top="1em"),
+                rx.vstack(rx.foreach(DashboardState.events, _event), width="100%", spacing="0", id="event-log"),
                 width="100%",
                 spacing="3",
             ),

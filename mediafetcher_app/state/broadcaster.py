@@ -1,7 +1,7 @@
 """One broadcaster per app process (DESIGN.md §1): it polls download_job for changed rows and
 pushes fresh snapshots into the dashboards open in this process.
 
-Polling ``max(updated_at)`` is one indexed query per tick whatever the number of viewers; the
+Polling ``max(updated_at)`` and the newest event id is one cheap query per tick whatever the number of viewers; the
 per-user snapshots are built only when something changed.
 """
 
@@ -15,6 +15,7 @@ import reflex as rx
 from sqlalchemy import func
 from sqlmodel import select
 
+from mediafetcher_app.core import events
 from mediafetcher_app.core.auth import Principal
 from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.models import DownloadJob
@@ -29,9 +30,10 @@ def subscribe(client_token: str, who: Principal) -> None:
     _subscribers[client_token] = who
 
 
-def _latest_change() -> datetime | None:
+def _latest_change() -> tuple[datetime | None, int]:
+    """The newest job change and the newest history event: either moving means a push."""
     with session_scope() as db:
-        return db.exec(select(func.max(DownloadJob.updated_at))).one()
+        return db.exec(select(func.max(DownloadJob.updated_at))).one(), events.latest_id(db)
 
 
 def _connected(app: rx.App, token: str) -> bool:
@@ -42,20 +44,19 @@ def _connected(app: rx.App, token: str) -> bool:
 async def _push(app: rx.App, token: str, who: Principal) -> None:
     from .dashboard import DashboardState, snapshot
 
-    rows, counts = await asyncio.to_thread(snapshot, who)
+    view = await asyncio.to_thread(snapshot, who)
     async with app.modify_state(rx.BaseStateToken(ident=token, cls=DashboardState)) as root:
-        dashboard = await root.get_state(DashboardState)
-        dashboard.jobs, dashboard.counters = rows, counts
+        (await root.get_state(DashboardState))._show(view)
 
 
 async def run(app: rx.App) -> None:
     """The lifespan task: never dies on one failed tick."""
-    seen: datetime | None = None
+    seen: tuple[datetime | None, int] | None = None
     while True:
         await asyncio.sleep(TICK_S)
         try:
             latest = await asyncio.to_thread(_latest_change)
-            if latest is None or latest == seen:
+            if latest == seen:
                 continue
             seen = latest
             for token, who in list(_subscribers.items()):

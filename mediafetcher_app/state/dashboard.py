@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TypedDict
 
 import reflex as rx
@@ -9,7 +10,7 @@ from sqlalchemy import func
 from sqlmodel import Session as DBSession
 from sqlmodel import select
 
-from mediafetcher_app.core import auth, jobs
+from mediafetcher_app.core import auth, events, jobs, system
 from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.errors import DomainError
 from mediafetcher_app.core.models import ACTIVE_STATUSES, DownloadJob, JobStatus
@@ -38,6 +39,23 @@ class Counters(TypedDict):
     active: int
     done: int
     failed: int
+
+
+class EventRow(TypedDict):
+    id: int
+    kind: str
+    message: str
+    at: str
+
+
+class Health(TypedDict):
+    database: bool
+    queue: bool
+    workers: int
+    worker_age: str
+    workers_ok: bool
+    disk_free: str
+    disk_percent: int
 
 
 def job_row(job: DownloadJob) -> JobRow:
@@ -71,16 +89,50 @@ def counters(db: DBSession, who: auth.Principal) -> Counters:
     )
 
 
-def snapshot(who: auth.Principal) -> tuple[list[JobRow], Counters]:
+def health(db: DBSession) -> Health:
+    alive = [w for w in system.workers(db) if w.age_s < 30]
+    disk = system.disk()
+    return Health(
+        database=system.database_ok(db),
+        queue=system.redis_ok(),
+        workers=len(alive),
+        worker_age=f"{min(w.age_s for w in alive):.0f}s ago" if alive else "no heartbeat",
+        workers_ok=bool(alive),
+        disk_free=human_bytes(disk.free),
+        disk_percent=round(100 * disk.used / disk.total) if disk.total else 0,
+    )
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    jobs: list[JobRow]
+    counters: Counters
+    events: list[EventRow]
+    health: Health
+
+
+def snapshot(who: auth.Principal) -> Snapshot:
     """What one user's dashboard shows right now (one short transaction)."""
     with session_scope() as db:
-        rows = [job_row(job) for job in jobs.list_jobs(db, who, limit=50)]
-        return rows, counters(db, who)
+        history = [
+            EventRow(id=e.id or 0, kind=e.kind, message=e.message, at=e.at.strftime("%Y-%m-%d %H:%M:%S"))
+            for e in events.recent(db, limit=30, user_id=None if who.is_admin else who.user_id)
+        ]
+        return Snapshot(
+            jobs=[job_row(job) for job in jobs.list_jobs(db, who, limit=50)],
+            counters=counters(db, who),
+            events=history,
+            health=health(db),
+        )
 
 
 class DashboardState(AuthState):
     jobs: list[JobRow] = []
     counters: Counters = Counters(active=0, done=0, failed=0)
+    events: list[EventRow] = []
+    health: Health = Health(
+        database=False, queue=False, workers=0, worker_age="", workers_ok=False, disk_free="", disk_percent=0
+    )
     loaded: bool = False
 
     @rx.var
@@ -92,7 +144,10 @@ class DashboardState(AuthState):
         return [job for job in self.jobs if not job["active"]]
 
     def _apply(self, who: auth.Principal) -> None:
-        self.jobs, self.counters = snapshot(who)
+        self._show(snapshot(who))
+
+    def _show(self, view: Snapshot) -> None:
+        self.jobs, self.counters, self.events, self.health = view.jobs, view.counters, view.events, view.health
         self.loaded = True
 
     @rx.event
