@@ -42,11 +42,19 @@ $(CHROMIUM):
 run: setup
 	$(PY) -m mediafetcher_app.cli run
 
-test: setup-dev $(CHROMIUM)
+test: setup-dev $(CHROMIUM) extension/node_modules
 	$(PY) -m pytest
 
 lint: setup-dev
 	$(VENV)/bin/ruff check .
+
+# The extension's devDependencies (linkedom for its DOM tests, fflate to pack it), from its lockfile.
+extension/node_modules: extension/package.json extension/package-lock.json
+	npm ci --silent --no-audit --no-fund --prefix extension
+	touch $@
+
+extension: extension/node_modules
+	node extension/scripts/build.mjs
 
 clean:
 	rm -rf .web .states $(TOOLS)
