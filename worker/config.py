@@ -16,7 +16,6 @@ class EngineConfig:
     socket_timeout_s: float  # an engine's network read gives up after this long
     retry_limit: int  # tries of one engine on transient errors (timeouts, 429, 5xx)
     retry_backoff_s: float  # first wait between tries; doubles each time, capped at 60 s
-    proxy: str | None  # HTTP(S) proxy for both engines
 
 
 def engine_config() -> EngineConfig:
@@ -24,5 +23,4 @@ def engine_config() -> EngineConfig:
         socket_timeout_s=_number("MF_ENGINE_SOCKET_TIMEOUT", 30.0),
         retry_limit=max(1, int(_number("MF_RETRY_LIMIT", 3))),
         retry_backoff_s=_number("MF_RETRY_BACKOFF", 5.0),
-        proxy=os.environ.get("MF_ENGINE_PROXY") or None,
     )

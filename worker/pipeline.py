@@ -160,7 +160,6 @@ class JobRun:
             "ffmpeg": ffmpeg_exe(),
             "socket_timeout": self.engines.socket_timeout_s,
             "max_bytes": self.settings.max_file_bytes,
-            "proxy": self.engines.proxy,
             "cookiefile": str(self.cookiefile) if self.cookiefile else None,
         }
 
@@ -202,7 +201,6 @@ class JobRun:
                 self.job.url,
                 self.tmp,
                 cookiefile=self.cookiefile,
-                proxy=self.engines.proxy,
                 timeout_s=self.engines.socket_timeout_s,
                 max_bytes=self.settings.max_file_bytes,
                 on_progress=on_progress,

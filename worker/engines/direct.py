@@ -39,7 +39,6 @@ async def fetch(
     directory: Path,
     *,
     cookiefile: Path | None,
-    proxy: str | None,
     timeout_s: float,
     max_bytes: int,
     on_progress: Callable[[int, int | None], None],
@@ -51,7 +50,6 @@ async def fetch(
             httpx.AsyncClient(
                 follow_redirects=True,
                 timeout=timeout_s,
-                proxy=proxy,
                 cookies=_cookies(cookiefile),
                 headers={"User-Agent": USER_AGENT},
             ) as client,

@@ -57,8 +57,6 @@ def configure(cfg: dict[str, Any], extra: dict[str, Any]) -> None:
     config.set(("output",), "mode", "null")
     if cfg.get("cookiefile"):
         config.set(("extractor",), "cookies", cfg["cookiefile"])
-    if cfg.get("proxy"):
-        config.set(("extractor",), "proxy", cfg["proxy"])
 
 
 def register_port_aware_generic() -> None:

@@ -86,8 +86,6 @@ def base_params(cfg: dict[str, Any], log: _Log) -> dict[str, Any]:
     }
     if cfg.get("cookiefile"):
         params["cookiefile"] = cfg["cookiefile"]
-    if cfg.get("proxy"):
-        params["proxy"] = cfg["proxy"]
     return params
 
 
