@@ -36,6 +36,7 @@ def _table() -> rx.Component:
             rx.table.body(rx.foreach(ConnectionsState.jars, _row)),
             size="2",
             width="100%",
+            white_space="nowrap",  # on a phone the table scrolls sideways instead of wrapping every cell
         ),
         overflow_x="auto",
         width="100%",

@@ -9,7 +9,14 @@ from mediafetcher_app.state.pairing import PairPageState
 
 def _question() -> rx.Component:
     return rx.vstack(
-        rx.heading(f"Allow “{PairPageState.browser}” to send downloads and sync cookies?", size="4"),
+        rx.heading(
+            rx.cond(
+                PairPageState.is_admin,
+                f"Allow “{PairPageState.browser}” to send downloads and sync cookies?",
+                f"Allow “{PairPageState.browser}” to send downloads?",
+            ),
+            size="4",
+        ),
         rx.text(
             "It will be able to add downloads and follow their progress as ",
             rx.text.strong(PairPageState.username),

@@ -56,9 +56,11 @@ class PairPageState(AuthState):
             who = self._principal()
             with session_scope() as db:
                 pairing.answer(db, who, self.challenge, self.browser, approve)
+        except NotAuthenticated as exc:
+            return self._refuse(exc)
         except DomainError as exc:
             self.error = exc.message
-            return self._refuse(exc)
+            return None
         self.outcome = "approved" if approve else "denied"
         return None
 

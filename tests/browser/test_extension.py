@@ -27,7 +27,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, Worker, expect
 from mediafetcher_app.core.migrations import PROJECT_ROOT
 from tests.fixtures.media import H264_AAC, VIDEO, ffmpeg
 
-from .conftest import ADMIN, CHROMIUM, sign_in
+from .conftest import ADMIN, ARTIFACTS, CHROMIUM, sign_in
 
 CLAIM_WAIT_MS = 15_000  # the extension polls the claim every 1.5 s
 PAGE_HTML = b"""<!doctype html><html><head><title>Fixture clip</title></head>
@@ -144,6 +144,11 @@ def cookie_jar(page: Page, base_url: str, site: str) -> dict | None:
     return next((jar for jar in jars if jar["domain"] == site), None)
 
 
+def snapshot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
 def wait_for(probe, timeout_s: float = 30.0):
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -167,6 +172,7 @@ def pair(context: BrowserContext, extension_id: str, server_url: str) -> Page:
     code = popup.locator("#confirmation").text_content()
     assert re.fullmatch(r"[0-9A-F]{4}-[0-9A-F]{4}", code or "")
     expect(approval.locator("#pair-confirmation")).to_have_text(code)
+    snapshot(approval, "extension-pair-page")
     approval.click("#pair-allow")
     expect(approval.locator("#pair-outcome")).to_contain_text("Paired")
     expect(popup.locator("#paired-as")).to_contain_text("Paired as admin (admin)", timeout=CLAIM_WAIT_MS)
@@ -212,6 +218,7 @@ def test_pair_sync_cookies_send_a_video_and_see_a_revoked_pairing(live_server, s
     expect(job).to_have_attribute("data-status", re.compile("done|failed|cancelled"), timeout=120_000)
     assert job.get_attribute("data-status") == "done", job.inner_text()
     expect(job).to_contain_text(f"{site.base}/clip.mp4")
+    snapshot(media_popup, "extension-popup")
 
     # the token is revoked on the server: the next action says so and offers pairing again
     with psycopg.connect(live_server.database_url.replace("+psycopg", "")) as db:

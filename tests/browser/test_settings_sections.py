@@ -1,0 +1,107 @@
+"""Settings' Connections and Browser pairing sections, in headless Chromium against the real app.
+
+The sections live in components/settings_{connections,pairing}.py; the Settings page that shows
+them (pages/settings.py) is the web UI's. Until that page exists there is nothing to click.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from mediafetcher_app.core.migrations import PROJECT_ROOT
+
+from .conftest import screenshot, sign_in
+
+pytestmark = pytest.mark.skipif(
+    importlib.util.find_spec("mediafetcher_app.pages.settings") is None,
+    reason="the Settings page (pages/settings.py) that renders these sections is not merged yet",
+)
+
+SECRET = "never-shown-cookie-value"
+DAY = 86400
+USER = ("bob", "bob-password-1")
+
+
+def chrome_cookie(domain: str, expires_in_s: float) -> dict:
+    return {"name": "sid", "value": SECRET, "domain": f".{domain}", "expirationDate": time.time() + expires_in_s}
+
+
+def open_settings(page: Page, base_url: str, *credentials: str) -> None:
+    sign_in(page, base_url, *credentials)
+    expect(page.get_by_role("heading", name="Feed")).to_be_visible()
+    page.goto(base_url + "/settings")
+
+
+def test_connections_show_each_sites_cookie_status_and_never_a_value(live_server, page: Page):
+    open_settings(page, live_server.url)
+    cookies = [
+        chrome_cookie("fresh.example", 60 * DAY),
+        chrome_cookie("soon.example", 2 * DAY),
+        chrome_cookie("stale.example", -DAY),
+    ]
+    stored = page.request.post(
+        live_server.url + "/api/v1/cookies",
+        data=json.dumps({"cookies": cookies}),
+        headers={"Content-Type": "application/json"},
+    )
+    assert stored.ok, stored.text()
+    section = page.locator("#settings-connections")
+    section.get_by_role("button", name="Refresh cookie status").click()
+    for site, state in (("fresh.example", "ok"), ("soon.example", "expiring"), ("stale.example", "expired")):
+        row = section.locator(".jar-row", has_text=site)
+        expect(row).to_have_attribute("data-state", state)
+        expect(row).to_contain_text("1")
+    expect(section.locator(".jar-row", has_text="soon.example")).to_contain_text("expires soon")
+    assert SECRET not in page.content()
+    screenshot(page, "settings-connections")
+
+
+@pytest.fixture(scope="module")
+def plain_user(live_server) -> tuple[str, str]:
+    subprocess.run(
+        [sys.executable, "-m", "mediafetcher_app.cli", "user", "create", USER[0], "--password", USER[1]],
+        cwd=PROJECT_ROOT,
+        env=dict(os.environ, DATABASE_URL=live_server.database_url),
+        check=True,
+    )
+    return USER
+
+
+def test_connections_are_for_administrators_only(live_server, plain_user, page: Page):
+    open_settings(page, live_server.url, *plain_user)
+    section = page.locator("#settings-connections")
+    expect(section).to_contain_text("Only an administrator")
+    expect(section.locator(".jar-row")).to_have_count(0)
+
+
+def test_a_token_is_shown_once_works_and_stops_working_when_revoked(live_server, page: Page):
+    open_settings(page, live_server.url)
+    label = f"backup script {page.viewport_label}"  # type: ignore[attr-defined]
+    section = page.locator("#settings-pairing")
+    section.get_by_placeholder("Label, e.g. backup script").fill(label)
+    section.get_by_role("button", name="Create token").click()
+    shown = section.locator("#new-api-token")
+    expect(shown).to_contain_text("mft_")
+    token = shown.text_content() or ""
+    screenshot(page, "settings-token-created")
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert page.request.get(live_server.url + "/api/v1/ping", headers=bearer).ok
+
+    section.get_by_role("button", name="Done").click()
+    expect(shown).to_have_count(0)
+    page.reload()
+    row = section.locator(".token-row", has_text=label)
+    expect(row).to_have_attribute("data-revoked", "false")
+    assert token not in page.content(), "shown once: not after a reload"
+
+    row.get_by_role("button", name="Revoke").click()
+    expect(row).to_have_attribute("data-revoked", "true")
+    assert page.request.get(live_server.url + "/api/v1/ping", headers=bearer).status == 401
