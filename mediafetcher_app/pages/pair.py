@@ -65,8 +65,14 @@ def _error() -> rx.Component:
     )
 
 
+# Clickjacking: framed by another site, the SameSite=Lax session cookie is withheld already (so
+# nobody is signed in there); hiding the page as well leaves nothing to trick a click onto.
+_FRAME_GUARD = "if (window.top !== window.self) document.documentElement.style.display = 'none';"
+
+
 def pair_page() -> rx.Component:
     return rx.center(
+        rx.script(_FRAME_GUARD),
         rx.card(
             rx.vstack(
                 rx.hstack(

@@ -118,6 +118,8 @@ function render() {
 
 // --- this page's media -------------------------------------------------------------------------
 
+/** The page to list: the active tab, or `?tab=<id>` when the popup is opened in a tab of its own
+ * (chrome-extension://.../popup/popup.html?tab=12; the browser tests drive it that way). */
 async function targetTab() {
   const requested = Number(new URLSearchParams(location.search).get('tab'));
   if (requested) return chrome.tabs.get(requested);
