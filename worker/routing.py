@@ -49,10 +49,8 @@ class Route:
     mode: str  # "video" | "audio" | "image"
 
 
-def choose(kinds: list[str], want: str | None = None) -> Route:
-    """Route by what the probe found; an explicit request for audio wins."""
-    if want == AUDIO:
-        return Route(YTDLP, AUDIO)
+def choose(kinds: list[str]) -> Route:
+    """Route by what the probe found (a job cannot ask for audio yet: no such field)."""
     if not kinds or all(kind == IMAGE for kind in kinds):
         return Route(GALLERYDL, IMAGE)
     if VIDEO in kinds:
