@@ -80,6 +80,12 @@ def pytest_configure(config: pytest.Config) -> None:
     upgrade_to_head()
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Browser tests last: Playwright's sync API keeps an event loop running for the session,
+    which asyncio tests collected after it could not start their own."""
+    items.sort(key=lambda item: "/browser/" in str(item.path))
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     if _services is None:
         return

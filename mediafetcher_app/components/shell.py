@@ -164,6 +164,9 @@ def shell(*content: rx.Component, title: str) -> rx.Component:
         align="start",
         width="100%",
         min_height="100vh",
+        # Filled once the page's sign-in check ran over the websocket (tests wait on it).
+        data_user=AuthState.username,
+        class_name="mf-shell",
     )
 
 

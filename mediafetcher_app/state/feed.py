@@ -85,13 +85,13 @@ class FeedState(AuthState):
     v_add_folder: str = ""
     v_confirm_delete: bool = False
 
-    @rx.var
+    @rx.var(deps=list(FILTER_FIELDS), auto_deps=False)
     def query(self) -> str:
         """The filters as the API's query string (the grid refetches when it changes)."""
         values = {name: getattr(self, name) for name in FILTER_FIELDS}
         return urlencode({k: v for k, v in values.items() if v and not (k == "sort" and v == "newest")})
 
-    @rx.var
+    @rx.var(deps=list(FILTER_FIELDS), auto_deps=False)
     def filtered(self) -> bool:
         return any(getattr(self, name) for name in FILTER_FIELDS if name not in ("sort", "q"))
 

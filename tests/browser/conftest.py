@@ -38,6 +38,7 @@ class LiveServer:
     url: str
     database_url: str
     log: Path
+    data_dir: Path
 
 
 def _free_port() -> int:
@@ -52,8 +53,11 @@ def _wait_until_serving(url: str, proc: subprocess.Popen, log: Path) -> None:
         if proc.poll() is not None:
             raise RuntimeError(f"the app exited with {proc.returncode}:\n{log.read_text()[-4000:]}")
         try:
-            with urllib.request.urlopen(url + "/login/", timeout=2) as response:
-                if response.status == 200:
+            with (
+                urllib.request.urlopen(url + "/login/", timeout=2) as login,
+                urllib.request.urlopen(url + "/", timeout=2) as home,
+            ):
+                if login.status == home.status == 200:
                     return
         except OSError:
             pass
@@ -84,13 +88,17 @@ def live_server(services, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     )
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "mediafetcher_app.cli", "run"], cwd=PROJECT_ROOT, env=env, stdout=out,
-            stderr=subprocess.STDOUT, start_new_session=True,
+            [sys.executable, "-m", "mediafetcher_app.cli", "run"],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_serving(url, proc, log)
-        yield LiveServer(url, database_url, log)
+        yield LiveServer(url, database_url, log, data_dir)
     finally:
         proc.send_signal(signal.SIGINT)
         try:
@@ -106,8 +114,15 @@ def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
         instance = playwright.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
         )
         yield instance
         instance.close()
@@ -134,3 +149,19 @@ def sign_in(page: Page, base_url: str, username: str = ADMIN[0], password: str =
     page.fill("#username", username)
     page.fill("#password", password)
     page.click("#login-submit")
+
+
+def open_page(page: Page, url: str) -> None:
+    """Navigate and wait until the page is live (its sign-in check answered over the websocket)."""
+    page.goto(url)
+    page.wait_for_selector('.mf-shell:not([data-user=""])')
+
+
+def run_cli(live: LiveServer, *args: str) -> str:
+    """The project's CLI against the live server's database (users, tokens, seeding)."""
+    env = dict(os.environ, DATABASE_URL=live.database_url, MF_DATA_DIR=str(live.data_dir))
+    done = subprocess.run(
+        [sys.executable, "-m", *args], capture_output=True, text=True, cwd=PROJECT_ROOT, env=env, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout

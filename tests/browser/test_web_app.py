@@ -1,0 +1,149 @@
+"""The web app in headless Chromium against the real app, worker and pipeline.
+
+Media come from the pipeline fetching the fixture server, so the feed, viewer and seeking work
+on real ffmpeg-made files. Each test runs at 1280x800 and 390x844 and saves screenshots.
+"""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from mediafetcher_app.core.auth import TOKEN_PREFIX
+from tests.fixtures.pipeline import fixture_server  # noqa: F401  (session fixture)
+
+from .conftest import open_page, run_cli, screenshot, sign_in
+
+DONE_TIMEOUT = 90_000
+
+
+def fetch(page: Page, url: str) -> None:
+    """Paste a link into the add box and wait until its job is done on the dashboard."""
+    open_page(page, page.base_url + "/dashboard")  # type: ignore[attr-defined]
+    page.fill("#add-url-input", url)
+    page.press("#add-url-input", "Enter")
+    row = page.locator(".job-row", has_text=url).first
+    expect(row).to_have_attribute("data-status", "done", timeout=DONE_TIMEOUT)
+
+
+@pytest.fixture
+def app(live_server, page: Page, fixture_server):  # noqa: F811
+    page.base_url = live_server.url  # type: ignore[attr-defined]
+    sign_in(page, live_server.url)
+    expect(page.get_by_role("heading", name="Feed")).to_be_visible()
+    return page
+
+
+def test_add_url_and_watch_progress_reach_done(app: Page, fixture_server):  # noqa: F811
+    url = fixture_server.url("/media/h264.mp4")
+    open_page(app, app.base_url + "/dashboard")  # type: ignore[attr-defined]
+    app.fill("#add-url-input", url)
+    app.press("#add-url-input", "Enter")
+    row = app.locator(".job-row", has_text=url).first
+    expect(row).to_be_visible()
+    expect(row).to_have_attribute("data-status", "done", timeout=DONE_TIMEOUT)
+    expect(app.locator("#system-status")).to_contain_text("Workers")
+    expect(app.locator("#event-log")).to_contain_text("Added")
+    screenshot(app, "dashboard-done")
+
+
+def test_open_the_viewer_and_seek_the_video(app: Page, fixture_server):  # noqa: F811
+    fetch(app, fixture_server.url("/media/h264.mp4"))
+    open_page(app, app.base_url + "/")  # type: ignore[attr-defined]
+    app.locator('.mf-card[data-kind="video"]').first.click()
+    video = app.locator("#viewer-video")
+    expect(video).to_be_visible()
+    app.wait_for_function("document.querySelector('#viewer-video').readyState >= 1", timeout=20_000)
+    app.evaluate("document.querySelector('#viewer-video').pause()")
+    position = app.evaluate(
+        """() => new Promise((resolve) => {
+            const v = document.querySelector('#viewer-video');
+            v.addEventListener('seeked', () => resolve(v.currentTime), {once: true});
+            v.currentTime = 2.0;
+        })"""
+    )
+    assert 1.9 <= position <= 2.1
+    screenshot(app, "viewer")
+
+
+def test_feed_filters_by_kind(app: Page, fixture_server):  # noqa: F811
+    fetch(app, fixture_server.url("/media/h264.mp4"))
+    fetch(app, fixture_server.url("/img/red.jpg"))
+    open_page(app, app.base_url + "/")  # type: ignore[attr-defined]
+    expect(app.locator('.mf-card[data-kind="image"]').first).to_be_visible()
+    app.get_by_role("radio", name="Video").click()
+    expect(app.locator('.mf-card[data-kind="image"]')).to_have_count(0)
+    expect(app.locator('.mf-card[data-kind="video"]').first).to_be_visible()
+    app.get_by_role("radio", name="Images").click()
+    expect(app.locator('.mf-card[data-kind="video"]')).to_have_count(0)
+    expect(app.locator('.mf-card[data-kind="image"]').first).to_be_visible()
+    screenshot(app, "feed-images")
+
+
+def test_create_folders_and_put_one_media_in_two(app: Page, fixture_server):  # noqa: F811
+    fetch(app, fixture_server.url("/img/red.jpg"))
+    suffix = app.viewport_label  # type: ignore[attr-defined]
+    open_page(app, app.base_url + "/library")  # type: ignore[attr-defined]
+    for name in (f"Trips {suffix}", f"Best {suffix}"):
+        app.fill("#new-folder-name", name)
+        app.click("#create-folder")
+        expect(app.locator(".folder-row", has_text=name)).to_be_visible()
+    open_page(app, app.base_url + "/")  # type: ignore[attr-defined]
+    app.locator('.mf-card[data-kind="image"]').first.click()
+    for name in (f"Trips {suffix}", f"Best {suffix}"):
+        app.get_by_text("Add to folder…").click()
+        app.get_by_role("option", name=name).click()
+        expect(app.locator("#viewer")).to_contain_text(name)
+    app.keyboard.press("Escape")
+    open_page(app, app.base_url + "/library")  # type: ignore[attr-defined]
+    for name in (f"Trips {suffix}", f"Best {suffix}"):
+        expect(app.locator(f'.folder-row[data-name="{name}"]')).to_contain_text("1")
+    screenshot(app, "library")
+
+
+def test_search_finds_by_prefix_and_latest_query_wins(app: Page, fixture_server):  # noqa: F811
+    fetch(app, fixture_server.url("/media/h264.mp4"))
+    open_page(app, app.base_url + "/")  # type: ignore[attr-defined]
+    expect(app.locator(".mf-card").first).to_be_visible()
+    app.fill("#search-input", "zzzz-no-such-thing")
+    expect(app.locator(".mf-empty")).to_contain_text("Nothing matches")
+    app.fill("#search-input", "h264")
+    expect(app.locator(".mf-card").first).to_be_visible()
+    expect(app.locator(".mf-empty")).to_have_count(0)
+    screenshot(app, "search")
+
+
+@pytest.fixture(scope="session")
+def seeded(live_server):
+    """150 more media (with thumbnails) in the live library: more than two pages of 60."""
+    run_cli(live_server, "bench.seed_media", "--count", "150")
+
+
+def test_infinite_scroll_loads_the_next_page(app: Page, seeded):
+    pages: list[str] = []
+    app.on("request", lambda request: pages.append(request.url) if "/api/v1/media?" in request.url else None)
+    open_page(app, app.base_url + "/")  # type: ignore[attr-defined]
+    feed = app.locator(".mf-feed")
+    expect(feed).to_have_attribute("data-count", "60")
+    app.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+    expect(feed).to_have_attribute("data-count", "120")
+    assert "before=" not in pages[0] and "before=" in pages[-1], "the next page is asked for by cursor"
+    screenshot(app, "feed-scrolled")
+
+
+def test_settings_by_role(app: Page, live_server):
+    open_page(app, live_server.url + "/settings")
+    expect(app.locator("#settings-users")).to_be_visible()
+    expect(app.locator("#settings-storage")).to_contain_text("free")
+    screenshot(app, "settings-admin")
+    name = f"viewer{app.viewport_label.replace('x', '')}"  # type: ignore[attr-defined]
+    run_cli(live_server, "mediafetcher_app.cli", "user", "create", name, "--password", "viewer-password-1")
+    app.context.clear_cookies()
+    sign_in(app, live_server.url, name, "viewer-password-1")
+    expect(app.get_by_role("heading", name="Feed")).to_be_visible()
+    open_page(app, live_server.url + "/settings")
+    expect(app.locator("#settings-account")).to_be_visible()
+    expect(app.locator("#settings-users")).to_have_count(0)
+    expect(app.locator("#settings-connections")).to_have_count(0)
+    screenshot(app, "settings-user")
+    assert TOKEN_PREFIX not in app.content()
