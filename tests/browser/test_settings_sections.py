@@ -1,12 +1,8 @@
-"""Settings' Connections and Browser pairing sections, in headless Chromium against the real app.
-
-The sections live in components/settings_{connections,pairing}.py; the Settings page that shows
-them (pages/settings.py) is the web UI's. Until that page exists there is nothing to click.
-"""
+"""Settings' Connections and Browser pairing sections (components/settings_{connections,pairing}.py,
+shown by pages/settings.py), in headless Chromium against the real app."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -19,11 +15,6 @@ from playwright.sync_api import Page, expect
 from mediafetcher_app.core.migrations import PROJECT_ROOT
 
 from .conftest import screenshot, sign_in
-
-pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("mediafetcher_app.pages.settings") is None,
-    reason="the Settings page (pages/settings.py) that renders these sections is not merged yet",
-)
 
 SECRET = "never-shown-cookie-value"
 DAY = 86400
