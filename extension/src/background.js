@@ -85,7 +85,13 @@ async function startPairing(serverInput) {
   const server = normaliseServer(serverInput);
   const code = randomCode();
   const challenge = await challengeFor(code);
-  const pairing = { server, code, challenge, confirmation: confirmationCode(challenge), expiresAt: Date.now() + PAIR_TTL_MS };
+  const pairing = {
+    server,
+    code,
+    challenge,
+    confirmation: confirmationCode(challenge),
+    expiresAt: Date.now() + PAIR_TTL_MS,
+  };
   await saveState({ pairing, problem: null });
   await chrome.tabs.create({ url: pairingUrl(server, challenge, browserName(navigator.userAgent)) });
   chrome.alarms.create(PAIR_ALARM, { periodInMinutes: 0.5 });
