@@ -19,7 +19,7 @@ DATA_ACCESS = ("session_scope(", "organize.", "accounts.", "catalog.", "jobs.", 
                "snapshot(", "self._load", "self._reload", "self._show(")
 # Pages reachable signed out by design.
 PUBLIC_STATES = {"LoginState", "SetupState", "PairPageState"}
-CHECKS = ("_principal(", "require_login(", "_apply(", "_change(", "_edit(", "_admin_change(", "_require(")
+CHECKS = ("_principal(", "_attempt(", "require_login(", "_apply(", "_change(", "_edit(", "_admin_change(", "_require(")
 
 
 def our_states() -> list[type[rx.State]]:

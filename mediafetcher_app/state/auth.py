@@ -2,16 +2,19 @@
 
 The session cookie is HttpOnly: the browser never exposes it to scripts, but it rides along
 with the websocket handshake, where ``router.headers.cookie`` reads it (server side only).
-Handlers call ``self._principal()`` before touching data and ``self._refuse(exc)`` to turn a
-domain error into a redirect (signed out) or a toast (anything else).
+Handlers call ``self._principal()`` (or ``self._attempt(work)``) before touching data, and
+``self._refuse(exc)`` turns a domain error into a redirect (signed out) or a toast (anything else).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from http.cookies import CookieError, SimpleCookie
+from typing import Any
 from urllib.parse import quote
 
 import reflex as rx
+from sqlmodel import Session as DBSession
 
 from mediafetcher_app.core import auth
 from mediafetcher_app.core.db import session_scope
@@ -51,6 +54,20 @@ class AuthState(rx.State):
         if isinstance(exc, NotAuthenticated):
             return login_redirect(self.router.url.path)
         return rx.toast.error(exc.message)
+
+    def _attempt(self, work: Callable[[DBSession, auth.Principal], Any]) -> rx.event.EventSpec | None:
+        """Run ``work`` as the signed-in user in one transaction.
+
+        Returns the refusal to send back (sign-in page or an error toast), or None when it worked:
+        ``if refusal := self._attempt(...): return refusal``.
+        """
+        try:
+            who = self._principal()
+            with session_scope() as db:
+                work(db, who)
+        except DomainError as exc:
+            return self._refuse(exc)
+        return None
 
     @rx.event
     def require_login(self):

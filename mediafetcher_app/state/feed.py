@@ -5,10 +5,12 @@ The cards themselves are not in this state: the grid component pages them from t
 
 from __future__ import annotations
 
-from typing import TypedDict
+from collections.abc import Callable
+from typing import Any, TypedDict
 from urllib.parse import urlencode
 
 import reflex as rx
+from sqlmodel import Session as DBSession
 
 from mediafetcher_app.api.media import filter_from_query
 from mediafetcher_app.core import catalog, organize
@@ -249,34 +251,30 @@ class FeedState(AuthState):
     def set_add_folder(self, value: str):
         self.v_add_folder = value
 
-    def _edit(self, change) -> rx.event.EventSpec | None:
-        """Run one change to the open media's folders/tags, then show the result."""
-        try:
-            self._principal()
-            with session_scope() as db:
-                change(db)
-            self._show(self.media_id)
-            self._load_options()
-        except DomainError as exc:
-            return self._refuse(exc)
+    def _edit(self, change: Callable[[DBSession, Any], Any]) -> rx.event.EventSpec | None:
+        """One change to the open media's folders/tags, then show the result."""
+        if refusal := self._attempt(change):
+            return refusal
+        self._show(self.media_id)
+        self._load_options()
         return None
 
     @rx.event
     def add_tag(self):
         name, self.v_new_tag = self.v_new_tag, ""
-        return self._edit(lambda db: organize.tag_media(db, name, [self.media_id]))
+        return self._edit(lambda db, _who: organize.tag_media(db, name, [self.media_id]))
 
     @rx.event
     def remove_tag(self, name: str):
-        return self._edit(lambda db: organize.untag_media(db, name, self.media_id))
+        return self._edit(lambda db, _who: organize.untag_media(db, name, self.media_id))
 
     @rx.event
     def add_to_folder(self, folder_id: str):
-        return self._edit(lambda db: organize.add_to_folder(db, int(folder_id), [self.media_id]))
+        return self._edit(lambda db, _who: organize.add_to_folder(db, int(folder_id), [self.media_id]))
 
     @rx.event
     def remove_from_folder(self, folder_id: int):
-        return self._edit(lambda db: organize.remove_from_folder(db, folder_id, self.media_id))
+        return self._edit(lambda db, _who: organize.remove_from_folder(db, folder_id, self.media_id))
 
     @rx.event
     def ask_delete(self):

@@ -60,20 +60,12 @@ class LibraryState(AuthState):
             self.tags = [TagRow(name=name, count=count) for name, count in organize.tags_with_counts(db)]
         self.loaded = True
 
-    def _apply(self, work: Callable[[DBSession], Any]) -> DomainError | None:
-        """Check the session, apply one change in one transaction, reload; the error if it failed."""
-        try:
-            self._principal()
-            with session_scope() as db:
-                work(db)
-        except DomainError as exc:
-            return exc
+    def _change(self, work: Callable[[DBSession, Any], Any], done: str) -> rx.event.EventSpec:
+        """One change as the signed-in user, then the tree again; a toast says how it went."""
+        if refusal := self._attempt(work):
+            return refusal
         self._reload()
-        return None
-
-    def _change(self, work: Callable[[DBSession], Any], done: str) -> rx.event.EventSpec:
-        error = self._apply(work)
-        return self._refuse(error) if error else rx.toast.success(done)
+        return rx.toast.success(done)
 
     @rx.event
     def load(self):
@@ -95,9 +87,9 @@ class LibraryState(AuthState):
     @rx.event
     def create_folder(self, _form: dict[str, str]):
         name, parent = self.new_folder, None if self.new_parent == ROOT else int(self.new_parent)
-        error = self._apply(lambda db: organize.create_folder(db, name, parent))
-        if error:
-            return self._refuse(error)
+        if refusal := self._attempt(lambda db, _who: organize.create_folder(db, name, parent)):
+            return refusal
+        self._reload()
         self.new_folder = ""
         return rx.toast.success(f"Folder '{name.strip()}' created")
 
@@ -123,13 +115,13 @@ class LibraryState(AuthState):
         folder_id, name = self.editing, self.edit_name
         parent = None if self.edit_parent == ROOT else int(self.edit_parent)
 
-        def apply(db: DBSession) -> None:
+        def apply(db: DBSession, _who: Any) -> None:
             organize.rename_folder(db, folder_id, name)
             organize.move_folder(db, folder_id, parent)
 
-        error = self._apply(apply)
-        if error:
-            return self._refuse(error)
+        if refusal := self._attempt(apply):
+            return refusal
+        self._reload()
         self.editing = 0
         return rx.toast.success("Folder saved")
 
@@ -140,7 +132,7 @@ class LibraryState(AuthState):
     @rx.event
     def delete_folder(self, folder_id: int):
         self.confirm_delete = 0
-        return self._change(lambda db: organize.delete_folder(db, folder_id), "Folder deleted; its media stay")
+        return self._change(lambda db, _who: organize.delete_folder(db, folder_id), "Folder deleted; its media stay")
 
     @rx.event
     def start_tag_edit(self, name: str):
@@ -154,8 +146,8 @@ class LibraryState(AuthState):
     def rename_tag(self, _form: dict[str, str]):
         old, new = self.tag_editing, self.tag_new_name
         self.tag_editing = ""
-        return self._change(lambda db: organize.rename_tag(db, old, new), f"Renamed to '{new}'")
+        return self._change(lambda db, _who: organize.rename_tag(db, old, new), f"Renamed to '{new}'")
 
     @rx.event
     def delete_tag(self, name: str):
-        return self._change(lambda db: organize.delete_tag(db, name), f"Tag '{name}' removed")
+        return self._change(lambda db, _who: organize.delete_tag(db, name), f"Tag '{name}' removed")

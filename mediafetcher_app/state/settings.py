@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TypedDict
+from collections.abc import Callable
+from typing import Any, TypedDict
 
 import reflex as rx
+from sqlmodel import Session as DBSession
 
 from mediafetcher_app.core import accounts, auth, catalog, system
 from mediafetcher_app.core.db import session_scope
@@ -96,14 +98,11 @@ class SettingsState(AuthState):
             return self._refuse(exc)
         return [rx.toast.info(f"Signed out of {count} session(s)"), login_redirect("/settings")]
 
-    def _admin_change(self, change) -> rx.event.EventSpec | None:
-        try:
-            who = self._principal()
-            with session_scope() as db:
-                change(db, who)
-            self._load_users(who)
-        except DomainError as exc:
-            return self._refuse(exc)
+    def _admin_change(self, change: Callable[[DBSession, auth.Principal], Any]) -> rx.event.EventSpec:
+        """One change to the users (the core checks the admin role), then the list again."""
+        if refusal := self._attempt(change):
+            return refusal
+        self._load_users(self._principal())
         return rx.toast.success("Saved")
 
     @rx.event
