@@ -14,7 +14,7 @@ import random
 import time
 from datetime import timedelta
 
-from PIL import Image, ImageDraw
+from PIL import Image, ImageFilter
 from sqlalchemy import insert, text
 
 from mediafetcher_app.core import storage
@@ -50,22 +50,30 @@ THUMBS = 300
 BATCH = 5000
 
 
+def _photo_like(width: int, height: int, rng: random.Random) -> Image.Image:
+    """Texture and gradients that compress about as badly as a photo does (flat shapes would
+    flatter the transfer budget)."""
+    base = Image.linear_gradient("L").rotate(rng.randrange(360)).resize((width, height)).convert("RGB")
+    noise = Image.effect_noise((width, height), 60).convert("RGB").filter(ImageFilter.GaussianBlur(1.2))
+    image = Image.blend(base, noise, 0.5)
+    tint = [rng.randrange(1, 4) for _ in range(3)]
+    return Image.merge(
+        "RGB", [band.point(lambda v, k=k: (v * k) % 256) for band, k in zip(image.split(), tint, strict=True)]
+    )
+
+
 def make_thumbnails(rng: random.Random) -> list[tuple[str, int, int]]:
-    """Distinct small WebP files like the pipeline's (about 320 px wide)."""
+    """Distinct WebP files sized as the pipeline sizes them: video frames 320 px wide (ffmpeg's
+    WebP, quality 75), images within 320x320 (quality 80)."""
     out = []
     for n in range(THUMBS):
         width, height = rng.choice(SHAPES)
-        image = Image.new("RGB", (320, int(320 * height / width)), tuple(rng.randrange(40, 220) for _ in range(3)))
-        draw = ImageDraw.Draw(image)
-        for _ in range(12):
-            x, y = rng.randrange(320), rng.randrange(image.height)
-            draw.ellipse(
-                (x, y, x + rng.randrange(20, 120), y + rng.randrange(20, 120)),
-                fill=tuple(rng.randrange(256) for _ in range(3)),
-            )
+        is_image = n % 2 == 0
+        scale = 320 / max(width, height) if is_image else 320 / width
+        image = _photo_like(round(width * scale), round(height * scale), rng)
         buffer = io.BytesIO()
-        image.save(buffer, "WEBP", quality=70)
-        sha = hashlib.sha256(buffer.getvalue() + bytes([n % 256])).hexdigest()
+        image.save(buffer, "WEBP", quality=80 if is_image else 75)
+        sha = hashlib.sha256(buffer.getvalue() + n.to_bytes(4, "big")).hexdigest()
         relative = storage.thumb_name(sha)
         path = storage.absolute(relative)
         path.parent.mkdir(parents=True, exist_ok=True)
