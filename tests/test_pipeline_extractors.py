@@ -7,6 +7,7 @@ import json
 import re
 
 from tests.fixtures.pipeline import assert_done, file_of, fixture_server, media_of, run, server, sources_of
+from tests.fixtures.server import TELEGRAM_CDN
 
 __all__ = ["fixture_server", "server"]
 
@@ -29,3 +30,20 @@ async def test_gallery_dl_danbooru_extractor(server, monkeypatch):
     assert source.posted_at is not None and source.posted_at.year == 2024
     assert "navy_background" in source.raw_metadata["tags"]
     assert "/posts/4242.json" in server.requests
+
+
+async def test_yt_dlp_telegram_extractor(server, monkeypatch):
+    """yt-dlp's own TelegramEmbed extractor: its requests (the t.me embed page, then the video on
+    Telegram's CDN) go through the fixture server as their HTTP proxy (MF_YTDLP_PROXY)."""
+    monkeypatch.setenv("MF_YTDLP_PROXY", server.base)
+    job = await run("http://t.me/mffixtures/123")
+    assert_done(job)
+    assert job.engine == "yt-dlp"
+    [media] = media_of(job.id)
+    assert media.kind == "video" and media.title == "Fixture post 123"
+    [source] = sources_of(media.id)
+    assert (source.platform, source.external_id) == ("telegramembed", "123")
+    assert source.uploader == "MediaFetcher fixtures" and source.posted_at.year == 2024
+    assert "http://t.me/mffixtures/123?embed=1" in server.proxied
+    assert f"{TELEGRAM_CDN}/media/clip.mp4" in server.proxied
+    assert media.sha256 == hashlib.sha256((server.root / "media/clip.mp4").read_bytes()).hexdigest()

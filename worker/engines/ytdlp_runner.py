@@ -7,6 +7,7 @@ Events out: ``probe``, ``progress``, ``file``, ``error``. After ``probe`` the wo
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +87,8 @@ def base_params(cfg: dict[str, Any], log: _Log) -> dict[str, Any]:
     }
     if cfg.get("cookiefile"):
         params["cookiefile"] = cfg["cookiefile"]
+    if proxy := os.environ.get("MF_YTDLP_PROXY"):
+        params["proxy"] = proxy  # every request, the probe's too; tests point it at the fixture server
     return params
 
 
