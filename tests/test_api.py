@@ -71,6 +71,8 @@ async def test_post_download_stores_the_job_then_enqueues_it(client, services):
         ({}, "invalid_url"),
         ({"url": 42}, "invalid_url"),
         ({"url": "https://example.com/", "folder_id": 12345}, "invalid_folder"),
+        ({"url": "https://example.com/", "audio": "yes"}, "invalid_audio"),
+        ({"url": "https://example.com/", "audio": 1}, "invalid_audio"),
     ],
 )
 async def test_post_download_rejects_bad_input_with_a_clear_400_and_stores_nothing(client, payload, code):
@@ -81,6 +83,19 @@ async def test_post_download_rejects_bad_input_with_a_clear_400_and_stores_nothi
     assert response.json()["error"]["message"]
     with session_scope() as db:
         assert db.exec(select(DownloadJob)).all() == []
+
+
+async def test_post_download_can_ask_for_audio_only(client):
+    make_user("alice")
+    headers = bearer(make_token("alice"))
+    plain = await client.post("/api/v1/downloads", json={"url": "https://example.com/v/1"}, headers=headers)
+    audio = await client.post(
+        "/api/v1/downloads", json={"url": "https://example.com/v/1", "audio": True}, headers=headers
+    )
+    views = [
+        (await client.get(f"/api/v1/downloads/{r.json()['job_id']}", headers=headers)).json() for r in (plain, audio)
+    ]
+    assert [view["audio_only"] for view in views] == [False, True]
 
 
 async def test_post_download_rejects_a_body_that_is_not_json(client):

@@ -7,7 +7,7 @@ import hashlib
 import pytest
 
 from mediafetcher_app.core.db import session_scope
-from mediafetcher_app.core.models import Folder, MediaFolder
+from mediafetcher_app.core.models import Folder, Media, MediaFolder
 from tests.fixtures.pipeline import assert_done, file_of, fixture_server, media_of, probe, run, server, sources_of
 
 __all__ = ["fixture_server", "server"]
@@ -46,12 +46,36 @@ async def test_page_with_several_images_gives_one_media_each(server):
     assert linked == 3
 
 
-async def test_audio_link_becomes_mp3_192k(server):
-    job = await run(server.url("/media/tone.m4a"))
-    assert_done(job)
-    [media] = media_of(job.id)
+def assert_mp3_192k(media: Media) -> None:
     assert media.kind == "audio" and media.mime == "audio/mpeg" and media.path.endswith(".mp3")
     info = probe(media)
     assert info.audio is not None and info.audio.codec == "mp3" and info.video is None
     assert info.audio.bitrate_kbps == 192
+
+
+async def test_audio_link_becomes_mp3_192k(server):
+    job = await run(server.url("/media/tone.m4a"))
+    assert_done(job)
+    [media] = media_of(job.id)
+    assert_mp3_192k(media)
     assert media.thumbnail_path is not None  # a waveform: the file has no cover
+
+
+async def test_audio_request_for_a_video_becomes_mp3_192k(server):
+    """A job that asks for audio gets the sound of a video page, and a second one of the same
+    video is linked to that MP3 (already archived), not to a video."""
+    url = server.url("/page/video.html")
+    job = await run(url, audio_only=True)
+    assert_done(job)
+    assert job.audio_only and job.engine == "yt-dlp"
+    [media] = media_of(job.id)
+    assert_mp3_192k(media)
+    assert abs(media.duration_s - 2) < 0.5
+    again = await run(url, audio_only=True)
+    assert_done(again)
+    assert [m.id for m in media_of(again.id)] == [media.id]
+    assert again.attempt_log[-1]["stage"] == "archived"
+    video = await run(url)
+    assert_done(video)
+    [clip] = media_of(video.id)
+    assert clip.kind == "video" and clip.id != media.id

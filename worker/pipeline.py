@@ -32,7 +32,7 @@ from .cookies import job_cookie_file
 from .engines import direct
 from .engines.runner import Event, run_engine
 from .errors import JobCancelled, PipelineError, classify
-from .routing import DIRECT, GALLERYDL, IMAGE, IMAGE_EXTS, YTDLP, Route, choose
+from .routing import AUDIO, DIRECT, GALLERYDL, IMAGE, IMAGE_EXTS, YTDLP, Route, choose
 
 log = logging.getLogger(__name__)
 
@@ -116,17 +116,13 @@ class JobRun:
     async def run(self) -> list[int]:
         self.check_url()
         self.tmp = storage.fresh_job_tmp_dir(self.job_id)
-        direct_image = is_direct_image(self.job.url)
+        direct_image = not self.job.audio_only and is_direct_image(self.job.url)
         if direct_image and (known := self.archived([{"media_url": self.job.url, "id": self.job.url}])):
             self.record_attempt(DIRECT, IMAGE, "archived", None)
             return sorted({media_id for found in known.values() for media_id in found})
         with session_scope() as db:
             self.cookiefile = job_cookie_file(db, self.job.url, self.tmp)
-        # a direct image link needs no probe and no engine process; the engines are its fallbacks
-        if direct_image:
-            plan = [Route(DIRECT, IMAGE), Route(GALLERYDL, IMAGE), Route(YTDLP, IMAGE)]
-        else:
-            plan = [Route(YTDLP, AUTO), Route(GALLERYDL, IMAGE)]
+        plan = self.plan(direct_image)
         errors: list[PipelineError] = []
         for route in plan:
             try:
@@ -139,6 +135,15 @@ class JobRun:
             # the probe sent it to gallery-dl (next in the plan); should that fail, yt-dlp takes it as is
             plan.append(Route(YTDLP, IMAGE))
         raise max(errors, key=lambda e: e.rank)  # max keeps the first of equal rank
+
+    def plan(self, direct_image: bool) -> list[Route]:
+        """The engines to try, in order: when one fails, the next takes the URL (DESIGN.md §4.4)."""
+        if self.job.audio_only:
+            return [Route(YTDLP, AUDIO)]  # only yt-dlp makes MP3; gallery-dl has no sound to offer
+        if direct_image:
+            # a direct image link needs no probe and no engine process; the engines are its fallbacks
+            return [Route(DIRECT, IMAGE), Route(GALLERYDL, IMAGE), Route(YTDLP, IMAGE)]
+        return [Route(YTDLP, AUTO), Route(GALLERYDL, IMAGE)]
 
     async def attempt(self, route: Route) -> Outcome:
         """One engine, retried on transient errors."""
@@ -230,13 +235,17 @@ class JobRun:
         return media_ids
 
     def archived(self, items: list[dict[str, Any]]) -> dict[str, list[int]]:
-        """``{item id: media ids}`` for items whose (platform, external_id) is already stored;
-        the job is linked to them at once."""
+        """``{item id: media ids}`` for items whose (platform, external_id) is already stored as the
+        kind this job wants (the sound of an archived video is not archived yet); the job is linked
+        to them at once."""
         found: dict[str, list[int]] = {}
         with session_scope() as db:
             for item in items:
                 platform, external_id = finalise.identity(item, self.job.url)
-                if external_id is not None and (media_ids := library.archived_media_ids(db, platform, external_id)):
+                if external_id is None:
+                    continue
+                kind = AUDIO if self.job.audio_only else item.get("kind")
+                if media_ids := library.archived_media_ids(db, platform, external_id, kind):
                     found[str(item.get("id"))] = media_ids
         if found:
             ids = sorted({media_id for media_ids in found.values() for media_id in media_ids})

@@ -49,9 +49,12 @@ async def create_download(request: Request) -> JSONResponse:
     folder_id = body.get("folder_id")
     if folder_id is not None and not isinstance(folder_id, int):
         raise InvalidInput("folder_id must be a number.", code="invalid_folder")
+    audio_only = body.get("audio", False)
+    if not isinstance(audio_only, bool):
+        raise InvalidInput("audio must be true or false.", code="invalid_audio")
 
     def create(db: DBSession, principal: auth.Principal) -> int:
-        job = jobs.create_job(db, principal, body.get("url"), folder_id)
+        job = jobs.create_job(db, principal, body.get("url"), folder_id, audio_only)
         assert job.id is not None
         return job.id
 

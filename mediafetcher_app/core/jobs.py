@@ -29,6 +29,7 @@ class JobView:
 
     id: int
     url: str
+    audio_only: bool
     status: str
     stage: str | None
     progress_bytes: int | None
@@ -63,6 +64,7 @@ def view(job: DownloadJob, media_ids: list[int]) -> JobView:
     return JobView(
         id=job.id,
         url=job.url,
+        audio_only=job.audio_only,
         status=job.status.value,
         stage=job.stage,
         progress_bytes=job.progress_bytes,
@@ -89,15 +91,19 @@ def media_ids_of(db: DBSession, job_ids: list[int]) -> dict[int, list[int]]:
     return found
 
 
-def create_job(db: DBSession, principal: Principal, raw_url: object, folder_id: int | None = None) -> DownloadJob:
-    """Validate and store a new job (status queued). The caller enqueues it after commit."""
+def create_job(
+    db: DBSession, principal: Principal, raw_url: object, folder_id: int | None = None, audio_only: bool = False
+) -> DownloadJob:
+    """Validate and store a new job (status queued). The caller enqueues it after commit.
+
+    ``audio_only`` asks for the sound of the link (MP3), whatever the page holds."""
     principal.require_scope(Scope.DOWNLOADS_WRITE)
     url = validate_url(raw_url)
     if get_settings().block_private_urls and is_private_host(urlsplit(url).hostname or ""):
         raise InvalidInput("Links to private-network addresses are blocked on this server.", code="blocked_url")
     if folder_id is not None and db.get(Folder, folder_id) is None:
         raise InvalidInput(f"There is no folder with id {folder_id}.", code="invalid_folder")
-    job = DownloadJob(url=url, requested_by=principal.user_id, folder_id=folder_id)
+    job = DownloadJob(url=url, requested_by=principal.user_id, folder_id=folder_id, audio_only=audio_only)
     db.add(job)
     db.flush()
     events.record(db, "added", f"Added {url}", user_id=principal.user_id, job_id=job.id)

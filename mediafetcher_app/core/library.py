@@ -52,13 +52,16 @@ def known_shas(db: DBSession) -> set[str]:
     return set(db.exec(select(Media.sha256)).all())
 
 
-def archived_media_ids(db: DBSession, platform: str, external_id: str) -> list[int]:
-    """Media already stored for this (platform, external_id): the item needs no download."""
+def archived_media_ids(db: DBSession, platform: str, external_id: str, kind: str | None = None) -> list[int]:
+    """Media already stored for this (platform, external_id), of ``kind`` when given: the item
+    needs no download. (A video's MP3 and the video itself share their source.)"""
     query = (
         select(MediaSource.media_id)
         .join(Source, col(Source.id) == col(MediaSource.source_id))
         .where(Source.platform == platform, Source.external_id == external_id)
     )
+    if kind is not None:
+        query = query.join(Media, col(Media.id) == col(MediaSource.media_id)).where(Media.kind == MediaKind(kind))
     return [media_id for media_id in db.exec(query).all() if media_id is not None]
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Computed,
     DateTime,
@@ -20,6 +21,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
+from sqlalchemy.sql.expression import false
 from sqlmodel import Field, SQLModel
 
 
@@ -236,6 +238,8 @@ class DownloadJob(SQLModel, table=True):
     url: str = Field(sa_type=Text, nullable=False)
     requested_by: int | None = _fk("user.id", ondelete="SET NULL")
     folder_id: int | None = _fk("folder.id", ondelete="SET NULL", index=False)
+    # the requester wants the sound only: yt-dlp makes MP3 even when the source is a video
+    audio_only: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
     status: JobStatus = Field(default=JobStatus.queued, sa_type=_enum(JobStatus, "job_status"), nullable=False)
     engine: str | None = Field(default=None, sa_type=String(32))
     attempts: int = Field(default=0, nullable=False)
