@@ -7,7 +7,7 @@ import json
 import re
 
 from tests.fixtures.pipeline import assert_done, file_of, fixture_server, media_of, run, server, sources_of
-from tests.fixtures.server import TELEGRAM_CDN
+from tests.fixtures.server import TELEGRAM_CDN, TELEGRAM_POSTS
 
 __all__ = ["fixture_server", "server"]
 
@@ -47,3 +47,19 @@ async def test_yt_dlp_telegram_extractor(server, monkeypatch):
     assert "http://t.me/mffixtures/123?embed=1" in server.proxied
     assert f"{TELEGRAM_CDN}/media/clip.mp4" in server.proxied
     assert media.sha256 == hashlib.sha256((server.root / "media/clip.mp4").read_bytes()).hexdigest()
+
+
+async def test_yt_dlp_playlist_gives_one_media_per_item(server, monkeypatch):
+    """A Telegram post with three videos (an album) is a playlist to yt-dlp: each video becomes
+    its own media with its own message id, all linked to the one job."""
+    monkeypatch.setenv("MF_YTDLP_PROXY", server.base)
+    job = await run("http://t.me/mffixtures/200")
+    assert_done(job)
+    media = media_of(job.id)
+    names = TELEGRAM_POSTS["200"]
+    assert len(media) == len(names) == 3
+    expected = {hashlib.sha256((server.root / "media" / name).read_bytes()).hexdigest() for name in names}
+    assert {m.sha256 for m in media} == expected
+    assert all(m.kind == "video" for m in media)
+    identities = sorted((s.platform, s.external_id) for m in media for s in sources_of(m.id))
+    assert identities == [("telegramembed", "200"), ("telegramembed", "201"), ("telegramembed", "202")]

@@ -50,7 +50,7 @@ class Route:
 
 
 def choose(kinds: list[str]) -> Route:
-    """Route by what the probe found (a job cannot ask for audio yet: no such field)."""
+    """Route by what the probe found (a job that asks for audio never gets here: ``JobRun.plan``)."""
     if not kinds or all(kind == IMAGE for kind in kinds):
         return Route(GALLERYDL, IMAGE)
     if VIDEO in kinds:
