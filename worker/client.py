@@ -1,4 +1,4 @@
-"""Enqueueing download jobs, used by the app's API and UI and by the worker's reconcile."""
+"""Enqueueing worker jobs (downloads, cookie checks), used by the app's API and UI and by the worker's reconcile."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from mediafetcher_app.core.models import DownloadJob
 from mediafetcher_app.core.queue import QUEUE_NAME, redis_url
 
 DOWNLOAD_FUNCTION = "download"
+COOKIE_CHECK_FUNCTION = "check_cookies"
 
 _pool: ArqRedis | None = None
 
@@ -46,3 +47,13 @@ async def enqueue(job_id: int, pool: ArqRedis | None = None) -> str:
         jobs.mark_enqueued(db, job_id, queue_id)
     await pool.enqueue_job(DOWNLOAD_FUNCTION, job_id, _job_id=queue_id, _queue_name=QUEUE_NAME)
     return queue_id
+
+
+async def enqueue_cookie_check(site: str, pool: ArqRedis | None = None) -> None:
+    """Ask a worker to check ``site``'s stored cookies (the app itself never fetches a page).
+
+    No fixed queue id: Arq keeps a finished job's id for an hour, and a second check after a
+    re-sync must run, not be dropped as a duplicate.
+    """
+    pool = pool or await get_pool()
+    await pool.enqueue_job(COOKIE_CHECK_FUNCTION, site, _queue_name=QUEUE_NAME)

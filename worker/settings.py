@@ -15,6 +15,7 @@ from mediafetcher_app.core.settings import get_settings
 
 from . import heartbeat, recovery
 from .client import redis_settings
+from .cookie_check import check_cookies
 from .engines.runner import spares
 from .reconcile import reconcile
 from .tasks import download
@@ -63,7 +64,7 @@ async def reconcile_cron(ctx: dict[str, Any]) -> None:
 
 
 class WorkerSettings:
-    functions = [download]
+    functions = [download, check_cookies]
     cron_jobs = [cron(reconcile_cron, second={0, 30}, run_at_startup=False, unique=True)]
     on_startup = startup
     on_shutdown = shutdown

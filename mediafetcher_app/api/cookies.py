@@ -3,7 +3,8 @@
 No response, error message or log line carries a cookie name or value: POST answers counts per
 site, GET the per-site status, errors name the line and the field. Writing needs the
 ``cookies:write`` scope and the admin role, for tokens as for sessions (DESIGN.md §6: admin alone
-manages cookies; a token minted while its owner was admin loses the right with the role).
+manages cookies; a token minted while its owner was admin loses the right with the role), and so
+does asking a worker to check a site's cookies.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from starlette.routing import Route
 
 from mediafetcher_app.core import auth, vault
 from mediafetcher_app.core.errors import DomainError, InvalidInput
+from worker.client import enqueue_cookie_check
 
 from .handlers import in_db
 
@@ -87,7 +89,21 @@ async def get_cookies(request: Request) -> JSONResponse:
     return JSONResponse(await in_db(request, status))
 
 
+async def check_cookies(request: Request) -> JSONResponse:
+    """Queue a check of one site's cookies; the verdict shows in GET's ``last_check``/``last_check_ok``."""
+    raw_site = request.path_params["site"]
+
+    def checkable(db: DBSession, principal: auth.Principal) -> str:
+        _require_cookie_writer(principal)
+        return vault.require_checkable(db, raw_site)
+
+    site = await in_db(request, checkable)
+    await enqueue_cookie_check(site)
+    return JSONResponse({"queued": True}, status_code=202)
+
+
 routes = [
     Route("/api/v1/cookies", post_cookies, methods=["POST"]),
     Route("/api/v1/cookies", get_cookies, methods=["GET"]),
+    Route("/api/v1/cookies/{site}/check", check_cookies, methods=["POST"]),
 ]

@@ -1,11 +1,13 @@
 """The cookie vault (DESIGN.md §6): browser cookies stored per site, AES-GCM encrypted.
 
 Cookies come in as Netscape cookies.txt or the extension's chrome.cookies JSON (``parse``), are
-grouped by site (``sites``), sealed (``crypto``) and stored one jar per site (``store``). They
+grouped by site (``sites``), sealed (``crypto``) and stored one jar per site (``store``); ``checks`` names the page that
+proves a site's jar still signs in. They
 leave the server side only as a 0600 copy in a job's tmp dir (``write_job_cookie_file``); routes,
 state and logs see counts and dates, never a name or value.
 """
 
+from .checks import CHECKS, GALLERYDL, YTDLP, SiteCheck, check_for, require_checkable
 from .crypto import CookieDecryptError, seal, unseal
 from .parse import Cookie, format_netscape, from_chrome, parse_chrome_json, parse_cookies, parse_netscape
 from .sites import registrable_domain, site_for_domain, site_for_url
@@ -15,16 +17,22 @@ from .store import (
     JarStatus,
     cookie_status,
     load_cookies,
+    record_check,
     save_cookies,
     write_job_cookie_file,
 )
 
 __all__ = [
+    "CHECKS",
     "EXPIRING_WINDOW",
+    "GALLERYDL",
     "JOB_COOKIE_FILE",
+    "YTDLP",
     "Cookie",
     "CookieDecryptError",
     "JarStatus",
+    "SiteCheck",
+    "check_for",
     "cookie_status",
     "format_netscape",
     "from_chrome",
@@ -32,7 +40,9 @@ __all__ = [
     "parse_chrome_json",
     "parse_cookies",
     "parse_netscape",
+    "record_check",
     "registrable_domain",
+    "require_checkable",
     "save_cookies",
     "seal",
     "site_for_domain",

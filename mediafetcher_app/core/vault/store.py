@@ -151,6 +151,24 @@ def cookie_status(db: DBSession, *, now: datetime | None = None) -> list[JarStat
     return result
 
 
+def record_check(db: DBSession, site: str, ok: bool, reason: str, *, checked_at: datetime | None = None) -> None:
+    """Store a check's verdict on the site's jar and log it as a ``cookies_checked`` event.
+
+    ``checked_at`` is when the check read the jar; a sync after that replaced the cookies the
+    verdict is about, so the new jar keeps its empty "never checked". ``reason`` is the engine's
+    outcome as a sentence (never a cookie).
+    """
+    name = site_for_domain(site)
+    moment = checked_at or utcnow()
+    jar = db.exec(select(CookieJar).where(col(CookieJar.domain) == name)).first()
+    if jar is not None and (jar.last_sync is None or jar.last_sync <= moment):
+        jar.last_validation, jar.last_validation_ok = moment, ok
+        db.add(jar)
+    verdict = "they work" if ok else "they do not work"
+    events.record(db, "cookies_checked", f"Cookies for {name} checked: {verdict}. {reason}")
+    log.info("cookie check of %s: %s (%s)", name, "ok" if ok else "failed", reason)
+
+
 def _write_private(path: Path, text: str) -> None:
     """Create ``path`` as 0600 from the first byte (never world-readable, whatever the umask)."""
     path.unlink(missing_ok=True)  # a leftover of an earlier attempt in the same tmp dir
