@@ -20,6 +20,16 @@ def _row(jar: JarRow) -> rx.Component:
         rx.table.cell(rx.hstack(rx.match(jar["state"], *STATE_BADGES.items(), rx.fragment()), jar["earliest_expiry"])),
         rx.table.cell(jar["last_sync"]),
         rx.table.cell(jar["last_check"]),
+        rx.table.cell(
+            rx.button(
+                "Check",
+                on_click=ConnectionsState.check(jar["domain"]),
+                disabled=~jar["checkable"],
+                title=rx.cond(jar["checkable"], "Try the cookies on a signed-in page", "No check exists for this site"),
+                size="1",
+                variant="soft",
+            )
+        ),
         class_name="jar-row",
         custom_attrs={"data-state": jar["state"]},
         background=rx.match(
@@ -29,7 +39,7 @@ def _row(jar: JarRow) -> rx.Component:
 
 
 def _table() -> rx.Component:
-    header = ("Site", "Cookies", "Earliest expiry", "Last sync", "Last check")
+    header = ("Site", "Cookies", "Earliest expiry", "Last sync", "Last check", "")
     return rx.box(
         rx.table.root(
             rx.table.header(rx.table.row(*[rx.table.column_header_cell(title) for title in header])),

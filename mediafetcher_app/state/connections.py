@@ -1,7 +1,8 @@
 """Settings, Connections: the cookie vault's status per site, for administrators only.
 
 Reads ``vault.cookie_status`` (metadata columns): counts and dates reach the browser, never a
-cookie name or value, and nothing is decrypted to build this list.
+cookie name or value, and nothing is decrypted to build this list. "Check" only queues a worker
+job (the app never fetches a page); its verdict appears in the row on the next load.
 """
 
 from __future__ import annotations
@@ -9,10 +10,12 @@ from __future__ import annotations
 from typing import TypedDict
 
 import reflex as rx
+from sqlmodel import Session as DBSession
 
-from mediafetcher_app.core import vault
+from mediafetcher_app.core import auth, vault
 from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.errors import DomainError
+from worker.client import enqueue_cookie_check
 
 from .auth import AuthState
 from .formatting import short_time
@@ -25,6 +28,7 @@ class JarRow(TypedDict):
     last_sync: str
     last_check: str
     state: str
+    checkable: bool
 
 
 def _check(jar: vault.JarStatus) -> str:
@@ -42,6 +46,7 @@ def jar_row(jar: vault.JarStatus) -> JarRow:
         last_sync=short_time(jar.last_sync),
         last_check=_check(jar),
         state=jar.state,
+        checkable=vault.check_for(jar.domain) is not None,
     )
 
 
@@ -65,3 +70,16 @@ class ConnectionsState(AuthState):
             self.jars = []
         self.loaded = True
         return None
+
+    @rx.event
+    async def check(self, site: str):
+        """The row's Check button: admin only (checked here, not by hiding the button), then queued."""
+
+        def checkable(db: DBSession, who: auth.Principal) -> None:
+            who.require_admin()
+            vault.require_checkable(db, site)
+
+        if refusal := self._attempt(checkable):
+            return refusal
+        await enqueue_cookie_check(site)
+        return rx.toast.info("Checking…", description=f"The result for {site} shows here when you refresh.")

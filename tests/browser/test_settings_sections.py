@@ -55,6 +55,33 @@ def test_connections_show_each_sites_cookie_status_and_never_a_value(live_server
     screenshot(page, "settings-connections")
 
 
+def test_check_queues_a_worker_check_whose_verdict_shows_after_a_refresh(live_server, page: Page):
+    """youtube.com has a built-in check; offline, the worker cannot reach YouTube, so the verdict is
+    "failed". A site without a check has its button disabled."""
+    open_settings(page, live_server.url)
+    cookies = [chrome_cookie("youtube.com", 60 * DAY), chrome_cookie("nocheck.example", 60 * DAY)]
+    stored = page.request.post(
+        live_server.url + "/api/v1/cookies",
+        data=json.dumps({"cookies": cookies}),
+        headers={"Content-Type": "application/json"},
+    )
+    assert stored.ok, stored.text()
+    section = page.locator("#settings-connections")
+    refresh = section.get_by_role("button", name="Refresh cookie status")
+    refresh.click()
+    expect(section.locator(".jar-row", has_text="nocheck.example").get_by_role("button", name="Check")).to_be_disabled()
+    row = section.locator(".jar-row", has_text="youtube.com")
+    row.get_by_role("button", name="Check").click()
+    expect(page.get_by_text("Checking…")).to_be_visible()
+    deadline = time.monotonic() + 90
+    while "failed" not in (row.text_content() or "") and time.monotonic() < deadline:
+        time.sleep(1)
+        refresh.click()
+    expect(row).to_contain_text("failed")
+    assert SECRET not in page.content()
+    screenshot(page, "settings-connections-checked")
+
+
 @pytest.fixture(scope="module")
 def plain_user(live_server) -> tuple[str, str]:
     subprocess.run(
