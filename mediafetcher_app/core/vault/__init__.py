@@ -7,7 +7,7 @@ leave the server side only as a 0600 copy in a job's tmp dir (``write_job_cookie
 state and logs see counts and dates, never a name or value.
 """
 
-from .checks import CHECKS, GALLERYDL, YTDLP, SiteCheck, check_for, require_checkable
+from .checks import GALLERYDL, YTDLP, SiteCheck, check_for, require_checkable
 from .crypto import CookieDecryptError, seal, unseal
 from .parse import Cookie, format_netscape, from_chrome, parse_chrome_json, parse_cookies, parse_netscape
 from .sites import registrable_domain, site_for_domain, site_for_url
@@ -23,7 +23,6 @@ from .store import (
 )
 
 __all__ = [
-    "CHECKS",
     "EXPIRING_WINDOW",
     "GALLERYDL",
     "JOB_COOKIE_FILE",
