@@ -20,6 +20,19 @@ def add_url_box() -> rx.Component:
                 id="add-url-input",
                 aria_label="Link to download",
             ),
+            rx.tooltip(
+                rx.icon_button(
+                    rx.icon("music", size=16),
+                    type="button",
+                    size="3",
+                    variant=rx.cond(AddUrlState.audio_only, "solid", "soft"),
+                    on_click=AddUrlState.toggle_audio_only,
+                    aria_label="Audio only (MP3)",
+                    aria_pressed=AddUrlState.audio_only,
+                    id="add-url-audio",
+                ),
+                content="Audio only: save as MP3 192 kbit/s",
+            ),
             rx.button(
                 rx.cond(AddUrlState.busy, rx.spinner(size="2"), rx.icon("download", size=16)),
                 rx.text("Fetch", display=["none", "inline"]),

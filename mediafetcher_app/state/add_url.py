@@ -15,10 +15,15 @@ from .auth import AuthState
 class AddUrlState(AuthState):
     url: str = ""
     busy: bool = False
+    audio_only: bool = False
 
     @rx.event
     def set_url(self, value: str) -> None:
         self.url = value
+
+    @rx.event
+    def toggle_audio_only(self) -> None:
+        self.audio_only = not self.audio_only
 
     @rx.event
     async def submit(self, form: dict[str, str]):
@@ -29,7 +34,7 @@ class AddUrlState(AuthState):
         try:
             who = self._principal()
             with session_scope() as db:
-                job_id = jobs.create_job(db, who, raw).id
+                job_id = jobs.create_job(db, who, raw, audio_only=self.audio_only).id
             assert job_id is not None
             await enqueue(job_id)
         except DomainError as exc:
@@ -37,4 +42,5 @@ class AddUrlState(AuthState):
             yield self._refuse(exc)
             return
         self.url, self.busy = "", False
-        yield rx.toast.success("Added to the queue", description=raw[:120])
+        kind = "Added to the queue (audio only)" if self.audio_only else "Added to the queue"
+        yield rx.toast.success(kind, description=raw[:120])

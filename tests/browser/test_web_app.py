@@ -47,6 +47,19 @@ def test_add_url_and_watch_progress_reach_done(app: Page, fixture_server):  # no
     screenshot(app, "dashboard-done")
 
 
+def test_audio_only_toggle_saves_a_video_link_as_mp3(app: Page, fixture_server):  # noqa: F811
+    open_page(app, app.base_url + "/dashboard")  # type: ignore[attr-defined]
+    app.click("#add-url-audio")
+    expect(app.locator("#add-url-audio")).to_have_attribute("aria-pressed", "true")
+    url = fixture_server.url("/media/clip.mp4")
+    app.fill("#add-url-input", url)
+    app.press("#add-url-input", "Enter")
+    expect(app.get_by_text("Added to the queue (audio only)")).to_be_visible()
+    expect(app.locator(".job-row", has_text=url).first).to_have_attribute("data-status", "done", timeout=DONE_TIMEOUT)
+    open_page(app, app.base_url + "/?kind=audio")  # type: ignore[attr-defined]
+    expect(app.locator('.mf-card[data-kind="audio"]').first).to_be_visible()
+
+
 def test_open_the_viewer_and_seek_the_video(app: Page, fixture_server):  # noqa: F811
     fetch(app, fixture_server.url("/media/h264.mp4"))
     open_page(app, app.base_url + "/")  # type: ignore[attr-defined]
