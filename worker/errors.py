@@ -32,7 +32,9 @@ class PipelineError(Exception):
 
 NO_MEDIA = "This page has no video or image."
 
-_HTTP_STATUS = re.compile(r"(?:HTTP Error |HttpError: '|status code |\bHTTP )(\d{3})")
+# yt-dlp: "HTTP Error 404: Not Found"; gallery-dl: "HttpError: '404 Not Found' for '<url>'" or,
+# from its extractors, just "'403 Forbidden' for '<url>'".
+_HTTP_STATUS = re.compile(r"(?:HTTP Error |HttpError: '|status code |\bHTTP |'(?=\d{3} [A-Z][a-z]))(\d{3})")
 _TIMEOUT = re.compile(r"timed? ?out|Read timed out|TimeoutError", re.IGNORECASE)
 _UNREACHABLE = re.compile(
     r"Connection refused|Name or service not known|No address associated|getaddrinfo failed|Network is unreachable|"
