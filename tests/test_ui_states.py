@@ -42,7 +42,7 @@ def is_login_redirect(result) -> bool:
 
 
 def is_error_toast(result) -> bool:
-    return "refs['__toast']?.[\"error\"]" in str(result)
+    return "__toast" in str(result) and '?.["error"]' in str(result)
 
 
 @pytest.fixture
