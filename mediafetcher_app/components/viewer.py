@@ -32,19 +32,22 @@ def _player() -> rx.Component:
                 width="100%",
             ),
         ),
-        rx.el.a(
+        rx.box(
             rx.image(
                 src=src,
                 alt=FeedState.v_title,
                 id="viewer-image",
-                max_height="70vh",
-                width="100%",
+                max_height=rx.cond(FeedState.v_zoomed, "none", "70vh"),
+                max_width=rx.cond(FeedState.v_zoomed, "none", "100%"),
+                width=rx.cond(FeedState.v_zoomed, "auto", "100%"),
                 object_fit="contain",
-                style={"cursor": "zoom-in"},
+                cursor=rx.cond(FeedState.v_zoomed, "zoom-out", "zoom-in"),
+                on_click=FeedState.toggle_zoom,
+                title="Click to zoom",
             ),
-            href=src,
-            target="_blank",
-            title="Open at full size",
+            max_height="70vh",
+            overflow="auto",
+            width="100%",
         ),
     )
 

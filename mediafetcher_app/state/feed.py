@@ -86,6 +86,7 @@ class FeedState(AuthState):
     v_new_tag: str = ""
     v_add_folder: str = ""
     v_confirm_delete: bool = False
+    v_zoomed: bool = False
 
     @rx.var(deps=list(FILTER_FIELDS), auto_deps=False)
     def query(self) -> str:
@@ -214,7 +215,7 @@ class FeedState(AuthState):
         self.v_sources = [SourceRow(**source) for source in info.sources]  # type: ignore[typeddict-item]
         self.v_folders = [FolderRef(id=f["id"], name=f["name"]) for f in info.folders]
         self.v_tags = info.tags
-        self.v_confirm_delete = False
+        self.v_confirm_delete = self.v_zoomed = False
         self.viewer_open = True
 
     @rx.event
@@ -225,6 +226,11 @@ class FeedState(AuthState):
         except DomainError as exc:
             return self._refuse(exc)
         return None
+
+    @rx.event
+    def toggle_zoom(self):
+        """Images open fitted; a click shows them at full size (scrollable), another fits them again."""
+        self.v_zoomed = not self.v_zoomed
 
     @rx.event
     def close_viewer(self, _open: bool = False):

@@ -103,6 +103,11 @@ def test_create_folders_and_put_one_media_in_two(app: Page, fixture_server):  # 
         expect(app.locator(".folder-row", has_text=name)).to_be_visible()
     open_page(app, app.base_url + "/")  # type: ignore[attr-defined]
     app.locator('.mf-card[data-kind="image"]').first.click()
+    image = app.locator("#viewer-image")
+    expect(image).to_have_css("cursor", "zoom-in")
+    image.click()
+    expect(image).to_have_css("cursor", "zoom-out")
+    assert image.evaluate("img => img.getBoundingClientRect().width === img.naturalWidth")
     for name in (f"Trips {suffix}", f"Best {suffix}"):
         app.get_by_text("Add to folder…").click()
         app.get_by_role("option", name=name).click()
