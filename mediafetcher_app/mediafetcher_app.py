@@ -1,5 +1,8 @@
 """The Reflex app: pages, our HTTP routes in front (api_transformer) and the broadcaster."""
 
+import contextlib
+from collections.abc import AsyncIterator
+
 import reflex as rx
 
 from mediafetcher_app.api import build_api
@@ -17,6 +20,7 @@ from mediafetcher_app.state.library import LibraryState
 from mediafetcher_app.state.login import LoginState, SetupState
 from mediafetcher_app.state.pairing import PairPageState
 from mediafetcher_app.state.settings import SettingsState
+from worker.client import close_pool
 
 app = rx.App(
     api_transformer=build_api(),
@@ -37,3 +41,13 @@ signed_in_page(dashboard_page, "/dashboard", "Dashboard", DashboardState.load)
 signed_in_page(library_page, "/library", "Library", LibraryState.load)
 signed_in_page(settings_page, "/settings", "Settings", SettingsState.load)
 app.register_lifespan_task(broadcaster.run)
+
+
+@contextlib.asynccontextmanager
+async def queue_connection() -> AsyncIterator[None]:
+    """The Arq pool is opened on first enqueue; close it when the app stops."""
+    yield
+    await close_pool()
+
+
+app.register_lifespan_task(queue_connection)
