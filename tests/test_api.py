@@ -12,7 +12,7 @@ from mediafetcher_app.api import build_api
 from mediafetcher_app.core import auth
 from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.models import DownloadJob, Event, JobStatus, Role
-from tests.factories import PASSWORD, make_session, make_token, make_user
+from tests.factories import PASSWORD, bearer, make_session, make_token, make_user
 
 BASE = "http://mf.test"
 
@@ -21,10 +21,6 @@ BASE = "http://mf.test"
 async def client():
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=build_api()), base_url=BASE) as http:
         yield http
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 async def test_ping_needs_a_valid_token(client):

@@ -12,7 +12,7 @@ from mediafetcher_app.api import build_api
 from mediafetcher_app.core import auth, vault
 from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.models import CookieJar, Event, Role, User
-from tests.factories import make_session, make_token, make_user
+from tests.factories import bearer, make_session, make_token, make_user
 
 BASE = "http://mf.test"
 FAR = 4102444800  # 2100-01-01
@@ -53,10 +53,6 @@ async def client():
 def admin_token() -> str:
     make_user("root", Role.admin)
     return make_token("root", auth.Scope.ALL)
-
-
-def bearer(token: str, **extra: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}", **extra}
 
 
 def assert_no_secret(body: str) -> None:

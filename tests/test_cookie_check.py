@@ -15,7 +15,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from arq.worker import Worker
 from sqlmodel import select
 
 from mediafetcher_app.api import build_api
@@ -23,12 +22,11 @@ from mediafetcher_app.core import auth, vault
 from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.models import CookieJar, Event, Role
 from mediafetcher_app.core.settings import get_settings
-from tests.factories import make_session, make_token, make_user
+from tests.factories import bearer, burst_worker, make_session, make_token, make_user
 from tests.fixtures.pipeline import fixture_server, server
 from tests.fixtures.server import COOKIE, FixtureServer
 from worker import cookie_check
 from worker.cookie_check import check_cookies
-from worker.settings import WorkerSettings
 
 __all__ = ["fixture_server", "server"]
 
@@ -160,23 +158,6 @@ async def client():
 def admin_token() -> str:
     make_user("root", Role.admin)
     return make_token("root", auth.Scope.ALL)
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-def burst_worker() -> Worker:
-    return Worker(
-        functions=WorkerSettings.functions,
-        on_startup=WorkerSettings.on_startup,
-        on_shutdown=WorkerSettings.on_shutdown,
-        queue_name=WorkerSettings.queue_name,
-        redis_settings=WorkerSettings.redis_settings,
-        burst=True,
-        poll_delay=0.05,
-        handle_signals=False,
-    )
 
 
 async def test_an_admin_queues_a_check_and_a_worker_records_it(client, admin_token, engine):

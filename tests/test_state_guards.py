@@ -15,8 +15,20 @@ import mediafetcher_app.mediafetcher_app  # noqa: F401  (imports every page and 
 from mediafetcher_app.state.auth import AuthState
 
 # What reading or changing data looks like in a handler's source.
-DATA_ACCESS = ("session_scope(", "organize.", "accounts.", "catalog.", "jobs.", "vault.", "auth.", "enqueue(",
-               "snapshot(", "self._load", "self._reload", "self._show(")
+DATA_ACCESS = (
+    "session_scope(",
+    "organize.",
+    "accounts.",
+    "catalog.",
+    "jobs.",
+    "vault.",
+    "auth.",
+    "enqueue(",
+    "snapshot(",
+    "self._load",
+    "self._reload",
+    "self._show(",
+)
 # Pages reachable signed out by design.
 PUBLIC_STATES = {"LoginState", "SetupState", "PairPageState"}
 CHECKS = ("_principal(", "_attempt(", "require_login(", "_apply(", "_change(", "_edit(", "_admin_change(", "_require(")

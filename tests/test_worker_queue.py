@@ -6,32 +6,15 @@ from datetime import timedelta
 
 import arq
 import pytest
-from arq.worker import Worker
 from sqlmodel import select
 
 from mediafetcher_app.core import jobs
 from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.models import DownloadJob, JobStatus, WorkerHeartbeat, utcnow
-from tests.factories import make_token, make_user
+from tests.factories import burst_worker, make_token, make_user
 from worker import heartbeat
 from worker.client import enqueue, get_pool
 from worker.reconcile import reconcile
-from worker.settings import WorkerSettings
-
-
-def burst_worker() -> Worker:
-    """The production WorkerSettings, run until the queue is empty."""
-    return Worker(
-        functions=WorkerSettings.functions,
-        on_startup=WorkerSettings.on_startup,
-        on_shutdown=WorkerSettings.on_shutdown,
-        queue_name=WorkerSettings.queue_name,
-        redis_settings=WorkerSettings.redis_settings,
-        burst=True,
-        poll_delay=0.05,
-        handle_signals=False,
-    )
-
 
 # Nothing listens on port 9: the pipeline fails fast, with no retry (MF_RETRY_LIMIT=1 below).
 UNREACHABLE = "http://127.0.0.1:9/watch?v=1"
