@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import reflex as rx
 from sqlalchemy import func
@@ -19,6 +20,9 @@ from mediafetcher_app.core import events
 from mediafetcher_app.core.auth import Principal
 from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.models import DownloadJob
+
+if TYPE_CHECKING:
+    from .dashboard import Health
 
 log = logging.getLogger(__name__)
 
@@ -41,16 +45,18 @@ def _connected(app: rx.App, token: str) -> bool:
     return namespace is not None and token in namespace.token_to_sid
 
 
-async def _push(app: rx.App, token: str, who: Principal) -> None:
+async def _push(app: rx.App, token: str, who: Principal, health: Health) -> None:
     from .dashboard import DashboardState, snapshot
 
-    view = await asyncio.to_thread(snapshot, who)
+    view = await asyncio.to_thread(snapshot, who, health)
     async with app.modify_state(rx.BaseStateToken(ident=token, cls=DashboardState)) as root:
         (await root.get_state(DashboardState))._show(view)
 
 
 async def run(app: rx.App) -> None:
     """The lifespan task: never dies on one failed tick."""
+    from .dashboard import current_health  # dashboard imports this module
+
     seen: tuple[datetime | None, int] | None = None
     while True:
         await asyncio.sleep(TICK_S)
@@ -59,10 +65,12 @@ async def run(app: rx.App) -> None:
             if latest == seen:
                 continue
             seen = latest
+            for token in [t for t in _subscribers if not _connected(app, t)]:
+                _subscribers.pop(token, None)
+            if not _subscribers:
+                continue
+            health = await asyncio.to_thread(current_health)
             for token, who in list(_subscribers.items()):
-                if not _connected(app, token):
-                    _subscribers.pop(token, None)
-                    continue
-                await _push(app, token, who)
+                await _push(app, token, who, health)
         except Exception:
             log.exception("broadcaster tick failed")

@@ -89,7 +89,13 @@ def counters(db: DBSession, who: auth.Principal) -> Counters:
     )
 
 
-def health(db: DBSession) -> Health:
+def current_health() -> Health:
+    """Server-wide status, the same for every viewer: the broadcaster computes it once per push."""
+    with session_scope() as db:
+        return _health(db)
+
+
+def _health(db: DBSession) -> Health:
     alive = [w for w in system.workers(db) if w.age_s < 30]
     disk = system.disk()
     return Health(
@@ -111,7 +117,7 @@ class Snapshot:
     health: Health
 
 
-def snapshot(who: auth.Principal) -> Snapshot:
+def snapshot(who: auth.Principal, health: Health) -> Snapshot:
     """What one user's dashboard shows right now (one short transaction)."""
     with session_scope() as db:
         history = [
@@ -122,7 +128,7 @@ def snapshot(who: auth.Principal) -> Snapshot:
             jobs=[job_row(job) for job in jobs.list_jobs(db, who, limit=50)],
             counters=counters(db, who),
             events=history,
-            health=health(db),
+            health=health,
         )
 
 
@@ -144,7 +150,7 @@ class DashboardState(AuthState):
         return [job for job in self.jobs if not job["active"]]
 
     def _apply(self, who: auth.Principal) -> None:
-        self._show(snapshot(who))
+        self._show(snapshot(who, current_health()))
 
     def _show(self, view: Snapshot) -> None:
         self.jobs, self.counters, self.events, self.health = view.jobs, view.counters, view.events, view.health
