@@ -85,6 +85,9 @@ def live_server(services, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         REDIS_URL=urlsplit(services.redis_url)._replace(path=f"/{LIVE_REDIS_DB}").geturl(),
         MF_ADMIN_USER=ADMIN[0],
         MF_ADMIN_PASSWORD=ADMIN[1],
+        # Unreachable test links are transient errors: retry them quickly, as the pipeline tests
+        # do, so a job reaches "failed" in seconds rather than after the production backoff.
+        MF_RETRY_BACKOFF="0.2",
     )
     with log.open("wb") as out:
         proc = subprocess.Popen(
