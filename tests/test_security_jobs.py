@@ -231,25 +231,37 @@ async def test_a_live_worker_requeues_a_job_it_is_not_running():
 # -- cancel and timeout stop finalise ----------------------------------------------------------
 
 
-def hold_finalise(monkeypatch: pytest.MonkeyPatch, release) -> threading.Event:
-    """Publishing waits (in its thread) until ``release(guard)``; returns an event set on entry."""
-    entered = threading.Event()
-    real_publish = finalise.publish
+def hold_publishing(monkeypatch: pytest.MonkeyPatch, release, *, after_the_move: bool = False) -> threading.Event:
+    """Publishing waits (in its thread) until ``release(guard)``: before it starts, or right after
+    the file moved into final/ (when the thumbnail follows it). Returns an event set on entry."""
+    entered, guards = threading.Event(), []
+    real_publish, real_thumbnail = finalise.publish, thumbnails.publish
 
-    def held_publish(*args, **kwargs):
+    def wait() -> None:
         entered.set()
         deadline = time.monotonic() + 60
-        while not release(kwargs.get("guard")) and time.monotonic() < deadline:
+        while not release(guards[-1] if guards else None) and time.monotonic() < deadline:
             time.sleep(0.02)
+
+    def held_publish(*args, **kwargs):
+        guards.append(kwargs.get("guard"))
+        if not after_the_move:
+            wait()
         return real_publish(*args, **kwargs)
 
+    def held_thumbnail(*args, **kwargs):
+        wait()
+        return real_thumbnail(*args, **kwargs)
+
     monkeypatch.setattr(finalise, "publish", held_publish)
+    if after_the_move:
+        monkeypatch.setattr(thumbnails, "publish", held_thumbnail)
     return entered
 
 
 async def test_cancel_during_finalise_publishes_nothing(server, monkeypatch):
     job_id = new_job(server.url("/img/green.png"))
-    entered = hold_finalise(monkeypatch, lambda guard: job_row(job_id).status == JobStatus.cancelled)
+    entered = hold_publishing(monkeypatch, lambda guard: job_row(job_id).status == JobStatus.cancelled)
     task = asyncio.create_task(download({"worker_id": "worker-1"}, job_id))
     await wait_for(entered.is_set)
     cancel(job_id)
@@ -266,13 +278,13 @@ async def test_timeout_during_finalise_publishes_nothing(server, monkeypatch):
     def stopped(guard) -> bool:
         return (guard is not None and guard.stop.is_set()) or job_row(job_id).status.is_final
 
-    entered = hold_finalise(monkeypatch, stopped)
+    entered = hold_publishing(monkeypatch, stopped, after_the_move=True)
     try:
         assert await asyncio.wait_for(download({"worker_id": "worker-1"}, job_id), timeout=60) == "failed"
     finally:
         monkeypatch.delenv("MF_JOB_TIMEOUT")
         get_settings.cache_clear()
-    assert entered.is_set(), "the timeout must strike while finalising"
+    assert entered.is_set(), "the timeout must strike while the file is in final/ and not committed"
     assert job_row(job_id).error_message.startswith("The download took longer than this server's limit")
     assert nothing_published()
 
