@@ -56,13 +56,11 @@ async def reconcile(pool: ArqRedis) -> int:
 
 async def requeue_abandoned(pool: ArqRedis, worker_id: str, running: set[int]) -> list[int]:
     """Re-queue and enqueue the jobs the table gives ``worker_id`` that it does not run (``running``
-    is read after the query, in the same step of the event loop); returns their ids."""
+    is read after the query, in the same step of the event loop); returns their ids. Each counts
+    as a lost run towards MF_MAX_JOB_ATTEMPTS: a last write that fails for good must not loop."""
+    max_attempts = get_settings().max_job_attempts
     with session_scope() as db:
-        requeued = [
-            job.id
-            for job in jobs.abandoned(db, worker_id, running)
-            if jobs.requeue(db, job, f"The worker lost track of {job.url}; download re-queued")
-        ]
+        requeued = [job.id for job in jobs.abandoned(db, worker_id, running) if jobs.worker_lost(db, job, max_attempts)]
     for job_id in requeued:
         assert job_id is not None
         log.warning("job %s was marked as running here but is not; re-queued", job_id)
