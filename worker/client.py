@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+
 from arq import ArqRedis, create_pool
 from arq.connections import RedisSettings
+from redis.exceptions import RedisError
 
 from mediafetcher_app.core import jobs
 from mediafetcher_app.core.db import session_scope
@@ -12,6 +16,9 @@ from mediafetcher_app.core.queue import QUEUE_NAME, redis_url
 
 DOWNLOAD_FUNCTION = "download"
 COOKIE_CHECK_FUNCTION = "check_cookies"
+ENQUEUE_PATIENCE_S = 3.0  # a submit waits this long for Redis at most; reconcile enqueues later
+
+log = logging.getLogger(__name__)
 
 _pool: ArqRedis | None = None
 
@@ -47,6 +54,19 @@ async def enqueue(job_id: int, pool: ArqRedis | None = None) -> str:
         jobs.mark_enqueued(db, job_id, queue_id)
     await pool.enqueue_job(DOWNLOAD_FUNCTION, job_id, _job_id=queue_id, _queue_name=QUEUE_NAME)
     return queue_id
+
+
+async def enqueue_stored(job_id: int) -> bool:
+    """Enqueue a job already stored, as a submit does: when Redis does not answer (soon), the
+    job stays queued in PostgreSQL, the truth, and the worker's reconcile enqueues it later.
+    Returns whether it is on the queue now."""
+    try:
+        async with asyncio.timeout(ENQUEUE_PATIENCE_S):
+            await enqueue(job_id)
+    except (RedisError, OSError, TimeoutError) as exc:
+        log.warning("job %s is stored but Redis did not take it (reconcile will): %r", job_id, exc)
+        return False
+    return True
 
 
 async def enqueue_cookie_check(site: str, pool: ArqRedis | None = None) -> None:

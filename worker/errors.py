@@ -31,6 +31,7 @@ class PipelineError(Exception):
 
 
 NO_MEDIA = "This page has no video or image."
+NOT_MEDIA = "The link gave a file that is not a picture, song or video, so nothing was stored."
 
 # yt-dlp: "HTTP Error 404: Not Found"; gallery-dl: "HttpError: '404 Not Found' for '<url>'" or,
 # from its extractors, just "'403 Forbidden' for '<url>'".
@@ -65,6 +66,12 @@ def human_size(size: int) -> str:
 
 def too_large(limit: int, detail: str = "") -> PipelineError:
     return PipelineError(f"The file is larger than this server's limit of {human_size(limit)}.", detail, rank=3)
+
+
+def not_media(detail: str) -> PipelineError:
+    """A file whose bytes are no picture, song or video (``worker/content.py``). It outranks "the
+    download failed" and "no media" from other engines: it says what the link really gave."""
+    return PipelineError(NOT_MEDIA, detail, rank=2)
 
 
 def classify(text: str, url: str, max_file_bytes: int) -> PipelineError:

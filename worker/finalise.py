@@ -1,36 +1,36 @@
-"""Publish one downloaded file (DESIGN.md §4.5): hash, atomic move, thumbnail, then the rows.
+"""Publish one downloaded file (DESIGN.md §4.5): content check, hash, thumbnail, atomic move, rows.
 
-The order matters for crash safety: a file is in ``final/`` before its row exists, so a crash in
-between leaves a file that ``recovery.reindex_final`` picks up, never a row without a file.
-Source metadata goes into the database only; the file's bytes stay as the engine produced them.
+Only bytes that ``content.identify`` accepts as media go further; kind, MIME type and extension
+are the content's. The order matters for crash safety: a file is in ``final/`` before its row
+commits, so a crash in between leaves a file that ``recovery.reindex_final`` picks up, never a
+row without a file. Source metadata goes into the database only; the file's bytes stay as the
+engine produced them.
 """
 
 from __future__ import annotations
 
 import hashlib
-import mimetypes
+import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from PIL import Image
+from sqlmodel import Session as DBSession
 
-from mediafetcher_app.core import library, storage
+from mediafetcher_app.core import jobs, library, storage
 from mediafetcher_app.core.db import session_scope
-from mediafetcher_app.core.ffmpeg import MediaInfo, inspect
 from mediafetcher_app.core.library import FileFacts, SourceInfo
-from mediafetcher_app.core.models import MediaKind
 from mediafetcher_app.core.settings import get_settings
 
 from . import thumbnails
-from .errors import too_large
-from .routing import file_kind
+from .content import Content, identify
+from .errors import JobCancelled, too_large
 
 GENERIC_PLATFORMS = frozenset({"generic", "directlink", "html5mediaembed", "mfgeneric"})
 MAX_EXTERNAL_ID = 255
-_MIME = {"mp4": "video/mp4", "mp3": "audio/mpeg", "webp": "image/webp", "m4a": "audio/mp4", "webm": "video/webm"}
 
 
 @dataclass(frozen=True)
@@ -88,107 +88,139 @@ def source_info(meta: dict[str, Any], page_url: str) -> SourceInfo:
 
 
 @dataclass(frozen=True)
-class Measured:
-    kind: MediaKind
-    mime: str
-    size_bytes: int
-    width: int | None
-    height: int | None
-    duration_s: float | None
-    info: MediaInfo | None  # None for images (Pillow reads them)
+class JobGuard:
+    """What publishing checks before it touches ``final/`` and before it commits: the run was not
+    stopped (cancel, timeout, worker shutdown set ``stop``) and the row is still this worker's
+    running attempt. Publishing runs in a thread that cannot be cancelled; it stops itself here."""
 
-    def facts(self, sha256: str, ext: str, thumbnail_path: str | None) -> FileFacts:
+    job_id: int
+    owner: jobs.Owner
+    stop: threading.Event
+
+    def check(self) -> None:
+        if self.stop.is_set():
+            raise JobCancelled()
+
+    def hold(self, db: DBSession) -> None:
+        """Lock the job row for the rest of the transaction, or stop if it is not ours any more."""
+        self.check()
+        if not jobs.hold(db, self.job_id, self.owner):
+            raise JobCancelled()
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A file that passed the content check, hashed, with its thumbnail made beside it."""
+
+    path: Path
+    content: Content
+    sha256: str
+    size_bytes: int
+    thumbnail: Path | None
+
+    def facts(self, path: str, thumbnail_path: str | None) -> FileFacts:
+        content = self.content
         return FileFacts(
-            sha256=sha256,
-            path=storage.final_name(sha256, ext),
-            kind=self.kind,
-            mime=self.mime,
+            sha256=self.sha256,
+            path=path,
+            kind=content.kind,
+            mime=content.mime,
             size_bytes=self.size_bytes,
-            width=self.width,
-            height=self.height,
-            duration_s=self.duration_s,
+            width=content.width,
+            height=content.height,
+            duration_s=content.duration_s,
             thumbnail_path=thumbnail_path,
         )
 
 
-def _ext(path: Path) -> str:
-    return path.suffix.lstrip(".").lower() or "bin"
+def check(path: Path, thumbnail: Path) -> Checked:
+    """Decide what ``path`` is (refusing anything but media) while it is hashed, then make its
+    thumbnail. Nothing is published yet: a refused file never reaches ``final/`` or a row."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        digest = pool.submit(storage.sha256_file, path)
+        content = identify(path)
+        made = thumbnails.make(path, content.kind, content.info, thumbnail)
+        sha256 = digest.result()
+    return Checked(path, content, sha256, path.stat().st_size, thumbnail if made else None)
 
 
-def measure(path: Path) -> Measured:
-    """Kind, MIME type, dimensions and duration of a file about to be published."""
-    ext = _ext(path)
-    mime = _MIME.get(ext) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    size = path.stat().st_size
-    if file_kind(ext, has_video=False) == MediaKind.image:
-        with Image.open(path) as image:
-            width, height = image.size
-        return Measured(MediaKind.image, mime, size, width, height, None, None)
-    info = inspect(path)
-    video = info.video
-    kind = MediaKind(file_kind(ext, has_video=video is not None))
-    if kind == MediaKind.audio and mime.startswith("video/"):
-        mime = mime.replace("video/", "audio/")
-    width, height = (video.width, video.height) if video else (None, None)
-    return Measured(kind, mime, size, width, height, info.duration_s, info)
-
-
-def _add_row(facts: FileFacts) -> int:
+def index_file(final: Path, sha256: str) -> int | None:
+    """The Media row (and thumbnail) of a file already in ``final/``; returns the media id, or None
+    when its bytes were deleted (tombstone) or indexed meanwhile. The file takes the extension of
+    its content. Raises PipelineError when it is no media at all."""
+    checked = check(final, final.with_name(f".{sha256}.thumb.webp"))
     with session_scope() as db:
-        media, _ = library.add_media(db, facts, title=None, description=None)
+        library.lock_sha(db, sha256)
+        if library.is_tombstoned(db, sha256) or library.media_by_sha(db, sha256) is not None:
+            _drop(checked.thumbnail)
+            return None
+        relative = storage.final_name(sha256, checked.content.ext)
+        os.replace(final, storage.absolute(relative))
+        thumb = thumbnails.publish(checked.thumbnail, sha256) if checked.thumbnail else None
+        media, _ = library.add_media(db, checked.facts(relative, thumb), None, None)
         assert media.id is not None
         return media.id
 
 
-def index_file(final: Path, sha256: str) -> int:
-    """The Media row (and thumbnail) of a file already in ``final/``; returns the media id."""
-    measured = measure(final)
-    made = final.with_name(f".{sha256}.thumb.webp")
-    thumb = thumbnails.publish(made, sha256) if thumbnails.make(final, measured.kind, measured.info, made) else None
-    return _add_row(measured.facts(sha256, _ext(final), thumb))
+def _drop(path: Path | None) -> None:
+    if path is not None:
+        path.unlink(missing_ok=True)
 
 
-def store_file(path: Path) -> int:
-    """Publish the bytes (or find them already published); returns the media id.
-
-    Hashing runs in a thread while ffmpeg measures the file and makes its thumbnail.
-    """
-    made = path.with_name(path.name + ".thumb.webp")
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        digest = pool.submit(storage.sha256_file, path)
-        measured = measure(path)
-        has_thumb = thumbnails.make(path, measured.kind, measured.info, made)
-        sha256 = digest.result()
-    with session_scope() as db:
-        existing = library.media_by_sha(db, sha256)
+def _store(db: DBSession, checked: Checked, guard: JobGuard) -> tuple[int, list[Path]]:
+    """The media id of these bytes, publishing them unless already stored; also the files this
+    transaction placed (to take back should it not commit)."""
+    library.lock_sha(db, checked.sha256)
+    existing = library.media_by_sha(db, checked.sha256)
     if existing is not None:
-        path.unlink()
-        made.unlink(missing_ok=True)
+        checked.path.unlink()
+        _drop(checked.thumbnail)
         assert existing.id is not None
-        return existing.id
-    storage.move_into_final(path, sha256, _ext(path))
-    thumb = thumbnails.publish(made, sha256) if has_thumb else None
-    return _add_row(measured.facts(sha256, _ext(path), thumb))
+        return existing.id, []
+    library.unbury(db, checked.sha256)  # a user asked for deleted bytes again: they are wanted now
+    guard.check()
+    relative = storage.move_into_final(checked.path, checked.sha256, checked.content.ext)
+    placed = [storage.absolute(relative)]
+    thumb = thumbnails.publish(checked.thumbnail, checked.sha256) if checked.thumbnail else None
+    placed += [storage.absolute(thumb)] if thumb else []
+    media, _ = library.add_media(db, checked.facts(relative, thumb), None, None)
+    assert media.id is not None
+    return media.id, placed
 
 
-def publish(produced: Produced, *, job_id: int, page_url: str, folder_id: int | None) -> int:
-    """Store one engine output and link it to its source, job and folder; returns the media id."""
+def publish(produced: Produced, *, page_url: str, folder_id: int | None, guard: JobGuard) -> int:
+    """Store one engine output and link it to its source, job and folder; returns the media id.
+
+    Everything about the file (content check, hash, thumbnail) happens first, in ``tmp/``; then
+    one transaction holds the job row, moves the file into ``final/`` and writes the rows. A run
+    stopped meanwhile stops before the move, or takes the moved file back before the commit.
+    """
     limit = get_settings().max_file_bytes
     size = produced.path.stat().st_size
     if size > limit:
         produced.path.unlink()
         raise too_large(limit, f"{produced.path.name} is {size} bytes")
-    media_id = store_file(produced.path)
+    guard.check()
+    checked = check(produced.path, produced.path.with_name(produced.path.name + ".thumb.webp"))
     info = source_info(produced.meta, page_url)
     with session_scope() as db:
+        guard.hold(db)
+        media_id, placed = _store(db, checked, guard)
         source = library.add_source(db, info)
-        library.link(db, media_id, job_id=job_id, source_id=source.id, folder_id=folder_id)
+        library.link(db, media_id, job_id=guard.job_id, source_id=source.id, folder_id=folder_id)
         library.fill_titles(db, media_id, _text(produced.meta, "title"), _text(produced.meta, "description"))
+        try:
+            guard.check()  # the last moment a stopped run can still leave no trace
+        except JobCancelled:
+            for path in placed:  # still ours alone: lock_sha holds the bytes until the rollback
+                path.unlink(missing_ok=True)
+            raise
     return media_id
 
 
-def link_archived(media_ids: list[int], *, job_id: int, folder_id: int | None) -> None:
+def link_archived(media_ids: list[int], *, folder_id: int | None, guard: JobGuard) -> None:
     """Items already in the library: the job gets them without any download."""
     with session_scope() as db:
+        guard.hold(db)
         for media_id in media_ids:
-            library.link(db, media_id, job_id=job_id, source_id=None, folder_id=folder_id)
+            library.link(db, media_id, job_id=guard.job_id, source_id=None, folder_id=folder_id)

@@ -1,4 +1,8 @@
-"""Worker liveness: each worker process stamps a row; stale rows mean a dead worker."""
+"""Worker liveness: each worker process stamps a row; stale rows mean a dead worker.
+
+Stamps and ages use the database's clock (``now()``), never the worker host's: a host whose
+clock is off must look neither dead (clock behind) nor immortal (clock ahead).
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,12 @@ import secrets
 import socket
 from datetime import timedelta
 
+from sqlalchemy import func
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session as DBSession
 from sqlmodel import col, delete, select
 
-from mediafetcher_app.core.models import WorkerHeartbeat, utcnow
+from mediafetcher_app.core.models import WorkerHeartbeat
 
 
 def stale_after() -> timedelta:
@@ -29,7 +34,7 @@ def new_worker_id() -> str:
 
 
 def beat(db: DBSession, worker_id: str) -> None:
-    now = utcnow()
+    now = func.now()
     statement = insert(WorkerHeartbeat).values(
         worker_id=worker_id, hostname=socket.gethostname(), pid=os.getpid(), started_at=now, seen_at=now
     )
@@ -37,7 +42,7 @@ def beat(db: DBSession, worker_id: str) -> None:
 
 
 def live_worker_ids(db: DBSession) -> set[str]:
-    cutoff = utcnow() - stale_after()
+    cutoff = func.now() - stale_after()
     return set(db.exec(select(WorkerHeartbeat.worker_id).where(WorkerHeartbeat.seen_at >= cutoff)).all())
 
 
@@ -46,5 +51,5 @@ def forget(db: DBSession, worker_id: str) -> None:
 
 
 def prune_stale(db: DBSession, older_than: timedelta = timedelta(days=1)) -> None:
-    cutoff = utcnow() - older_than
+    cutoff = func.now() - older_than
     db.exec(delete(WorkerHeartbeat).where(col(WorkerHeartbeat.seen_at) < cutoff))  # type: ignore[call-overload]

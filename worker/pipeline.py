@@ -3,20 +3,36 @@
 yt-dlp probes first and, for video and audio, downloads in the same process. Images (or pages
 yt-dlp cannot read) go to gallery-dl; whichever engine fails, the other one tries. Transient
 errors retry with exponential backoff (tenacity). A watcher polls the job row twice a second:
-a cancel stops the engine's process group and removes the tmp dir.
+a cancel (or the job being re-queued to another worker) stops the engine's process group and
+removes the tmp dir. Every write carries the run's ``jobs.Owner``, so a run that lost its job
+changes nothing; the last write waits out a short database outage instead of leaving the row
+active.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlmodel import Session as DBSession
+from tenacity import (
+    AsyncRetrying,
+    before_sleep_log,
+    retry_if_exception,
+    retry_if_exception_type,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_exponential,
+)
 
 from mediafetcher_app.core import events, jobs, library, storage
 from mediafetcher_app.core.db import session_scope
@@ -40,6 +56,7 @@ MODULES = {YTDLP: "worker.engines.ytdlp_runner", GALLERYDL: "worker.engines.gall
 PROGRESS_INTERVAL_S = 0.5
 WATCH_INTERVAL_S = 0.5
 AUTO = "auto"  # yt-dlp probes and picks the mode itself
+FINAL_WRITE_PATIENCE_S = 120  # how long the last write of a run waits for the database to answer
 
 
 @dataclass
@@ -67,18 +84,37 @@ class JobRun:
         self.attempt_log: list[dict[str, Any]] = list(job.attempt_log or [])
         self.status = JobStatus.probing
         self.cancelled = False
+        self.owner = jobs.Owner(job.worker_id, job.attempts)
+        self.stop = threading.Event()  # set when the run is stopped: finalise's thread checks it
+        self.guard = finalise.JobGuard(self.job_id, self.owner, self.stop)
         self._last_progress = 0.0
 
     # -- the job row -------------------------------------------------------------------------
 
     def write(self, status: JobStatus | None = None, **fields: Any) -> None:
-        """Update the row; a job that ended meanwhile (cancel) stops the run."""
+        """Update the row; a job that ended or left this run meanwhile (cancel, re-queue) stops it."""
         self.status = status or self.status
         with session_scope() as db:
-            still_active = jobs.transition(db, self.job_id, self.status, **fields)
-        if not still_active:
+            still_ours = jobs.transition(db, self.job_id, self.status, owner=self.owner, **fields)
+        if not still_ours:
             self.cancelled = True
             raise JobCancelled()
+
+    async def final_write(self, write: Callable[[DBSession], bool]) -> bool:
+        """The last write of a run, tried again while the database does not answer (bounded): a
+        row must not stay active because PostgreSQL was away for a moment. Returns ``write``'s
+        answer (False: the job was no longer this run's)."""
+        retrying = AsyncRetrying(
+            stop=stop_after_delay(FINAL_WRITE_PATIENCE_S),
+            wait=wait_exponential(multiplier=0.2, max=5),
+            retry=retry_if_exception_type((OperationalError, InterfaceError)),
+            before_sleep=before_sleep_log(log, logging.WARNING),
+            reraise=True,
+        )
+        async for try_ in retrying:
+            with try_, session_scope() as db:
+                return write(db)
+        raise AssertionError("unreachable: tenacity reraises")
 
     def progress(self, event: Event) -> None:
         now = time.monotonic()
@@ -222,9 +258,10 @@ class JobRun:
         media_ids = []
         for item, conversion in produced:
             try:
-                media_id = await asyncio.to_thread(
-                    finalise.publish, item, job_id=self.job_id, page_url=self.job.url, folder_id=self.job.folder_id
-                )
+                media_id = await self.finalise(item)
+            except JobCancelled:
+                self.cancelled = True
+                raise
             except PipelineError as error:
                 self.record_attempt(route.engine, route.mode, "finalise", error)
                 raise
@@ -233,6 +270,22 @@ class JobRun:
             media_ids.append(media_id)
         self.record_attempt(route.engine, route.mode, "download", None)
         return media_ids
+
+    async def finalise(self, item: finalise.Produced) -> int:
+        """``finalise.publish`` in a thread. A thread cannot be cancelled: when the run is (cancel,
+        timeout, worker stop), ``stop`` tells the thread to stop before the move and the commit,
+        and the run waits for it, so nothing lands in ``final/`` and tmp is not removed under it."""
+        publish = asyncio.ensure_future(
+            asyncio.to_thread(
+                finalise.publish, item, page_url=self.job.url, folder_id=self.job.folder_id, guard=self.guard
+            )
+        )
+        try:
+            return await asyncio.shield(publish)
+        except asyncio.CancelledError:
+            self.stop.set()
+            await _wait_out(publish)
+            raise
 
     def archived(self, items: list[dict[str, Any]]) -> dict[str, list[int]]:
         """``{item id: media ids}`` for items whose (platform, external_id) is already stored as the
@@ -249,7 +302,7 @@ class JobRun:
                     found[str(item.get("id"))] = media_ids
         if found:
             ids = sorted({media_id for media_ids in found.values() for media_id in media_ids})
-            finalise.link_archived(ids, job_id=self.job_id, folder_id=self.job.folder_id)
+            finalise.link_archived(ids, folder_id=self.job.folder_id, guard=self.guard)
         return found
 
     def decide(self, probe: Event, route: Route, outcome: Outcome) -> Event:
@@ -284,57 +337,84 @@ async def run_job(job: DownloadJob) -> str:
     try:
         async with asyncio.timeout(state.settings.job_timeout_s):
             media_ids = await main
-        state.write(JobStatus.done, stage=None, eta_s=None, speed_bps=None, error_message=None, error_detail=None)
-        _record_finished(state, media_ids)
+        if not await state.final_write(lambda db: _finish(db, state, media_ids)):
+            raise JobCancelled()
         return JobStatus.done.value
-    except (JobCancelled, asyncio.CancelledError):
-        if not state.cancelled:
+    except (JobCancelled, asyncio.CancelledError) as stopped:
+        if isinstance(stopped, asyncio.CancelledError) and not state.cancelled:
             raise  # the worker itself is stopping: the row stays active and reconcile re-queues it
-        log.info("job %s was cancelled", state.job_id)
+        log.info("job %s was cancelled or is no longer this worker's", state.job_id)
         return JobStatus.cancelled.value
     except TimeoutError:
         minutes = state.settings.job_timeout_s / 60
-        _fail(state, f"The download took longer than this server's limit of {minutes:g} minutes.", "job timeout")
+        await _fail(state, f"The download took longer than this server's limit of {minutes:g} minutes.", "job timeout")
         return JobStatus.failed.value
     except PipelineError as error:
-        _fail(state, error.message, error.detail)
+        await _fail(state, error.message, error.detail)
         return JobStatus.failed.value
     except Exception as exc:
         log.exception("job %s failed unexpectedly", state.job_id)
-        _fail(state, "The download failed because of an error on this server.", repr(exc))
+        await _fail(state, "The download failed because of an error on this server.", repr(exc))
         return JobStatus.failed.value
     finally:
+        state.stop.set()
         watcher.cancel()
         if not main.done():
             main.cancel()
         storage.remove_job_tmp_dir(state.job_id)
 
 
+async def _wait_out(work: asyncio.Future[Any]) -> None:
+    """Wait until ``work`` is done, even through further cancellations (their caller re-raises)."""
+    while not work.done():
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait({work})
+    if not work.cancelled():
+        work.exception()  # retrieved: its outcome no longer matters
+
+
 async def _watch_for_cancel(state: JobRun, main: asyncio.Task[list[int]]) -> None:
-    """Cancel ``main`` (and so kill the engine's process group) once the row says cancelled."""
+    """Stop ``main`` (and so kill the engine's process group) once the row says cancelled, or the
+    job went back to the queue and is no longer this run's."""
     while not main.done():
         await asyncio.sleep(WATCH_INTERVAL_S)
-        with session_scope() as db:
-            job = db.get(DownloadJob, state.job_id)
-        if job is None or not job.status.is_active:
+        try:
+            with session_scope() as db:
+                still_ours = jobs.is_running(db, state.job_id, state.owner)
+        except (OperationalError, InterfaceError):
+            continue  # the database is away: the run's own writes will tell
+        if not still_ours:
             state.cancelled = True
+            state.stop.set()
             main.cancel()
             return
 
 
-def _fail(state: JobRun, message: str, detail: str) -> None:
-    with session_scope() as db:
-        jobs.fail(db, state.job_id, message, detail)
+async def _fail(state: JobRun, message: str, detail: str) -> None:
+    await state.final_write(lambda db: jobs.fail(db, state.job_id, message, detail, owner=state.owner))
 
 
-def _record_finished(state: JobRun, media_ids: list[int]) -> None:
+def _finish(db: DBSession, state: JobRun, media_ids: list[int]) -> bool:
+    done = jobs.transition(
+        db,
+        state.job_id,
+        JobStatus.done,
+        owner=state.owner,
+        stage=None,
+        eta_s=None,
+        speed_bps=None,
+        error_message=None,
+        error_detail=None,
+    )
+    if not done:
+        return False
     count = len(set(media_ids))
     what = "1 file" if count == 1 else f"{count} files"
-    with session_scope() as db:
-        events.record(
-            db,
-            "finished",
-            f"Downloaded {what} from {state.job.url}",
-            job_id=state.job_id,
-            media_id=media_ids[0] if count == 1 else None,
-        )
+    events.record(
+        db,
+        "finished",
+        f"Downloaded {what} from {state.job.url}",
+        job_id=state.job_id,
+        media_id=media_ids[0] if count == 1 else None,
+    )
+    return True

@@ -9,7 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-IMAGE_EXTS = frozenset({"jpg", "jpeg", "png", "webp", "gif", "avif", "heic", "bmp"})
+# Raster formats Pillow decodes (worker/content.py checks every stored file). No HEIC: Pillow has
+# no decoder for it, and browsers would not show it anyway.
+IMAGE_EXTS = frozenset({"jpg", "jpeg", "png", "webp", "gif", "avif", "bmp"})
 AUDIO_EXTS = frozenset({"mp3", "m4a", "opus", "ogg", "oga", "wav", "flac", "aac"})
 AUDIO_PLATFORMS = frozenset({"soundcloud", "bandcamp", "mixcloud", "audiomack"})
 
@@ -33,14 +35,6 @@ def item_kind(info: dict[str, Any]) -> str:
     if not has_video and has_audio:
         return AUDIO
     return VIDEO
-
-
-def file_kind(ext: str, has_video: bool) -> str:
-    """Kind of a finished file, from what it actually holds."""
-    ext = ext.lower()
-    if ext in IMAGE_EXTS:
-        return IMAGE
-    return VIDEO if has_video else AUDIO
 
 
 @dataclass(frozen=True)

@@ -17,17 +17,20 @@ from . import heartbeat, recovery
 from .client import redis_settings
 from .cookie_check import check_cookies
 from .engines.runner import spares
-from .reconcile import reconcile
-from .tasks import download
+from .reconcile import reconcile, requeue_abandoned
+from .tasks import download, running
 
 log = logging.getLogger(__name__)
 
 
-async def _beat_forever(worker_id: str) -> None:
+async def _beat_forever(ctx: dict[str, Any]) -> None:
+    """Stamp this worker's heartbeat, and give back jobs the table says it runs but it does not."""
+    worker_id = ctx["worker_id"]
     while True:
         try:
             with session_scope() as db:
                 heartbeat.beat(db, worker_id)
+            await requeue_abandoned(ctx["redis"], worker_id, running)
         except Exception:
             log.exception("heartbeat failed; retrying")
         await asyncio.sleep(heartbeat.beat_interval_s())
@@ -39,9 +42,10 @@ async def startup(ctx: dict[str, Any]) -> None:
     with session_scope() as db:
         heartbeat.beat(db, worker_id)
         heartbeat.prune_stale(db)
-    ctx["heartbeat_task"] = asyncio.create_task(_beat_forever(worker_id))
+    ctx["heartbeat_task"] = asyncio.create_task(_beat_forever(ctx))
     await reconcile(ctx["redis"])
     await asyncio.to_thread(recovery.sweep_tmp)
+    await asyncio.to_thread(recovery.sweep_deleted)
     await asyncio.to_thread(recovery.reindex_final)
     log.info("worker %s ready", worker_id)
 
@@ -61,6 +65,7 @@ async def shutdown(ctx: dict[str, Any]) -> None:
 async def reconcile_cron(ctx: dict[str, Any]) -> None:
     await reconcile(ctx["redis"])
     await asyncio.to_thread(recovery.sweep_tmp)
+    await asyncio.to_thread(recovery.sweep_deleted)
 
 
 class WorkerSettings:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 
 from PIL import Image, ImageOps
 
 from mediafetcher_app.core import storage
-from mediafetcher_app.core.ffmpeg import MediaInfo, ffmpeg_exe
+from mediafetcher_app.core.ffmpeg import FfmpegTimeout, MediaInfo, run
 from mediafetcher_app.core.models import MediaKind
 
 WIDTH = 320
@@ -17,8 +16,8 @@ SCALE = f"scale='min({WIDTH},iw)':-2"
 
 
 def _ffmpeg(args: list[str], target: Path) -> bool:
-    command = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *args, "-f", "webp", str(target)]
-    return subprocess.run(command, capture_output=True, check=False).returncode == 0 and target.stat().st_size > 0
+    result = run(["-loglevel", "error", "-y", *args, "-f", "webp", str(target)])
+    return result.returncode == 0 and target.stat().st_size > 0
 
 
 def _image(source: Path, target: Path) -> bool:
@@ -44,7 +43,7 @@ def make(source: Path, kind: MediaKind, info: MediaInfo | None, target: Path) ->
         else:
             wave = f"showwavespic=s={WIDTH}x120:colors=0x4f8cff"
             made = _ffmpeg(["-i", str(source), "-filter_complex", wave, "-frames:v", "1"], target)
-    except (OSError, ValueError):
+    except (OSError, ValueError, FfmpegTimeout):
         made = False
     if not made:
         target.unlink(missing_ok=True)

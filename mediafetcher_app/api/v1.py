@@ -13,7 +13,7 @@ from starlette.routing import Route
 from mediafetcher_app import __version__
 from mediafetcher_app.core import auth, jobs
 from mediafetcher_app.core.errors import InvalidInput
-from worker.client import enqueue
+from worker.client import enqueue_stored
 
 from .handlers import in_db as _in_db
 
@@ -59,7 +59,7 @@ async def create_download(request: Request) -> JSONResponse:
         return job.id
 
     job_id = await _in_db(request, create)
-    await enqueue(job_id)
+    await enqueue_stored(job_id)  # stored is accepted: with Redis down, reconcile enqueues it later
     return JSONResponse({"job_id": job_id, "status": "queued"}, status_code=202)
 
 
@@ -76,7 +76,7 @@ async def cancel_download(request: Request) -> JSONResponse:
 async def retry_download(request: Request) -> JSONResponse:
     job_id = _path_id(request)
     await _in_db(request, lambda db, who: jobs.prepare_retry(db, who, job_id))
-    await enqueue(job_id)
+    await enqueue_stored(job_id)
     return JSONResponse({"job_id": job_id, "status": "queued"}, status_code=202)
 
 

@@ -1,7 +1,8 @@
-"""Finding ffmpeg and reading what a media file holds.
+"""Finding ffmpeg, running it with a time limit, and reading what a media file holds.
 
 There is no ffprobe in the imageio-ffmpeg wheel (DESIGN.md §8), so stream facts come from the
-banner ``ffmpeg -i`` prints to stderr.
+banner ``ffmpeg -i`` prints to stderr. Every ffmpeg run goes through ``run``: a crafted file or a
+stalled pipe can make ffmpeg wait forever, and a worker must never wait with it.
 """
 
 from __future__ import annotations
@@ -14,11 +15,17 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from .settings import get_settings
+
 _DURATION = re.compile(r"Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)")
 _STREAM = re.compile(r"Stream #\d+:\d+(?:\[\w+\])?(?:\(\w+\))?: (Video|Audio): (\w+)([^\n]*)")
 _SIZE = re.compile(r"\b(\d{2,5})x(\d{2,5})\b")
 _PIX_FMT = re.compile(r"^,?\s*[^,]*?(?:\([^)]*\))?[^,]*, (\w+)(?:\(|,|\s|$)")
 _BITRATE = re.compile(r"(\d+) kb/s")
+_REF_FRAMES = re.compile(r", \d+ reference frames?")  # only at -v verbose, before the pixel format
+_INDEX = re.compile(r"Stream #\d+:(\d+)")
+_DECODED = re.compile(r"Input stream #0:(\d+) \((?:video|audio)\):[^\n]*?(\d+) frames decoded")
+_OUTPUT_PART = re.compile(r"^(?:Stream mapping:|Output #0)", re.MULTILINE)
 
 
 @lru_cache(maxsize=1)
@@ -35,8 +42,26 @@ def ffmpeg_exe() -> str:
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
+class FfmpegTimeout(RuntimeError):
+    """ffmpeg ran past its time limit and was killed."""
+
+
+def run(args: list[str], timeout_s: float | None = None) -> subprocess.CompletedProcess[str]:
+    """ffmpeg with ``args`` (no stdin), killed once it runs longer than ``timeout_s``
+    (default MF_FFMPEG_TIMEOUT); raises FfmpegTimeout then."""
+    limit = get_settings().ffmpeg_timeout_s if timeout_s is None else timeout_s
+    command = [ffmpeg_exe(), "-hide_banner", "-nostdin", *args]
+    try:
+        return subprocess.run(
+            command, stdin=subprocess.DEVNULL, capture_output=True, text=True, errors="replace", timeout=limit
+        )
+    except subprocess.TimeoutExpired as exc:  # subprocess.run has killed ffmpeg and reaped it
+        raise FfmpegTimeout(f"ffmpeg did not finish within {limit:g} s") from exc
+
+
 @dataclass(frozen=True)
 class Stream:
+    index: int  # the stream's number in the file (``#0:<index>``)
     kind: str  # "video" | "audio"
     codec: str
     pix_fmt: str | None
@@ -44,6 +69,7 @@ class Stream:
     height: int | None
     bitrate_kbps: int | None
     attached_pic: bool
+    frames_decoded: int | None = None  # frames a decoding ``inspect`` got out of it; None: not decoded
 
 
 @dataclass(frozen=True)
@@ -67,7 +93,11 @@ class MediaInfo:
 
 
 def parse_banner(text: str) -> MediaInfo:
-    """Read container, duration and streams from ``ffmpeg -i`` stderr."""
+    """Read container, duration and streams from ``ffmpeg -i`` stderr (and, after a decoding run
+    at ``-v verbose``, how many frames each input stream gave)."""
+    decoded = {int(index): int(frames) for index, frames in _DECODED.findall(text)}
+    if (output := _OUTPUT_PART.search(text)) is not None:
+        text = text[: output.start()]  # what follows describes the output's streams, not the file's
     container = ""
     if (m := re.search(r"Input #0, ([\w,]+), from", text)) is not None:
         container = m.group(1)
@@ -75,12 +105,16 @@ def parse_banner(text: str) -> MediaInfo:
     if (m := _DURATION.search(text)) is not None:
         duration = int(m.group(1)) * 3600 + int(m.group(2)) * 60 + float(m.group(3))
     streams = []
-    for kind, codec, rest in _STREAM.findall(text):
+    for match in _STREAM.finditer(text):
+        kind, codec, rest = match.groups()
+        rest = _REF_FRAMES.sub("", rest)
+        index = int(_INDEX.match(match.group(0)).group(1))  # type: ignore[union-attr]
         size = _SIZE.search(rest) if kind == "Video" else None
         pix = _PIX_FMT.match(rest) if kind == "Video" else None
         rate = _BITRATE.search(rest)
         streams.append(
             Stream(
+                index=index,
                 kind=kind.lower(),
                 codec=codec,
                 pix_fmt=pix.group(1) if pix else None,
@@ -88,21 +122,23 @@ def parse_banner(text: str) -> MediaInfo:
                 height=int(size.group(2)) if size else None,
                 bitrate_kbps=int(rate.group(1)) if rate else None,
                 attached_pic="(attached pic)" in rest,
+                frames_decoded=decoded.get(index),
             )
         )
     return MediaInfo(container=container, duration_s=duration, streams=tuple(streams))
 
 
-def inspect(path: Path) -> MediaInfo:
-    """What ``path`` holds; an unreadable file gives a MediaInfo without streams."""
-    result = subprocess.run(
-        [ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path)],
-        capture_output=True,
-        text=True,
-        errors="replace",
-        check=False,
-    )
-    return parse_banner(result.stderr)
+def inspect(path: Path, decode_s: float = 0) -> MediaInfo:
+    """What ``path`` holds; an unreadable file gives a MediaInfo without streams.
+
+    With ``decode_s``, the same run also decodes the first ``decode_s`` seconds of the first video
+    and audio stream, so each Stream says how many frames really came out (a banner alone
+    believes whatever the header claims). Raises FfmpegTimeout when ffmpeg hangs.
+    """
+    if not decode_s:
+        return parse_banner(run(["-i", str(path)]).stderr)
+    decode = ["-map", "0:v:0?", "-map", "0:a:0?", "-f", "null", "-"]
+    return parse_banner(run(["-v", "verbose", "-t", f"{decode_s:g}", "-i", str(path), *decode]).stderr)
 
 
 def is_faststart(path: Path) -> bool:

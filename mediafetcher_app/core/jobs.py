@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlmodel import Session as DBSession
 from sqlmodel import col, select
 
@@ -129,27 +129,77 @@ def list_jobs(db: DBSession, principal: Principal, limit: int = 50, active_only:
     return list(db.exec(query).all())
 
 
-def transition(db: DBSession, job_id: int, status: JobStatus, **fields: Any) -> bool:
+@dataclass(frozen=True)
+class Owner:
+    """The worker running a job, and which of the job's attempts (``attempts`` after its claim).
+
+    Every worker write carries it: once the job was re-queued and claimed again (by another worker,
+    or by the same one later), the old run's writes match no row and change nothing.
+    """
+
+    worker_id: str | None
+    attempt: int
+
+
+RUNNING_STATUSES = (JobStatus.probing, JobStatus.downloading, JobStatus.processing)
+WORKER_LOST, RETRIED = "worker lost", "retried"  # attempt_log stages written outside the pipeline
+
+
+def _db_now() -> Any:
+    """Timestamps on job rows come from the database's clock: a worker host with a skewed clock
+    must not make a job look fresh or stale (reconcile compares them with ``now()``)."""
+    return func.clock_timestamp()
+
+
+def _selected(job_id: int, owner: Owner | None) -> list[Any]:
+    if owner is None:
+        return [col(DownloadJob.id) == job_id, col(DownloadJob.status).in_(ACTIVE_STATUSES)]
+    return [
+        col(DownloadJob.id) == job_id,
+        col(DownloadJob.status).in_(RUNNING_STATUSES),
+        col(DownloadJob.worker_id).is_not_distinct_from(owner.worker_id),
+        col(DownloadJob.attempts) == owner.attempt,
+    ]
+
+
+def transition(db: DBSession, job_id: int, status: JobStatus, *, owner: Owner | None = None, **fields: Any) -> bool:
     """Move a job to ``status`` unless it already ended; returns False when it had ended.
 
-    Cancelled and finished jobs never come back to life through a late worker write.
+    Cancelled and finished jobs never come back to life through a late worker write. With
+    ``owner`` (every write of a worker, and reconcile's writes on a dead worker's job) the row
+    must also still be that worker's running attempt.
     """
-    now = utcnow()
+    now = _db_now()
     values: dict[str, Any] = {"status": status, "updated_at": now, **fields}
     if status == JobStatus.probing:
         values.setdefault("started_at", now)
     if status.is_final:
         values.setdefault("finished_at", now)
-    result = db.exec(  # type: ignore[call-overload]
-        update(DownloadJob)
-        .where(col(DownloadJob.id) == job_id, col(DownloadJob.status).in_(ACTIVE_STATUSES))
-        .values(**values)
-    )
+    result = db.exec(update(DownloadJob).where(*_selected(job_id, owner)).values(**values))  # type: ignore[call-overload]
     return result.rowcount == 1
 
 
-def fail(db: DBSession, job_id: int, message: str, detail: str = "") -> bool:
-    ok = transition(db, job_id, JobStatus.failed, error_message=message, error_detail=detail, stage=None)
+def is_running(db: DBSession, job_id: int, owner: Owner) -> bool:
+    """Whether the job is still ``owner``'s running attempt (not cancelled, not re-queued)."""
+    return db.exec(select(DownloadJob.id).where(*_selected(job_id, owner))).first() is not None
+
+
+def hold(db: DBSession, job_id: int, owner: Owner) -> bool:
+    """Lock the job row until this transaction ends, if it is still ``owner``'s running attempt.
+
+    What the transaction then publishes belongs to a job nobody can cancel or re-queue meanwhile:
+    a cancel waits for the commit, or came first and this returns False.
+    """
+    query = select(DownloadJob.id).where(*_selected(job_id, owner)).with_for_update()
+    return db.exec(query).first() is not None
+
+
+def fail(
+    db: DBSession, job_id: int, message: str, detail: str = "", *, owner: Owner | None = None, **fields: Any
+) -> bool:
+    ok = transition(
+        db, job_id, JobStatus.failed, owner=owner, error_message=message, error_detail=detail, stage=None, **fields
+    )
     if ok:
         events.record(db, "failed", message, job_id=job_id)
     return ok
@@ -175,9 +225,13 @@ def prepare_retry(db: DBSession, principal: Principal, job_id: int) -> DownloadJ
     job.error_message = job.error_detail = job.stage = None
     job.progress_bytes = job.progress_total = None
     job.started_at = job.finished_at = None
-    job.updated_at = utcnow()
+    job.updated_at = _db_now()
+    # a fresh start for MF_MAX_JOB_ATTEMPTS: the crashes counted are those after this entry
+    job.attempt_log = [*job.attempt_log, {"stage": RETRIED, "at": utcnow().isoformat(), "ok": True}]
     db.add(job)
     events.record(db, "retried", f"Retrying {job.url}", user_id=principal.user_id, job_id=job_id)
+    db.flush()
+    db.refresh(job)
     return job
 
 
@@ -207,20 +261,51 @@ def unfinished(db: DBSession) -> list[DownloadJob]:
 
 
 def orphaned(db: DBSession, live_workers: set[str], grace: timedelta) -> list[DownloadJob]:
-    """Running jobs whose worker stopped beating: they go back to the queue."""
-    cutoff = utcnow() - grace
+    """Running jobs whose worker stopped beating (ages measured on the database's clock)."""
     query = select(DownloadJob).where(
-        col(DownloadJob.status).in_([JobStatus.probing, JobStatus.downloading, JobStatus.processing]),
-        DownloadJob.updated_at < cutoff,
+        col(DownloadJob.status).in_(RUNNING_STATUSES), col(DownloadJob.updated_at) < func.now() - grace
     )
     return [job for job in db.exec(query).all() if job.worker_id not in live_workers]
 
 
-def requeue(db: DBSession, job: DownloadJob, reason: str) -> None:
+def abandoned(db: DBSession, worker_id: str, running: set[int]) -> list[DownloadJob]:
+    """Jobs the table says ``worker_id`` runs but it does not (its final write was lost, e.g. while
+    PostgreSQL was down). The worker itself asks: only it knows what it runs."""
+    query = select(DownloadJob).where(col(DownloadJob.status).in_(RUNNING_STATUSES), DownloadJob.worker_id == worker_id)
+    return [job for job in db.exec(query).all() if job.id not in running]
+
+
+def requeue(db: DBSession, job: DownloadJob, reason: str, **fields: Any) -> bool:
+    """Back to the queue, unless the job moved on meanwhile (it finished, or was claimed again)."""
     assert job.id is not None
-    job.status = JobStatus.queued
-    job.stage = None
-    job.worker_id = None
-    job.updated_at = utcnow()
-    db.add(job)
-    events.record(db, "requeued", reason, job_id=job.id)
+    owner = Owner(job.worker_id, job.attempts)
+    ok = transition(db, job.id, JobStatus.queued, owner=owner, stage=None, worker_id=None, **fields)
+    if ok:
+        events.record(db, "requeued", reason, job_id=job.id)
+    return ok
+
+
+def crashes(attempt_log: list[dict[str, Any]]) -> int:
+    """How often the job lost its worker since it was created or last retried by a user."""
+    count = 0
+    for entry in attempt_log:
+        if entry.get("stage") == RETRIED:
+            count = 0
+        elif entry.get("stage") == WORKER_LOST:
+            count += 1
+    return count
+
+
+def worker_lost(db: DBSession, job: DownloadJob, max_attempts: int) -> bool:
+    """A running job whose worker died: re-queued (True), or failed once it stopped its worker
+    ``max_attempts`` times (a file that crashes every worker must not loop forever)."""
+    assert job.id is not None
+    lost = {"stage": WORKER_LOST, "worker": job.worker_id, "at": utcnow().isoformat(), "ok": False}
+    attempt_log = [*job.attempt_log, lost]
+    count = crashes(attempt_log)
+    if count < max_attempts:
+        return requeue(db, job, f"Worker stopped during {job.url}; download re-queued", attempt_log=attempt_log)
+    message = f"This download stopped its worker {count} times, so it was not tried again."
+    owner = Owner(job.worker_id, job.attempts)
+    fail(db, job.id, message, f"last worker: {job.worker_id}", owner=owner, attempt_log=attempt_log)
+    return False

@@ -10,11 +10,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import delete, func
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session as DBSession
 from sqlmodel import col, select
 
-from .models import JobMedia, Media, MediaFolder, MediaKind, MediaSource, Source, utcnow
+from .models import JobMedia, Media, MediaFolder, MediaKind, MediaSource, MediaTombstone, Source, utcnow
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,32 @@ def media_by_sha(db: DBSession, sha256: str) -> Media | None:
 
 def known_shas(db: DBSession) -> set[str]:
     return set(db.exec(select(Media.sha256)).all())
+
+
+def lock_sha(db: DBSession, sha256: str) -> None:
+    """Until the transaction ends, nobody else publishes, deletes, re-indexes or sweeps these bytes:
+    a file in ``final/`` and its row (or tombstone) change together."""
+    db.exec(select(func.pg_advisory_xact_lock(func.hashtextextended(sha256, 0))))
+
+
+def tombstoned_shas(db: DBSession) -> set[str]:
+    return set(db.exec(select(MediaTombstone.sha256)).all())
+
+
+def is_tombstoned(db: DBSession, sha256: str) -> bool:
+    return db.get(MediaTombstone, sha256) is not None
+
+
+def bury(db: DBSession, sha256: str, user_id: int | None) -> None:
+    """Mark deleted bytes, so recovery never brings them back (see MediaTombstone)."""
+    statement = insert(MediaTombstone).values(sha256=sha256, deleted_at=utcnow(), deleted_by=user_id)
+    update = {"deleted_at": statement.excluded.deleted_at, "deleted_by": statement.excluded.deleted_by}
+    db.exec(statement.on_conflict_do_update(index_elements=["sha256"], set_=update))  # type: ignore[call-overload]
+
+
+def unbury(db: DBSession, sha256: str) -> None:
+    """A user downloaded deleted bytes again: they are wanted now."""
+    db.exec(delete(MediaTombstone).where(col(MediaTombstone.sha256) == sha256))  # type: ignore[call-overload]
 
 
 def archived_media_ids(db: DBSession, platform: str, external_id: str, kind: str | None = None) -> list[int]:

@@ -357,3 +357,15 @@ class WorkerHeartbeat(SQLModel, table=True):
     pid: int = Field(nullable=False)
     started_at: datetime = _created()
     seen_at: datetime = _created()
+
+
+class MediaTombstone(SQLModel, table=True):
+    """The hash of a deleted media: recovery never re-indexes those bytes from ``final/`` and its
+    sweep removes any file of theirs a failed deletion left behind. A user's later download of the
+    same bytes stores them again and removes the tombstone (worker/finalise.py)."""
+
+    __tablename__ = "media_tombstone"
+
+    sha256: str = Field(sa_type=String(64), primary_key=True)
+    deleted_at: datetime = _created()
+    deleted_by: int | None = _fk("user.id", ondelete="SET NULL", index=False)

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import delete, func
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session as DBSession
 from sqlmodel import col, select
 
-from . import events, storage
+from . import events, library, storage
 from .auth import Principal
 from .errors import Conflict, InvalidInput, NotFound
-from .models import Folder, Media, MediaFolder, MediaTag, Tag, utcnow
+from .models import Folder, Media, MediaFolder, MediaSource, MediaTag, Source, Tag, utcnow
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -184,17 +188,39 @@ def tags_with_counts(db: DBSession) -> list[tuple[str, int]]:
 
 
 def delete_media(db: DBSession, principal: Principal, media_id: int) -> list[str]:
-    """Admin only: the rows go now; returns the files to remove once the transaction committed."""
+    """Admin only. The row, its links, the sources no other media has and the thumbnail path go
+    now, and a tombstone keeps the bytes from coming back; returns the hashes whose files
+    ``remove_files`` removes once the transaction committed.
+
+    Rows first, files second: a failure in between leaves tombstoned files, which the worker's
+    recovery sweep removes and never re-indexes, not a row without its file. Deletion is final for
+    recovery only: a user who later downloads the same bytes gets them stored again (the download
+    clears the tombstone, worker/finalise.py).
+    """
     principal.require_admin()
     media = db.get(Media, media_id)
     if media is None:
         raise NotFound(f"No media with id {media_id}.")
-    files = [path for path in (media.path, media.thumbnail_path) if path]
+    library.lock_sha(db, media.sha256)
+    source_ids = list(db.exec(select(MediaSource.source_id).where(MediaSource.media_id == media_id)).all())
     events.record(db, "deleted", f"Deleted {media.title or media.path}", user_id=principal.user_id)
     db.delete(media)
-    return files
+    db.flush()  # the links go with the row (ON DELETE CASCADE)
+    linked_elsewhere = select(MediaSource.source_id).where(col(MediaSource.source_id) == col(Source.id)).exists()
+    db.exec(delete(Source).where(col(Source.id).in_(source_ids), ~linked_elsewhere))  # type: ignore[call-overload]
+    library.bury(db, media.sha256, principal.user_id)
+    return [media.sha256]
 
 
-def remove_files(relative_paths: list[str]) -> None:
-    for relative in relative_paths:
-        storage.absolute(relative).unlink(missing_ok=True)
+def remove_files(sha256s: list[str]) -> list[Path]:
+    """Remove every file of these hashes (each ``final/{sha}.*`` and the thumbnail); returns those
+    that could not be removed, which stay for the recovery sweep (their hash is tombstoned)."""
+    left: list[Path] = []
+    for sha256 in sha256s:
+        for path in storage.files_of(sha256):
+            try:
+                path.unlink(missing_ok=True)
+            except OSError as exc:
+                log.warning("could not remove %s (the recovery sweep tries again): %s", path, exc)
+                left.append(path)
+    return left

@@ -40,6 +40,8 @@ class Settings:
     session_days: int
     login_max_failures: int
     login_window_s: int
+    max_job_attempts: int
+    ffmpeg_timeout_s: float
 
     @property
     def tmp_dir(self) -> Path:
@@ -75,6 +77,8 @@ def load_settings() -> Settings:
         session_days=_int("MF_SESSION_DAYS", 30),
         login_max_failures=_int("MF_LOGIN_MAX_FAILURES", 5),
         login_window_s=_int("MF_LOGIN_WINDOW", 900),
+        max_job_attempts=max(1, _int("MF_MAX_JOB_ATTEMPTS", 3)),
+        ffmpeg_timeout_s=float(os.environ.get("MF_FFMPEG_TIMEOUT", "").strip() or 300),
     )
 
 

@@ -68,6 +68,26 @@ def tmp_job_ids(settings: Settings | None = None) -> list[int]:
     return [int(entry.name) for entry in root.iterdir() if entry.is_dir() and entry.name.isdigit()]
 
 
+def files_of(sha256: str, settings: Settings | None = None) -> list[Path]:
+    """Every file of these bytes: each ``final/{sha256}.*`` (whatever extension it was stored
+    under) and the thumbnail."""
+    settings = settings or get_settings()
+    thumb = absolute(thumb_name(sha256), settings)
+    return [*settings.final_dir.glob(f"{sha256}.*"), *([thumb] if thumb.exists() else [])]
+
+
+def thumb_files(settings: Settings | None = None) -> dict[str, Path]:
+    """``{sha256: path}`` for every thumbnail in ``thumbs/``."""
+    root = (settings or get_settings()).thumbs_dir
+    if not root.is_dir():
+        return {}
+    return {entry.stem: entry for entry in root.iterdir() if entry.is_file() and _is_sha(entry.stem)}
+
+
+def _is_sha(text: str) -> bool:
+    return len(text) == 64 and all(c in "0123456789abcdef" for c in text)
+
+
 def final_files(settings: Settings | None = None) -> dict[str, Path]:
     """``{sha256: path}`` for every published file in ``final/``."""
     root = (settings or get_settings()).final_dir
@@ -76,6 +96,6 @@ def final_files(settings: Settings | None = None) -> dict[str, Path]:
     found = {}
     for entry in root.iterdir():
         stem = entry.name.split(".", 1)[0]
-        if entry.is_file() and len(stem) == 64 and all(c in "0123456789abcdef" for c in stem):
+        if entry.is_file() and _is_sha(stem):
             found[stem] = entry
     return found

@@ -6,11 +6,11 @@ import shutil
 from dataclasses import dataclass
 
 import redis
-from sqlalchemy import text
+from sqlalchemy import func, text
 from sqlmodel import Session as DBSession
 from sqlmodel import select
 
-from .models import WorkerHeartbeat, utcnow
+from .models import WorkerHeartbeat
 from .queue import redis_url
 from .settings import get_settings
 
@@ -47,9 +47,10 @@ def redis_ok() -> bool:
 
 
 def workers(db: DBSession) -> list[WorkerStatus]:
-    now = utcnow()
-    rows = db.exec(select(WorkerHeartbeat).order_by(WorkerHeartbeat.worker_id)).all()
-    return [WorkerStatus(row.worker_id, (now - row.seen_at).total_seconds()) for row in rows]
+    """Each worker's silence, on the database's clock (the heartbeats are stamped with it)."""
+    age = func.extract("epoch", func.now() - WorkerHeartbeat.seen_at)
+    rows = db.exec(select(WorkerHeartbeat.worker_id, age).order_by(WorkerHeartbeat.worker_id)).all()
+    return [WorkerStatus(worker_id, float(age_s)) for worker_id, age_s in rows]
 
 
 def disk() -> DiskStatus:

@@ -7,7 +7,7 @@ import reflex as rx
 from mediafetcher_app.core import jobs
 from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.errors import DomainError
-from worker.client import enqueue
+from worker.client import enqueue_stored
 
 from .auth import AuthState
 
@@ -36,11 +36,12 @@ class AddUrlState(AuthState):
             with session_scope() as db:
                 job_id = jobs.create_job(db, who, raw, audio_only=self.audio_only).id
             assert job_id is not None
-            await enqueue(job_id)
+            await enqueue_stored(job_id)
         except DomainError as exc:
-            self.busy = False
             yield self._refuse(exc)
             return
-        self.url, self.busy = "", False
+        finally:
+            self.busy = False  # whatever fails, the box is usable again
+        self.url = ""
         kind = "Added to the queue (audio only)" if self.audio_only else "Added to the queue"
         yield rx.toast.success(kind, description=raw[:120])

@@ -2,14 +2,16 @@
 
 That is H.264 (yuv420p) + AAC with the ``moov`` box first. Streams already right are copied;
 only the wrong ones are transcoded, and a file that is right as a whole is not touched at all.
+A file with no stream at all is handed on as it is: the worker's content check refuses it with
+the sentence users should see (worker/content.py), not a conversion error.
 """
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
-from mediafetcher_app.core.ffmpeg import MediaInfo, ffmpeg_exe, inspect, is_faststart
+from mediafetcher_app.core.ffmpeg import MediaInfo, inspect, is_faststart, run
+from mediafetcher_app.core.settings import get_settings
 
 PLAYABLE_PIX_FMTS = {"yuv420p", "yuvj420p"}
 
@@ -42,13 +44,15 @@ def make_playable(path: Path) -> tuple[Path, dict[str, str]]:
     """Return the playable file (maybe ``path`` itself) and what was done to each stream."""
     info = inspect(path)
     steps = plan(info)
+    if not steps:
+        return path, {}
     is_mp4 = path.suffix.lower() == ".mp4" and info.container.startswith("mov,mp4")
     if is_mp4 and "h264" not in steps.values() and "aac" not in steps.values() and is_faststart(path):
         return path, {kind: "untouched" for kind in steps}
     target = path.with_name(path.stem + ".playable.mp4")
-    command = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-i", str(path)]
+    command = ["-loglevel", "error", "-y", "-i", str(path)]
     command += [*_codec_args(steps), "-map_metadata", "-1", "-movflags", "+faststart", str(target)]
-    result = subprocess.run(command, capture_output=True, text=True, errors="replace", check=False)
+    result = run(command, timeout_s=get_settings().job_timeout_s)  # a conversion may take as long as its job
     if result.returncode != 0:
         raise RuntimeError(f"ffmpeg could not convert the video: {result.stderr.strip()[-1000:]}")
     path.unlink()
