@@ -20,11 +20,12 @@ from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait
 
 from mediafetcher_app.core import events, jobs, library, storage
 from mediafetcher_app.core.db import session_scope
+from mediafetcher_app.core.egress_policy import EgressRefused
 from mediafetcher_app.core.errors import InvalidInput
 from mediafetcher_app.core.ffmpeg import ffmpeg_exe
 from mediafetcher_app.core.models import DownloadJob, JobStatus, utcnow
 from mediafetcher_app.core.settings import get_settings
-from mediafetcher_app.core.urls import is_private_host, validate_url
+from mediafetcher_app.core.urls import check_destination, validate_url
 
 from . import finalise
 from .config import EngineConfig, engine_config
@@ -106,15 +107,16 @@ class JobRun:
     # -- the pipeline ------------------------------------------------------------------------
 
     def check_url(self) -> None:
+        """Blocking (DNS): run it in a thread."""
         try:
-            url = validate_url(self.job.url)
+            check_destination(validate_url(self.job.url))
         except InvalidInput as exc:
             raise PipelineError(exc.message, f"refused {self.job.url!r}") from exc
-        if self.settings.block_private_urls and is_private_host(urlsplit(url).hostname or ""):
-            raise PipelineError("Links to private-network addresses are blocked on this server.", url, rank=3)
+        except EgressRefused as exc:
+            raise PipelineError(exc.message, self.job.url, rank=4) from exc
 
     async def run(self) -> list[int]:
-        self.check_url()
+        await asyncio.to_thread(self.check_url)
         self.tmp = storage.fresh_job_tmp_dir(self.job_id)
         direct_image = not self.job.audio_only and is_direct_image(self.job.url)
         if direct_image and (known := self.archived([{"media_url": self.job.url, "id": self.job.url}])):

@@ -13,7 +13,7 @@ from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.queue import QUEUE_NAME
 from mediafetcher_app.core.settings import get_settings
 
-from . import heartbeat, recovery
+from . import egress, heartbeat, recovery
 from .client import redis_settings
 from .cookie_check import check_cookies
 from .engines.runner import spares
@@ -34,6 +34,7 @@ async def _beat_forever(worker_id: str) -> None:
 
 
 async def startup(ctx: dict[str, Any]) -> None:
+    await asyncio.to_thread(egress.proxy.url)  # starts it; a malformed MF_EGRESS_* setting stops the worker here
     worker_id = heartbeat.new_worker_id()
     ctx["worker_id"] = worker_id
     with session_scope() as db:
@@ -48,6 +49,7 @@ async def startup(ctx: dict[str, Any]) -> None:
 
 async def shutdown(ctx: dict[str, Any]) -> None:
     await spares.close()
+    await asyncio.to_thread(egress.proxy.stop)
     task = ctx.get("heartbeat_task")
     if task is not None:
         task.cancel()

@@ -15,6 +15,7 @@ from urllib.parse import unquote, urlsplit
 
 import httpx
 
+from worker import egress
 from worker.errors import NO_MEDIA, PipelineError, classify, too_large
 
 USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36"
@@ -48,6 +49,8 @@ async def fetch(
     try:
         async with (
             httpx.AsyncClient(
+                proxy=egress.proxy.url(),  # every request, each redirect too, is checked there
+                trust_env=False,
                 follow_redirects=True,
                 timeout=timeout_s,
                 cookies=_cookies(cookiefile),

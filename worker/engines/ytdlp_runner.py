@@ -7,7 +7,6 @@ Events out: ``probe``, ``progress``, ``file``, ``error``. After ``probe`` the wo
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ from yt_dlp import YoutubeDL
 from yt_dlp.extractor import gen_extractor_classes
 from yt_dlp.postprocessor.common import PostProcessor
 
+from worker import egress
 from worker.engines import child
 from worker.engines.mp4 import make_playable
 from worker.routing import item_kind
@@ -63,6 +63,12 @@ class _Log:
     def text(self) -> str:
         return "\n".join(self.lines)
 
+    def failure(self, exc: BaseException) -> str:
+        """yt-dlp's error, plus a refusal of the egress proxy it logged on the way (a segment's, a
+        redirect's), which tells more than "the downloaded file is empty"."""
+        refusal = next((line for line in self.lines if egress.REFUSED_REASON in line), None)
+        return f"{exc}\n{refusal}" if refusal else str(exc)
+
 
 def base_params(cfg: dict[str, Any], log: _Log) -> dict[str, Any]:
     tmp = cfg["tmp"]
@@ -76,6 +82,7 @@ def base_params(cfg: dict[str, Any], log: _Log) -> dict[str, Any]:
         "restrictfilenames": True,
         "overwrites": True,
         "cachedir": False,
+        "proxy": cfg["proxy"],  # the egress proxy: every request, the probe's, segments' and redirects' too
         "ffmpeg_location": cfg["ffmpeg"],
         "socket_timeout": cfg["socket_timeout"],
         "retries": 1,
@@ -87,8 +94,6 @@ def base_params(cfg: dict[str, Any], log: _Log) -> dict[str, Any]:
     }
     if cfg.get("cookiefile"):
         params["cookiefile"] = cfg["cookiefile"]
-    if proxy := os.environ.get("MF_YTDLP_PROXY"):
-        params["proxy"] = proxy  # every request, the probe's too; tests point it at the fixture server
     return params
 
 
@@ -126,7 +131,7 @@ def main() -> None:
         with YoutubeDL(base_params(cfg, log)) as ydl:
             info = ydl.extract_info(cfg["url"], download=False)
     except Exception as exc:
-        child.fail("probe", exc)
+        child.fail("probe", log.failure(exc))
     entries = entries_of(info)
     child.emit("probe", items=[describe(entry) for entry in entries])
     command = child.read_command()
@@ -169,7 +174,7 @@ def main() -> None:
             ydl.add_post_processor(Publish(), when="after_move")
             ydl.process_ie_result(info, download=True)
     except Exception as exc:
-        child.fail("download", exc)
+        child.fail("download", log.failure(exc))
     if not published:
         child.fail("download", log.text() or "yt-dlp produced no file")
 
