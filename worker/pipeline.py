@@ -27,7 +27,7 @@ from mediafetcher_app.core.models import DownloadJob, JobStatus, utcnow
 from mediafetcher_app.core.settings import get_settings
 from mediafetcher_app.core.urls import check_destination, validate_url
 
-from . import finalise
+from . import cookie_dirs, finalise
 from .config import EngineConfig, engine_config
 from .cookies import job_cookie_file
 from .engines import direct
@@ -64,6 +64,7 @@ class JobRun:
         self.settings = get_settings()
         self.engines: EngineConfig = engine_config()
         self.tmp: Path = storage.job_tmp_dir(self.job_id)
+        self.worker_id: str = job.worker_id or cookie_dirs.NO_WORKER
         self.cookiefile: Path | None = None
         self.attempt_log: list[dict[str, Any]] = list(job.attempt_log or [])
         self.status = JobStatus.probing
@@ -123,7 +124,7 @@ class JobRun:
             self.record_attempt(DIRECT, IMAGE, "archived", None)
             return sorted({media_id for found in known.values() for media_id in found})
         with session_scope() as db:
-            self.cookiefile = job_cookie_file(db, self.job.url, self.tmp)
+            self.cookiefile = job_cookie_file(db, self.job.url, cookie_dirs.fresh(self.worker_id, str(self.job_id)))
         plan = self.plan(direct_image)
         errors: list[PipelineError] = []
         for route in plan:
@@ -310,6 +311,7 @@ async def run_job(job: DownloadJob) -> str:
         if not main.done():
             main.cancel()
         storage.remove_job_tmp_dir(state.job_id)
+        cookie_dirs.remove(state.worker_id, str(state.job_id))
 
 
 async def _watch_for_cancel(state: JobRun, main: asyncio.Task[list[int]]) -> None:

@@ -13,7 +13,7 @@ from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.queue import QUEUE_NAME
 from mediafetcher_app.core.settings import get_settings
 
-from . import egress, heartbeat, recovery
+from . import cookie_dirs, egress, heartbeat, recovery
 from .client import redis_settings
 from .cookie_check import check_cookies
 from .engines.runner import spares
@@ -43,6 +43,7 @@ async def startup(ctx: dict[str, Any]) -> None:
     ctx["heartbeat_task"] = asyncio.create_task(_beat_forever(worker_id))
     await reconcile(ctx["redis"])
     await asyncio.to_thread(recovery.sweep_tmp)
+    await asyncio.to_thread(cookie_dirs.sweep)
     await asyncio.to_thread(recovery.reindex_final)
     log.info("worker %s ready", worker_id)
 
@@ -63,6 +64,7 @@ async def shutdown(ctx: dict[str, Any]) -> None:
 async def reconcile_cron(ctx: dict[str, Any]) -> None:
     await reconcile(ctx["redis"])
     await asyncio.to_thread(recovery.sweep_tmp)
+    await asyncio.to_thread(cookie_dirs.sweep)
 
 
 class WorkerSettings:
