@@ -39,7 +39,7 @@ REFUSED_REASON = "Refused: private-network address (MF_BLOCK_PRIVATE_URLS)"
 UNREACHABLE_REASON = "Unreachable: no connection to the host (MediaFetcher egress)"
 HEAD_LIMIT = 64 * 1024  # request and response heads; also the streams' buffer size
 CHUNK = 1024 * 1024
-CONNECT_TIMEOUT_S = 30.0
+CONNECT_TIMEOUT_S = 10.0  # per address, so the next one gets a chance within an engine's own 30 s
 IDLE_TIMEOUT_S = 600.0  # a tunnel nobody reads or writes for this long is closed
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "proxy-authorization", "te", "trailer", "upgrade"}
 
