@@ -44,7 +44,11 @@ def make_big_mp4(path: Path, megabytes: int = 50) -> Path:
 
 
 def setup_services(data_dir: Path) -> None:
-    os.environ.update(MF_DATA_DIR=str(data_dir), YTDLP_NO_PLUGINS="1", MF_SECRET_KEY="bench")
+    # the fixture server is on 127.0.0.1, a private address: allow LAN sources (the egress proxy
+    # still carries every connection)
+    os.environ.update(
+        MF_DATA_DIR=str(data_dir), YTDLP_NO_PLUGINS="1", MF_SECRET_KEY="bench", MF_BLOCK_PRIVATE_URLS="false"
+    )
     for name in ("DATABASE_URL", "REDIS_URL", "MF_MEDIA_ROOT"):
         os.environ.pop(name, None)
     from mediafetcher_app.core import bootstrap

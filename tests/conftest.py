@@ -69,6 +69,9 @@ def pytest_configure(config: pytest.Config) -> None:
         MF_SECRET_KEY="test-secret-key",
         REFLEX_TELEMETRY_ENABLED="false",
         YTDLP_NO_PLUGINS="1",
+        # The fixture servers listen on 127.0.0.1, a private address: the suite allows LAN sources.
+        # tests/test_security_egress.py turns the block on per test.
+        MF_BLOCK_PRIVATE_URLS="false",
     )
     os.environ.pop("MF_MEDIA_ROOT", None)
     get_settings.cache_clear()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from mediafetcher_app.core.egress_policy import PRIVATE_ADDRESS
 from mediafetcher_app.core.settings import get_settings
 from tests.fixtures.pipeline import fixture_server, media_of, run, server
 
@@ -66,7 +67,7 @@ async def test_file_above_the_size_limit_is_refused(server, monkeypatch):
     ("url", "message"),
     [
         ("ftp://127.0.0.1/file.mp4", "Only http:// and https:// links can be downloaded, not 'ftp'."),
-        (None, "Links to private-network addresses are blocked on this server."),
+        (None, PRIVATE_ADDRESS),
     ],
 )
 async def test_refused_urls(server, monkeypatch, url, message):

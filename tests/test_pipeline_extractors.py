@@ -34,8 +34,9 @@ async def test_gallery_dl_danbooru_extractor(server, monkeypatch):
 
 async def test_yt_dlp_telegram_extractor(server, monkeypatch):
     """yt-dlp's own TelegramEmbed extractor: its requests (the t.me embed page, then the video on
-    Telegram's CDN) go through the fixture server as their HTTP proxy (MF_YTDLP_PROXY)."""
-    monkeypatch.setenv("MF_YTDLP_PROXY", server.base)
+    Telegram's CDN) go through the egress proxy to the fixture server as its upstream proxy
+    (MF_UPSTREAM_PROXY)."""
+    monkeypatch.setenv("MF_UPSTREAM_PROXY", server.base)
     job = await run("http://t.me/mffixtures/123")
     assert_done(job)
     assert job.engine == "yt-dlp"
@@ -52,7 +53,7 @@ async def test_yt_dlp_telegram_extractor(server, monkeypatch):
 async def test_yt_dlp_playlist_gives_one_media_per_item(server, monkeypatch):
     """A Telegram post with three videos (an album) is a playlist to yt-dlp: each video becomes
     its own media with its own message id, all linked to the one job."""
-    monkeypatch.setenv("MF_YTDLP_PROXY", server.base)
+    monkeypatch.setenv("MF_UPSTREAM_PROXY", server.base)
     job = await run("http://t.me/mffixtures/200")
     assert_done(job)
     media = media_of(job.id)

@@ -6,7 +6,8 @@ user, so the cookies work. An engine error (login required, 401/403) or an empty
 they do not. Both engines run in the gallery-dl child (``gallerydl_runner``), yt-dlp's
 extractors through gallery-dl's ``ytdl:`` bridge: that child yields items one by one, so the
 check ends after one item, where the yt-dlp child would resolve a whole watch history before it
-reports anything. The cookies are a 0600 copy in a private tmp dir, removed whatever happens.
+reports anything. The cookies are a 0600 copy in the worker's private cookie dir (``cookie_dirs``),
+removed whatever happens.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.models import utcnow
 from mediafetcher_app.core.settings import get_settings
 
+from . import cookie_dirs
 from .config import engine_config
 from .engines.runner import Event, run_engine
 from .errors import classify
@@ -77,10 +79,11 @@ async def check_cookies(ctx: dict[str, Any], site: str) -> str:
         log.info("no cookie check exists for %s; nothing to do", site)
         return "not possible"
     tmp = Path(tempfile.mkdtemp(prefix="cookie-check-", dir=get_settings().tmp_dir))
+    worker_id, cookie_dir = ctx.get("worker_id") or cookie_dirs.NO_WORKER, f"check-{tmp.name}"
     started = utcnow()
     try:
         with session_scope() as db:
-            cookiefile = vault.write_job_cookie_file(db, f"https://{site}/", tmp)
+            cookiefile = vault.write_job_cookie_file(db, f"https://{site}/", cookie_dirs.fresh(worker_id, cookie_dir))
         if cookiefile is None:
             ok, reason = False, "No cookies are stored for this site."
         else:
@@ -89,6 +92,7 @@ async def check_cookies(ctx: dict[str, Any], site: str) -> str:
         ok, reason = False, exc.message
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+        cookie_dirs.remove(worker_id, cookie_dir)
     with session_scope() as db:
         vault.record_check(db, site, ok, reason, checked_at=started)
     return "ok" if ok else "failed"

@@ -10,6 +10,10 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from mediafetcher_app.core.egress_policy import PRIVATE_ADDRESS
+
+from . import egress
+
 
 class JobCancelled(Exception):
     """The job row went to ``cancelled`` while the pipeline ran."""
@@ -23,7 +27,8 @@ class PipelineError(Exception):
     detail: str = ""
     transient: bool = False
     # How telling the error is when choosing what the user sees after every engine failed:
-    # "the page has no media" from the second engine must not hide "404" from the first.
+    # "the page has no media" from the second engine must not hide "404" from the first, and
+    # nothing hides a refused private-network address (4).
     rank: int = 1
 
     def __str__(self) -> str:
@@ -77,6 +82,11 @@ def not_media(detail: str) -> PipelineError:
 def classify(text: str, url: str, max_file_bytes: int) -> PipelineError:
     """Map an engine's error text to a PipelineError."""
     detail = text.strip()[-2000:] or "The engine stopped without saying why."
+    # the egress proxy's own answers first: they arrive as HTTP statuses (403, 502) too
+    if egress.REFUSED_REASON in text:
+        return PipelineError(PRIVATE_ADDRESS, detail, rank=4)
+    if egress.UNREACHABLE_REASON in text:
+        return PipelineError(f"{site_of(url)} could not be reached.", detail, True, 2)
     if (match := _HTTP_STATUS.search(text)) is not None:
         status = int(match.group(1))
         if status in (401, 403):

@@ -36,13 +36,14 @@ from tenacity import (
 
 from mediafetcher_app.core import events, jobs, library, storage
 from mediafetcher_app.core.db import session_scope
+from mediafetcher_app.core.egress_policy import EgressRefused
 from mediafetcher_app.core.errors import InvalidInput
 from mediafetcher_app.core.ffmpeg import ffmpeg_exe
 from mediafetcher_app.core.models import DownloadJob, JobStatus, utcnow
 from mediafetcher_app.core.settings import get_settings
-from mediafetcher_app.core.urls import is_private_host, validate_url
+from mediafetcher_app.core.urls import check_destination, validate_url
 
-from . import finalise
+from . import cookie_dirs, finalise
 from .config import EngineConfig, engine_config
 from .cookies import job_cookie_file
 from .engines import direct
@@ -80,6 +81,7 @@ class JobRun:
         self.settings = get_settings()
         self.engines: EngineConfig = engine_config()
         self.tmp: Path = storage.job_tmp_dir(self.job_id)
+        self.worker_id: str = job.worker_id or cookie_dirs.NO_WORKER
         self.cookiefile: Path | None = None
         self.attempt_log: list[dict[str, Any]] = list(job.attempt_log or [])
         self.status = JobStatus.probing
@@ -142,22 +144,23 @@ class JobRun:
     # -- the pipeline ------------------------------------------------------------------------
 
     def check_url(self) -> None:
+        """Blocking (DNS): run it in a thread."""
         try:
-            url = validate_url(self.job.url)
+            check_destination(validate_url(self.job.url))
         except InvalidInput as exc:
             raise PipelineError(exc.message, f"refused {self.job.url!r}") from exc
-        if self.settings.block_private_urls and is_private_host(urlsplit(url).hostname or ""):
-            raise PipelineError("Links to private-network addresses are blocked on this server.", url, rank=3)
+        except EgressRefused as exc:
+            raise PipelineError(exc.message, self.job.url, rank=4) from exc
 
     async def run(self) -> list[int]:
-        self.check_url()
+        await asyncio.to_thread(self.check_url)
         self.tmp = storage.fresh_job_tmp_dir(self.job_id)
         direct_image = not self.job.audio_only and is_direct_image(self.job.url)
         if direct_image and (known := self.archived([{"media_url": self.job.url, "id": self.job.url}])):
             self.record_attempt(DIRECT, IMAGE, "archived", None)
             return sorted({media_id for found in known.values() for media_id in found})
         with session_scope() as db:
-            self.cookiefile = job_cookie_file(db, self.job.url, self.tmp)
+            self.cookiefile = job_cookie_file(db, self.job.url, cookie_dirs.fresh(self.worker_id, str(self.job_id)))
         plan = self.plan(direct_image)
         errors: list[PipelineError] = []
         for route in plan:
@@ -362,6 +365,7 @@ async def run_job(job: DownloadJob) -> str:
         if not main.done():
             main.cancel()
         storage.remove_job_tmp_dir(state.job_id)
+        cookie_dirs.remove(state.worker_id, str(state.job_id))
 
 
 async def _wait_out(work: asyncio.Future[Any]) -> None:

@@ -13,7 +13,7 @@ from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.queue import QUEUE_NAME
 from mediafetcher_app.core.settings import get_settings
 
-from . import heartbeat, recovery
+from . import cookie_dirs, egress, heartbeat, recovery
 from .client import redis_settings
 from .cookie_check import check_cookies
 from .engines.runner import spares
@@ -37,6 +37,7 @@ async def _beat_forever(ctx: dict[str, Any]) -> None:
 
 
 async def startup(ctx: dict[str, Any]) -> None:
+    await asyncio.to_thread(egress.proxy.url)  # starts it; a malformed MF_EGRESS_* setting stops the worker here
     worker_id = heartbeat.new_worker_id()
     ctx["worker_id"] = worker_id
     with session_scope() as db:
@@ -46,12 +47,14 @@ async def startup(ctx: dict[str, Any]) -> None:
     await reconcile(ctx["redis"])
     await asyncio.to_thread(recovery.sweep_tmp)
     await asyncio.to_thread(recovery.sweep_deleted)
+    await asyncio.to_thread(cookie_dirs.sweep)
     await asyncio.to_thread(recovery.reindex_final)
     log.info("worker %s ready", worker_id)
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
     await spares.close()
+    await asyncio.to_thread(egress.proxy.stop)
     task = ctx.get("heartbeat_task")
     if task is not None:
         task.cancel()
@@ -66,6 +69,7 @@ async def reconcile_cron(ctx: dict[str, Any]) -> None:
     await reconcile(ctx["redis"])
     await asyncio.to_thread(recovery.sweep_tmp)
     await asyncio.to_thread(recovery.sweep_deleted)
+    await asyncio.to_thread(cookie_dirs.sweep)
 
 
 class WorkerSettings:

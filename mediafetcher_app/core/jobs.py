@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy import func, update
 from sqlmodel import Session as DBSession
@@ -17,10 +16,10 @@ from sqlmodel import col, select
 
 from . import events
 from .auth import Principal, Scope
+from .egress_policy import EgressRefused
 from .errors import Conflict, InvalidInput, NotFound
 from .models import ACTIVE_STATUSES, DownloadJob, Folder, JobMedia, JobStatus, utcnow
-from .settings import get_settings
-from .urls import is_private_host, validate_url
+from .urls import check_destination, validate_url
 
 
 @dataclass(frozen=True)
@@ -99,8 +98,10 @@ def create_job(
     ``audio_only`` asks for the sound of the link (MP3), whatever the page holds."""
     principal.require_scope(Scope.DOWNLOADS_WRITE)
     url = validate_url(raw_url)
-    if get_settings().block_private_urls and is_private_host(urlsplit(url).hostname or ""):
-        raise InvalidInput("Links to private-network addresses are blocked on this server.", code="blocked_url")
+    try:
+        check_destination(url)
+    except EgressRefused as exc:
+        raise InvalidInput(exc.message, code="blocked_url") from exc
     if folder_id is not None and db.get(Folder, folder_id) is None:
         raise InvalidInput(f"There is no folder with id {folder_id}.", code="invalid_folder")
     job = DownloadJob(url=url, requested_by=principal.user_id, folder_id=folder_id, audio_only=audio_only)

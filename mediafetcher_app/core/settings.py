@@ -34,7 +34,6 @@ class Settings:
     port: int
     worker_concurrency: int
     job_timeout_s: int
-    block_private_urls: bool
     max_file_bytes: int
     secure_cookies: bool
     session_days: int
@@ -71,7 +70,6 @@ def load_settings() -> Settings:
         port=_int("PORT", 3000),
         worker_concurrency=_int("MF_WORKER_CONCURRENCY", 3),
         job_timeout_s=_int("MF_JOB_TIMEOUT", 3 * 3600),
-        block_private_urls=_flag("MF_BLOCK_PRIVATE_URLS", False),
         max_file_bytes=_int("MF_MAX_FILE_BYTES", 20 * 1024**3),
         secure_cookies=_flag("MF_SECURE_COOKIES", False),
         session_days=_int("MF_SESSION_DAYS", 30),
@@ -86,3 +84,23 @@ def load_settings() -> Settings:
 def get_settings() -> Settings:
     """The process-wide settings, read once."""
     return load_settings()
+
+
+@dataclass(frozen=True)
+class EgressSettings:
+    """Where the server may connect for a job (``core.egress_policy`` reads and applies them)."""
+
+    block_private_urls: bool  # refuse loopback, private, link-local, ... addresses (default on)
+    hosts: str  # "name=address,...": answers that win over DNS (split horizon; tests)
+    allow: str  # "address[:port],network,...": counted as allowed although private (one LAN source)
+    upstream_proxy: str | None  # http://[user:password@]host:port the egress proxy forwards through
+
+
+def egress_settings() -> EgressSettings:
+    """Read at every call: the worker's egress proxy applies them per connection (tests change them)."""
+    return EgressSettings(
+        block_private_urls=_flag("MF_BLOCK_PRIVATE_URLS", True),
+        hosts=os.environ.get("MF_EGRESS_HOSTS", ""),
+        allow=os.environ.get("MF_EGRESS_ALLOW", ""),
+        upstream_proxy=os.environ.get("MF_UPSTREAM_PROXY") or None,
+    )

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import ipaddress
-import socket
 from urllib.parse import urlsplit
 
+from .egress_policy import egress_policy
 from .errors import InvalidInput
 
 MAX_URL_LENGTH = 4096
@@ -32,14 +31,12 @@ def validate_url(raw: object) -> str:
     return url
 
 
-def is_private_host(hostname: str) -> bool:
-    """True when the host resolves to a loopback, private, link-local or reserved address."""
-    try:
-        infos = socket.getaddrinfo(hostname, None)
-    except OSError:
-        return False
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if address.is_private or address.is_loopback or address.is_link_local or address.is_reserved:
-            return True
-    return False
+def check_destination(url: str) -> None:
+    """Refuse a link whose host the egress policy refuses (MF_BLOCK_PRIVATE_URLS): a private-network
+    address, or a name that does not resolve (fail closed). Resolves names, so it blocks: call it
+    off any event loop. Raises EgressRefused with the user's sentence. The worker's egress proxy
+    checks every connection again: this only turns a hopeless link away early."""
+    policy = egress_policy()
+    if policy.block_private:
+        parts = urlsplit(url)
+        policy.check(parts.hostname or "", parts.port or (443 if parts.scheme.lower() == "https" else 80))

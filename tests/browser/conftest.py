@@ -88,6 +88,9 @@ def live_server(services, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         # Unreachable test links are transient errors: retry them quickly, as the pipeline tests
         # do, so a job reaches "failed" in seconds rather than after the production backoff.
         MF_RETRY_BACKOFF="0.2",
+        # Test links point at 127.0.0.1, a private address: allow LAN sources (the security tests
+        # turn the block on per test, in-process).
+        MF_BLOCK_PRIVATE_URLS="false",
     )
     with log.open("wb") as out:
         proc = subprocess.Popen(

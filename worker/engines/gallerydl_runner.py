@@ -47,6 +47,8 @@ def configure(cfg: dict[str, Any], extra: dict[str, Any]) -> None:
     config.set(("extractor",), "directory", [])
     config.set(("extractor",), "filename", "{mf_index:>03}-{filename[:60]}.{extension}")
     config.set(("extractor",), "cookies-update", False)
+    config.set(("extractor",), "proxy", cfg["proxy"])  # the egress proxy, for every request
+    config.set(("extractor",), "proxy-env", False)
     config.set(("extractor",), "timeout", cfg["socket_timeout"])
     config.set(("extractor",), "retries", 0)
     config.set(("extractor",), "skip", False)
@@ -90,7 +92,7 @@ def plain_metadata(kwdict: dict[str, Any]) -> dict[str, Any]:
 
 def main() -> None:
     extra = operator_config()
-    configure({"tmp": ".", "socket_timeout": 30, "max_bytes": 0}, extra)
+    configure({"tmp": ".", "socket_timeout": 30, "max_bytes": 0, "proxy": None}, extra)  # no request before the job
     extractor.find("https://warm.invalid/up.jpg")  # loads the extractor list while still a spare
     cfg = child.start()
     configure(cfg, extra)

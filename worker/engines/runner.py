@@ -20,9 +20,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from worker import egress
+
 Event = dict[str, Any]
 Handler = Callable[[Event], Awaitable[Event | None]]
 STDERR_TAIL = 4000
+PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy")
 
 
 @dataclass
@@ -34,7 +37,12 @@ class EngineRun:
 
 
 def _child_env() -> dict[str, str]:
-    env = dict(os.environ)
+    """The worker's environment, with the egress proxy as every proxy variable and no exceptions
+    (``no_proxy``): whatever the engine starts (ffmpeg included) honours them."""
+    proxy = egress.proxy.url()
+    env = {name: value for name, value in os.environ.items() if name.lower() not in (*PROXY_VARIABLES, "no_proxy")}
+    for variable in PROXY_VARIABLES:
+        env[variable] = env[variable.upper()] = proxy
     env["YTDLP_NO_PLUGINS"] = "1"  # never load user plugins (DESIGN.md §8)
     env["PYTHONUNBUFFERED"] = "1"
     return env
@@ -108,7 +116,9 @@ async def _drain(stream: asyncio.StreamReader, keep: list[bytes]) -> None:
 
 
 async def run_engine(module: str, config: dict[str, Any], on_event: Handler) -> EngineRun:
-    """Run ``python -m module`` to completion, passing each event to ``on_event``."""
+    """Run ``python -m module`` to completion, passing each event to ``on_event``. The child gets
+    ``config`` plus ``proxy``, the egress proxy every one of its connections must go through."""
+    config = {**config, "proxy": egress.proxy.url()}
     process = await spares.take(module)
     running_pids.add(process.pid)
     assert process.stdin and process.stdout and process.stderr

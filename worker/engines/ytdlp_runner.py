@@ -7,22 +7,36 @@ Events out: ``probe``, ``progress``, ``file``, ``error``. After ``probe`` the wo
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 from yt_dlp import YoutubeDL
+from yt_dlp.downloader.external import FFmpegFD
 from yt_dlp.extractor import gen_extractor_classes
 from yt_dlp.postprocessor.common import PostProcessor
 
+from worker import egress
 from worker.engines import child
 from worker.engines.mp4 import make_playable
 from worker.routing import item_kind
 
 H264 = "[vcodec~='^(avc1|h264)']"
 AAC = "[acodec~='^(mp4a|aac)']"
+# Only protocols yt-dlp downloads itself: never ffmpeg (cookies and headers on its command line)
+# or rtmpdump and the like (connections that would not go through the egress proxy).
+NATIVE = "[protocol~='^(https?|m3u8(_native)?|http_dash_segments(_generator)?|f4m|ism)$']"
 # H.264/AAC first, so the common case needs no transcode; anything else is fixed afterwards.
-VIDEO_FORMAT = f"bv*{H264}+ba{AAC}/b{H264}{AAC}/bv*{H264}+ba/b{H264}/bv*+ba/b"
+VIDEO_FORMAT = "/".join(
+    f"{video}{NATIVE}+{audio}{NATIVE}" if audio else f"{video}{NATIVE}"
+    for video, audio in (
+        (f"bv*{H264}", f"ba{AAC}"),
+        (f"b{H264}{AAC}", None),
+        (f"bv*{H264}", "ba"),
+        (f"b{H264}", None),
+        ("bv*", "ba"),
+        ("b", None),
+    )
+)
 META_KEYS = (
     "id",
     "title",
@@ -63,6 +77,12 @@ class _Log:
     def text(self) -> str:
         return "\n".join(self.lines)
 
+    def failure(self, exc: BaseException) -> str:
+        """yt-dlp's error, plus a refusal of the egress proxy it logged on the way (a segment's, a
+        redirect's), which tells more than "the downloaded file is empty"."""
+        refusal = next((line for line in self.lines if egress.REFUSED_REASON in line), None)
+        return f"{exc}\n{refusal}" if refusal else str(exc)
+
 
 def base_params(cfg: dict[str, Any], log: _Log) -> dict[str, Any]:
     tmp = cfg["tmp"]
@@ -76,6 +96,7 @@ def base_params(cfg: dict[str, Any], log: _Log) -> dict[str, Any]:
         "restrictfilenames": True,
         "overwrites": True,
         "cachedir": False,
+        "proxy": cfg["proxy"],  # the egress proxy: every request, the probe's, segments' and redirects' too
         "ffmpeg_location": cfg["ffmpeg"],
         "socket_timeout": cfg["socket_timeout"],
         "retries": 1,
@@ -84,21 +105,46 @@ def base_params(cfg: dict[str, Any], log: _Log) -> dict[str, Any]:
         "max_filesize": cfg["max_bytes"],
         "format": VIDEO_FORMAT,
         "merge_output_format": "mp4",
+        # yt-dlp's own downloaders for HLS and DASH (ffmpeg only ever converts local files)
+        "external_downloader": {"default": "native"},
+        "hls_prefer_native": True,
     }
     if cfg.get("cookiefile"):
         params["cookiefile"] = cfg["cookiefile"]
-    if proxy := os.environ.get("MF_YTDLP_PROXY"):
-        params["proxy"] = proxy  # every request, the probe's too; tests point it at the fixture server
     return params
 
 
 def mode_params(mode: str) -> dict[str, Any]:
     if mode == "audio":
         extract = {"key": "FFmpegExtractAudio", "preferredcodec": "mp3", "preferredquality": "192"}
-        return {"format": "bestaudio/best", "postprocessors": [extract], "merge_output_format": None}
+        return {"format": f"bestaudio{NATIVE}/best{NATIVE}", "postprocessors": [extract], "merge_output_format": None}
     if mode == "image":
-        return {"format": "best", "merge_output_format": None}
+        return {"format": f"best{NATIVE}", "merge_output_format": None}
     return {}
+
+
+def _refuse_ffmpeg_download(self: FFmpegFD, filename: str, info: dict[str, Any]) -> bool:
+    self.report_error("This stream can only be downloaded by ffmpeg, which this server does not let download.")
+    return False
+
+
+def keep_ffmpeg_local() -> None:
+    """ffmpeg never downloads here: yt-dlp would put the job's cookies and headers on its command
+    line (DESIGN.md §6). yt-dlp still hands it a stream in cases no option turns off (a live HLS,
+    HLS features its own downloader lacks); such a download fails instead. ffmpeg keeps its other
+    job, converting local files."""
+    FFmpegFD.real_download = _refuse_ffmpeg_download
+
+
+class LiveHlsAsRecorded(PostProcessor):  # type: ignore[misc]
+    """yt-dlp gives every live HLS stream to ffmpeg, whatever the options. Marked not live, its own
+    HLS downloader takes it and records the segments the playlist lists at that moment."""
+
+    def run(self, info: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
+        protocols = [str(f.get("protocol")) for f in info.get("requested_formats") or [info]]
+        if info.get("is_live") and any(protocol.startswith("m3u8") for protocol in protocols):
+            info["is_live"] = False
+        return [], info
 
 
 def entries_of(info: dict[str, Any]) -> list[dict[str, Any]]:
@@ -118,6 +164,7 @@ def warm_up() -> None:
 
 
 def main() -> None:
+    keep_ffmpeg_local()
     warm_up()
     cfg = child.start()
     log = _Log()
@@ -126,7 +173,7 @@ def main() -> None:
         with YoutubeDL(base_params(cfg, log)) as ydl:
             info = ydl.extract_info(cfg["url"], download=False)
     except Exception as exc:
-        child.fail("probe", exc)
+        child.fail("probe", log.failure(exc))
     entries = entries_of(info)
     child.emit("probe", items=[describe(entry) for entry in entries])
     command = child.read_command()
@@ -166,10 +213,11 @@ def main() -> None:
     params["progress_hooks"] = [on_progress]
     try:
         with YoutubeDL(params) as ydl:
+            ydl.add_post_processor(LiveHlsAsRecorded(), when="before_dl")
             ydl.add_post_processor(Publish(), when="after_move")
             ydl.process_ie_result(info, download=True)
     except Exception as exc:
-        child.fail("download", exc)
+        child.fail("download", log.failure(exc))
     if not published:
         child.fail("download", log.text() or "yt-dlp produced no file")
 

@@ -3,8 +3,8 @@
 Cookies come in as Netscape cookies.txt or the extension's chrome.cookies JSON (``parse``), are
 grouped by site (``sites``), sealed (``crypto``) and stored one jar per site (``store``); ``checks`` names the page that
 proves a site's jar still signs in. They
-leave the server side only as a 0600 copy in a job's tmp dir (``write_job_cookie_file``); routes,
-state and logs see counts and dates, never a name or value.
+leave the server side only as a 0600 copy in a job's private 0700 directory under the data dir
+(``write_job_cookie_file``); routes, state and logs see counts and dates, never a name or value.
 """
 
 from .checks import GALLERYDL, YTDLP, SiteCheck, check_for, require_checkable

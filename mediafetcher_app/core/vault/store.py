@@ -183,8 +183,9 @@ def write_job_cookie_file(db: DBSession, url: str, directory: Path, *, key: byte
 
     Returns the path, or None when the vault holds no cookies for that site (run without
     cookies). Only that site's jar is written (x.com and twitter.com share one). The engines get
-    this copy and may rewrite it (yt-dlp does); the stored jar is never touched. The caller
-    deletes the file together with the job's tmp dir. Cookies whose value holds a tab are left
+    this copy and may rewrite it (yt-dlp does); the stored jar is never touched. ``directory`` is
+    private (the worker's ``cookie_dirs``: 0700, under the data dir, never the media share) and
+    the caller removes it when the job ends. Cookies whose value holds a tab are left
     out: yt-dlp skips such lines (printing them) and gallery-dl fails on them. Raises
     CookieDecryptError when the jar cannot be decrypted with the current key.
     """
