@@ -45,18 +45,30 @@ def _connected(app: rx.App, token: str) -> bool:
     return namespace is not None and token in namespace.token_to_sid
 
 
-async def _push(app: rx.App, token: str, who: Principal, health: Health) -> None:
-    from .dashboard import DashboardState, snapshot
+def _snapshot(who: Principal, health: Health):
+    from .dashboard import snapshot
 
-    view = await asyncio.to_thread(snapshot, who, health)
+    with session_scope() as db:
+        return snapshot(db, who, health)
+
+
+def _server_health() -> Health:
+    from .dashboard import server_health
+
+    with session_scope() as db:
+        return server_health(db)
+
+
+async def _push(app: rx.App, token: str, who: Principal, health: Health) -> None:
+    from .dashboard import DashboardState
+
+    view = await asyncio.to_thread(_snapshot, who, health)
     async with app.modify_state(rx.BaseStateToken(ident=token, cls=DashboardState)) as root:
         (await root.get_state(DashboardState))._show(view)
 
 
 async def run(app: rx.App) -> None:
     """The lifespan task: never dies on one failed tick."""
-    from .dashboard import current_health  # dashboard imports this module
-
     seen: tuple[datetime | None, int] | None = None
     while True:
         await asyncio.sleep(TICK_S)
@@ -69,7 +81,7 @@ async def run(app: rx.App) -> None:
                 _subscribers.pop(token, None)
             if not _subscribers:
                 continue
-            health = await asyncio.to_thread(current_health)
+            health = await asyncio.to_thread(_server_health)
             for token, who in list(_subscribers.items()):
                 await _push(app, token, who, health)
         except Exception:

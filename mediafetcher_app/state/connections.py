@@ -13,12 +13,11 @@ import reflex as rx
 from sqlmodel import Session as DBSession
 
 from mediafetcher_app.core import auth, vault
-from mediafetcher_app.core.db import session_scope
-from mediafetcher_app.core.errors import DomainError
 from worker.client import enqueue_cookie_check
 
 from .auth import AuthState
 from .formatting import short_time
+from .guard import Caller, guarded_event
 
 
 class JarRow(TypedDict):
@@ -55,31 +54,24 @@ class ConnectionsState(AuthState):
     allowed: bool = False
     loaded: bool = False
 
-    @rx.event
-    def load(self):
+    @guarded_event
+    async def load(self, caller: Caller):
         """on_mount of the section; the role is checked here, not only by hiding the section."""
-        try:
-            who = self._principal()
-        except DomainError as exc:
-            return self._refuse(exc)
-        self.allowed = who.is_admin
+        self.allowed = caller.who.is_admin
         if self.allowed:
-            with session_scope() as db:
-                self.jars = [jar_row(jar) for jar in vault.cookie_status(db)]
+            self.jars = await caller.run(lambda db, _who: [jar_row(jar) for jar in vault.cookie_status(db)])
         else:
             self.jars = []
         self.loaded = True
-        return None
 
-    @rx.event
-    async def check(self, site: str):
+    @guarded_event
+    async def check(self, caller: Caller, site: str):
         """The row's Check button: admin only (checked here, not by hiding the button), then queued."""
 
         def checkable(db: DBSession, who: auth.Principal) -> None:
             who.require_admin()
             vault.require_checkable(db, site)
 
-        if refusal := self._attempt(checkable):
-            return refusal
+        await caller.run(checkable)
         await enqueue_cookie_check(site)
         return rx.toast.info("Checking…", description=f"The result for {site} shows here when you refresh.")
