@@ -70,8 +70,9 @@ async def probe(check: vault.SiteCheck, cookiefile: Path, tmp: Path) -> tuple[bo
     return False, classify(text, check.url, settings.max_file_bytes).message
 
 
-async def check_cookies(ctx: dict[str, Any], site: str) -> str:
-    """Arq job: check ``site``'s stored cookies and record the verdict; returns "ok" or "failed"."""
+async def check_cookies(ctx: dict[str, Any], site: str, owner_id: int) -> str:
+    """Arq job: check ``owner_id``'s stored cookies for ``site`` (never a shared jar) and record
+    the verdict; returns "ok" or "failed"."""
     check = vault.check_for(site)
     if check is None:
         log.info("no cookie check exists for %s; nothing to do", site)
@@ -80,7 +81,7 @@ async def check_cookies(ctx: dict[str, Any], site: str) -> str:
     started = utcnow()
     try:
         with session_scope() as db:
-            cookiefile = vault.write_job_cookie_file(db, f"https://{site}/", tmp)
+            cookiefile = vault.write_job_cookie_file(db, f"https://{site}/", tmp, user_id=owner_id, use_shared=False)
         if cookiefile is None:
             ok, reason = False, "No cookies are stored for this site."
         else:
@@ -90,5 +91,5 @@ async def check_cookies(ctx: dict[str, Any], site: str) -> str:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     with session_scope() as db:
-        vault.record_check(db, site, ok, reason, checked_at=started)
+        vault.record_check(db, site, ok, reason, owner_id=owner_id, checked_at=started)
     return "ok" if ok else "failed"

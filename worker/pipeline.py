@@ -121,7 +121,7 @@ class JobRun:
             self.record_attempt(DIRECT, IMAGE, "archived", None)
             return sorted({media_id for found in known.values() for media_id in found})
         with session_scope() as db:
-            self.cookiefile = job_cookie_file(db, self.job.url, self.tmp)
+            self.cookiefile = job_cookie_file(db, self.job.url, self.tmp, self.job.requested_by)
         plan = self.plan(direct_image)
         errors: list[PipelineError] = []
         for route in plan:

@@ -101,13 +101,11 @@ class ApiTokensState(AuthState):
 
     tokens: list[TokenRow] = []
     new_token: str = ""
-    may_sync_cookies: bool = False
     server_address: str = ""
     loaded: bool = False
 
     async def _reload(self, caller: Caller) -> None:
         self.tokens = await caller.run(token_rows)
-        self.may_sync_cookies = caller.who.is_admin
         self.loaded = True
 
     @guarded_event
@@ -120,7 +118,7 @@ class ApiTokensState(AuthState):
     @guarded_event
     async def create(self, caller: Caller, form: dict[str, str]):
         label = (form.get("label") or "").strip() or "API token"
-        cookies = form.get("cookies") in ("on", "true") and caller.who.is_admin
+        cookies = form.get("cookies") in ("on", "true")
         scopes = (*auth.Scope.DEFAULT, auth.Scope.COOKIES_WRITE) if cookies else auth.Scope.DEFAULT
 
         def mint(db: DBSession, who: auth.Principal) -> str:
