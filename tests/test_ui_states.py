@@ -6,14 +6,10 @@ wrong role -> an error toast and nothing changed.
 
 from __future__ import annotations
 
-import inspect
-
 import pytest
 import reflex as rx
-from reflex.istate.data import RouterData
 from sqlmodel import select
 
-import mediafetcher_app.mediafetcher_app  # noqa: F401  (registers every state)
 from mediafetcher_app.core import auth, organize
 from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.models import DownloadJob, Folder, JobStatus, Media, Role, User
@@ -23,34 +19,7 @@ from mediafetcher_app.state.feed import FeedState
 from mediafetcher_app.state.library import LibraryState
 from mediafetcher_app.state.settings import SettingsState
 from tests.factories import PASSWORD, make_media, make_session, make_user
-
-
-def state(cls: type[rx.State], session: str | None = None, path: str = "/") -> rx.State:
-    """A state instance as an event sees it, with the browser's cookie header."""
-    root = rx.State(_reflex_internal_init=True)
-    cookie = f"{auth.SESSION_COOKIE}={session}" if session else ""
-    root.router = RouterData.from_router_data(
-        {"headers": {"cookie": cookie}, "pathname": path, "asPath": path, "token": "test-tab"}
-    )
-    return root.get_substate(cls.get_full_name().split(".")[1:])
-
-
-async def call(instance: rx.State, event: str, *args):
-    """Run one event as Reflex would: a coroutine's result, or everything an async generator yields."""
-    result = type(instance).event_handlers[event].fn(instance, *args)
-    if inspect.isasyncgen(result):
-        return [step async for step in result]
-    if inspect.iscoroutine(result):
-        return await result
-    return result
-
-
-def is_login_redirect(result) -> bool:
-    return "/login?next=" in str(result)
-
-
-def is_error_toast(result) -> bool:
-    return "__toast" in str(result) and '?.["error"]' in str(result)
+from tests.states import call, is_error_toast, is_login_redirect, state
 
 
 @pytest.fixture
@@ -118,7 +87,7 @@ async def test_library_events_create_rename_move_and_delete(user_session):
 async def test_feed_viewer_edits_tags_and_folders_and_only_admins_delete(user_session, admin_session):
     media_id = make_media("Clip")
     with session_scope() as db:
-        folder_id = organize.create_folder(db, "Best").id
+        folder_id = organize.create_folder(db, auth.principal_for_session(db, user_session), "Best").id
     feed = state(FeedState, user_session)
     await call(feed, "load")
     await call(feed, "open", media_id)
@@ -143,7 +112,7 @@ async def test_feed_viewer_edits_tags_and_folders_and_only_admins_delete(user_se
 async def test_feed_bulk_actions_and_filters(user_session):
     first, second = make_media("One"), make_media("Two", kind="image")
     with session_scope() as db:
-        folder_id = organize.create_folder(db, "Pile").id
+        folder_id = organize.create_folder(db, auth.principal_for_session(db, user_session), "Pile").id
     feed = state(FeedState, user_session)
     await call(feed, "load")
     await call(feed, "toggle_selecting")

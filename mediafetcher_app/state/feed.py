@@ -197,7 +197,7 @@ class FeedState(AuthState):
     @guarded_event
     async def bulk_tag_selected(self, caller: Caller):
         name, selected = self.bulk_tag, list(self.selected)
-        tag, shown = await caller.run(lambda db, _who: (organize.tag_media(db, name, selected).name, options(db)))
+        tag, shown = await caller.run(lambda db, who: (organize.tag_media(db, who, name, selected).name, options(db)))
         self._show_options(shown)
         self.selected, self.selecting, self.bulk_tag = [], False, ""
         return rx.toast.success(f"Tagged {len(selected)} item(s) '{tag}'")
@@ -270,7 +270,7 @@ class FeedState(AuthState):
     @guarded_event
     async def add_tag(self, caller: Caller):
         name, self.v_new_tag = self.v_new_tag, ""
-        await self._edit(caller, lambda db, _who, media_id: organize.tag_media(db, name, [media_id]))
+        await self._edit(caller, lambda db, who, media_id: organize.tag_media(db, who, name, [media_id]))
 
     @guarded_event
     async def remove_tag(self, caller: Caller, name: str):

@@ -101,7 +101,7 @@ class LibraryState(AuthState):
     async def create_folder(self, caller: Caller, _form: dict[str, str]):
         name, parent = self.new_folder, None if self.new_parent == ROOT else int(self.new_parent)
         done = await self._change(
-            caller, lambda db, _who: organize.create_folder(db, name, parent), f"Folder '{name.strip()}' created"
+            caller, lambda db, who: organize.create_folder(db, who, name, parent), f"Folder '{name.strip()}' created"
         )
         self.new_folder = ""
         return done
@@ -128,9 +128,9 @@ class LibraryState(AuthState):
         folder_id, name = self.editing, self.edit_name
         parent = None if self.edit_parent == ROOT else int(self.edit_parent)
 
-        def apply(db: DBSession, _who: auth.Principal) -> None:
-            organize.rename_folder(db, folder_id, name)
-            organize.move_folder(db, folder_id, parent)
+        def apply(db: DBSession, who: auth.Principal) -> None:
+            organize.rename_folder(db, who, folder_id, name)
+            organize.move_folder(db, who, folder_id, parent)
 
         done = await self._change(caller, apply, "Folder saved")
         self.editing = 0
@@ -144,7 +144,7 @@ class LibraryState(AuthState):
     async def delete_folder(self, caller: Caller, folder_id: int):
         self.confirm_delete = 0
         return await self._change(
-            caller, lambda db, _who: organize.delete_folder(db, folder_id), "Folder deleted; its media stay"
+            caller, lambda db, who: organize.delete_folder(db, who, folder_id), "Folder deleted; its media stay"
         )
 
     @rx.event
@@ -159,8 +159,8 @@ class LibraryState(AuthState):
     async def rename_tag(self, caller: Caller, _form: dict[str, str]):
         old, new = self.tag_editing, self.tag_new_name
         self.tag_editing = ""
-        return await self._change(caller, lambda db, _who: organize.rename_tag(db, old, new), f"Renamed to '{new}'")
+        return await self._change(caller, lambda db, who: organize.rename_tag(db, who, old, new), f"Renamed to '{new}'")
 
     @guarded_event
     async def delete_tag(self, caller: Caller, name: str):
-        return await self._change(caller, lambda db, _who: organize.delete_tag(db, name), f"Tag '{name}' removed")
+        return await self._change(caller, lambda db, who: organize.delete_tag(db, who, name), f"Tag '{name}' removed")
