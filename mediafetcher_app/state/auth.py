@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 import reflex as rx
 
+from mediafetcher_app.core import clients
 from mediafetcher_app.core.errors import DomainError, NotAuthenticated
 
 from .guard import Caller, guarded_event
@@ -35,6 +36,11 @@ class AuthState(rx.State):
         if isinstance(exc, NotAuthenticated):
             return login_redirect(self.router.url.path)
         return rx.toast.error(exc.message)
+
+    def _address(self) -> str:
+        """The browser's address for the password-check limit (behind a trusted proxy, the forwarded one)."""
+        forwarded = self.router.headers.raw_headers.get("x-forwarded-for")
+        return clients.client_address(self.router.session.client_ip, forwarded)
 
     def _know(self, caller: Caller) -> None:
         self.username, self.role = caller.who.username, caller.who.role.value

@@ -11,7 +11,6 @@ from sqlmodel import Session as DBSession
 
 from mediafetcher_app.core import auth
 from mediafetcher_app.core.errors import DomainError
-from mediafetcher_app.core.models import Role
 
 from .guard import in_transaction, session_cookie
 
@@ -57,19 +56,14 @@ class SetupState(rx.State):
 
     @rx.event
     async def create_admin(self, form: dict[str, str]):
+        """Only while nobody exists, even with two of these (or a start-up) at once: a user made
+        meanwhile wins and this one goes to sign-in."""
         if form.get("password") != form.get("confirm"):
             self.error = "The passwords do not match."
             return None
         username, password = form.get("username", ""), form.get("password", "")
-
-        def create(db: DBSession) -> bool:
-            if auth.has_users(db):
-                return False
-            auth.create_user(db, username, password, Role.admin)
-            return True
-
         try:
-            await in_transaction(create)
+            await in_transaction(lambda db: auth.create_first_admin(db, username, password))
         except DomainError as exc:
             self.error = exc.message
             return None

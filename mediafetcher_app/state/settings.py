@@ -74,6 +74,7 @@ class SettingsState(AuthState):
     disk_free: str = ""
     disk_percent: int = 0
     usage: list[KindUse] = []
+    token_count: int = 0
 
     def _show_storage(self, shown: StorageView) -> None:
         self.disk_total, self.disk_used, self.disk_free = shown.total, shown.used, shown.free
@@ -81,21 +82,30 @@ class SettingsState(AuthState):
 
     @guarded_event
     async def load(self, caller: Caller):
-        self._show_storage(await caller.run(storage_view))
-        self.users = await caller.run(user_rows) if caller.who.is_admin else []
+        def read(db: DBSession, who: auth.Principal) -> tuple[StorageView, list[UserRow], int]:
+            users = user_rows(db, who) if who.is_admin else []
+            return storage_view(db), users, auth.live_token_count(db, who.user_id)
+
+        storage, self.users, self.token_count = await caller.run(read)
+        self._show_storage(storage)
 
     @guarded_event
     async def change_password(self, caller: Caller, form: dict[str, str]):
+        """Needs the current password (limited like a sign-in); signs out the account's other sessions."""
         if form.get("new") != form.get("confirm"):
             raise InvalidInput("The new passwords do not match.")
-        current, new = form.get("current", ""), form.get("new", "")
-        await caller.run(lambda db, who: accounts.change_password(db, who, current, new))
-        return rx.toast.success("Password changed")
+        current, new, address = form.get("current", ""), form.get("new", ""), self._address()
+        ended = await caller.run(lambda db, who: accounts.change_password(db, who, current, new, address))
+        return rx.toast.success("Password changed", description=f"Signed out of {ended} other session(s).")
 
     @guarded_event
-    async def sign_out_everywhere(self, caller: Caller):
-        count = await caller.run(lambda db, who: auth.revoke_all_sessions(db, who.user_id))
-        return [rx.toast.info(f"Signed out of {count} session(s)"), login_redirect("/settings")]
+    async def sign_out_everywhere(self, caller: Caller, revoke_tokens: bool):
+        """Every session of the account ends (this one too); with ``revoke_tokens`` its API tokens too."""
+        sessions, tokens = await caller.run(
+            lambda db, who: accounts.sign_out_everywhere(db, who, revoke_tokens=revoke_tokens)
+        )
+        revoked = f" and revoked {tokens} API token(s)" if revoke_tokens else ""
+        return [rx.toast.info(f"Signed out of {sessions} session(s){revoked}"), login_redirect("/settings")]
 
     async def _admin_change(self, caller: Caller, change: Callable[[DBSession, auth.Principal], Any]):
         """One change to the users (the core checks the admin role), then the list again."""
