@@ -17,7 +17,7 @@ from worker.client import enqueue
 from . import broadcaster
 from .auth import AuthState
 from .formatting import human_bytes, human_duration
-from .guard import Caller, guarded_event
+from .guard import Caller, guarded_event, session_cookie
 
 
 class JobRow(TypedDict):
@@ -154,7 +154,7 @@ class DashboardState(AuthState):
     async def load(self, caller: Caller):
         """on_load: first snapshot, then live updates through the broadcaster."""
         self._show(await caller.run(view))
-        broadcaster.subscribe(self.router.session.client_token, caller.who)
+        broadcaster.subscribe(self.router.session.client_token, session_cookie(self.router.headers.cookie))
 
     @guarded_event
     async def cancel(self, caller: Caller, job_id: int):
