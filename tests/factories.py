@@ -21,6 +21,13 @@ def make_token(username: str, scopes: tuple[str, ...] = auth.Scope.DEFAULT) -> s
         return auth.create_token(db, auth.get_user(db, username), "test", scopes)
 
 
+def make_principal(username: str = "alice", role: Role = Role.user) -> auth.Principal:
+    """A new user, as the core sees them through a token with the default scopes."""
+    make_user(username, role)
+    with session_scope() as db:
+        return auth.principal_for_token(db, make_token(username))
+
+
 def make_session(username: str) -> str:
     with session_scope() as db:
         return auth.create_session(db, auth.get_user(db, username))

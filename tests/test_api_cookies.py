@@ -96,7 +96,7 @@ async def test_post_chrome_json_with_an_admin_session(client):
     assert response.json() == {"domains": {"instagram.com": 1}, "total": 1}
     assert_no_secret(response.text)
     with session_scope() as db:
-        [stored] = vault.load_cookies(db, "instagram.com")
+        [stored] = vault.load_cookies(db, "instagram.com", owner_id=auth.get_user(db, "root").id)
     assert stored.domain == ".instagram.com" and stored.secure and stored.http_only
     assert stored.expires == 4102444800 and stored.value == "chromeJsonSecret55"
 
@@ -125,14 +125,18 @@ async def test_without_credentials_401(client):
     assert jars() == {}
 
 
-async def test_normal_users_session_gets_403(client):
+async def test_a_users_session_syncs_their_own_cookies_but_sees_only_their_own(client, admin_token):
+    await client.post("/api/v1/cookies", json=CHROME, headers=bearer(admin_token))
     make_user("alice")
     client.cookies.set(auth.SESSION_COOKIE, make_session("alice"))
     response = await client.post("/api/v1/cookies", content=NETSCAPE, headers=TEXT)
-    assert response.status_code == 403 and response.json()["error"]["code"] == "forbidden"
-    assert "cookies:write" in response.json()["error"]["message"]
-    assert (await client.get("/api/v1/cookies")).status_code == 403
-    assert jars() == {}
+    assert response.status_code == 200 and response.json()["total"] == 3
+    assert [(s["domain"], s["owner"]) for s in (await client.get("/api/v1/cookies")).json()] == [
+        ("x.com", "alice"),
+        ("youtube.com", "alice"),
+    ]
+    everyone = await client.get("/api/v1/cookies?all=1")
+    assert everyone.status_code == 403 and everyone.json()["error"]["code"] == "forbidden"
 
 
 async def test_a_token_without_cookies_write_gets_403_even_for_an_admin(client):
@@ -143,12 +147,13 @@ async def test_a_token_without_cookies_write_gets_403_even_for_an_admin(client):
     assert jars() == {}
 
 
-async def test_a_demoted_admins_token_loses_the_right(client, admin_token):
+async def test_a_demoted_admin_keeps_their_own_jars_but_no_longer_sees_everyones(client, admin_token):
     with session_scope() as db:
         auth.get_user(db, "root").role = Role.user
     response = await client.post("/api/v1/cookies", content=NETSCAPE, headers=bearer(admin_token, **TEXT))
-    assert response.status_code == 403 and response.json()["error"]["message"] == "Only an administrator can do this."
-    assert jars() == {}
+    assert response.status_code == 200
+    everyone = await client.get("/api/v1/cookies?all=1", headers=bearer(admin_token))
+    assert everyone.status_code == 403 and everyone.json()["error"]["message"] == "Only an administrator can do this."
 
 
 async def test_unauthenticated_garbage_gets_401_not_400(client):
@@ -210,7 +215,8 @@ async def test_no_cookie_value_reaches_the_logs(client, admin_token, caplog, tmp
     await client.post("/api/v1/cookies", content=NETSCAPE + "bad line ytSecretSidValue42\n", headers=headers)
     await client.get("/api/v1/cookies", headers=bearer(admin_token))
     with session_scope() as db:
-        assert vault.write_job_cookie_file(db, "https://www.youtube.com/watch?v=1", tmp_path) is not None
+        root = auth.get_user(db, "root").id
+        assert vault.write_job_cookie_file(db, "https://www.youtube.com/watch?v=1", tmp_path, user_id=root) is not None
     assert "cookies synced" in caplog.text and "youtube.com" in caplog.text
     assert_no_secret(caplog.text)
     for name in ("SID", "auth_token", "sessionid"):

@@ -11,7 +11,7 @@ from mediafetcher_app.core.catalog import MediaFilter
 from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.errors import InvalidInput
 from mediafetcher_app.core.models import utcnow
-from tests.factories import make_media
+from tests.factories import make_media, make_principal
 
 
 def titles(filt: MediaFilter) -> list[str]:
@@ -85,15 +85,16 @@ def test_search_prefix_title_description_uploader_platform_url(library, query, e
 
 
 def test_search_and_folder_and_tag_follow_links_made_later(library):
+    who = make_principal()
     with session_scope() as db:
-        folder = organize.create_folder(db, "Trips")
+        folder = organize.create_folder(db, who, "Trips")
         organize.add_to_folder(db, folder.id, [library["Sunset"], library["Tutorial"]])
-        organize.tag_media(db, "Favourites", [library["Sunset"]])
+        organize.tag_media(db, who, "Favourites", [library["Sunset"]])
     assert titles(MediaFilter(q="favou")) == ["Sunset"]
     assert titles(MediaFilter(folder_id=folder.id)) == ["Tutorial", "Sunset"]
     assert titles(MediaFilter(tag="favourites")) == ["Sunset"]
     with session_scope() as db:
-        organize.rename_tag(db, "favourites", "best")
+        organize.rename_tag(db, who, "favourites", "best")
     assert titles(MediaFilter(q="best")) == ["Sunset"] and titles(MediaFilter(q="favou")) == []
 
 

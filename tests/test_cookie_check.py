@@ -20,7 +20,7 @@ from sqlmodel import select
 from mediafetcher_app.api import build_api
 from mediafetcher_app.core import auth, vault
 from mediafetcher_app.core.db import session_scope
-from mediafetcher_app.core.models import CookieJar, Event, Role
+from mediafetcher_app.core.models import CookieJar, Event, Role, User
 from mediafetcher_app.core.settings import get_settings
 from tests.factories import bearer, burst_worker, make_session, make_token, make_user
 from tests.fixtures.pipeline import fixture_server, server
@@ -37,11 +37,18 @@ PAGES = {vault.YTDLP: "/protected/media/h264.mp4", vault.GALLERYDL: "/protected/
 BASE = "http://mf.test"
 
 
+def owner_id(name: str = "root") -> int:
+    """The admin whose jar the checks use (made on first use)."""
+    with session_scope() as db:
+        existing = db.exec(select(User.id).where(User.username == name)).first()
+    return existing or make_user(name, Role.admin)
+
+
 def store_jar(value: str, expires: int = FAR, site: str = SITE) -> bytes:
-    """Store one cookie for ``site``; returns the sealed jar as stored."""
+    """Store one cookie for ``site`` in root's jar; returns the sealed jar as stored."""
     jar = f"{site}\tFALSE\t/\tFALSE\t{expires}\t{COOKIE[0]}\t{value}\n"
     with session_scope() as db:
-        vault.save_cookies(db, vault.parse_netscape(jar))
+        vault.save_cookies(db, vault.parse_netscape(jar), owner_id=owner_id())
     return stored_blob(vault.site_for_domain(site))
 
 
@@ -89,7 +96,7 @@ def seen_cookie_files(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Path, int]]
 async def test_the_right_cookies_check_ok(engine, seen_cookie_files, caplog):
     caplog.set_level(logging.DEBUG)
     before = store_jar(COOKIE[1])
-    assert await check_cookies({}, SITE) == "ok"
+    assert await check_cookies({}, SITE, owner_id()) == "ok"
     row = jar_row()
     assert row.last_validation_ok is True and row.last_validation is not None
     assert check_events() == [f"Cookies for {SITE} checked: they work. {cookie_check.REACHED}"]
@@ -104,7 +111,7 @@ async def test_the_right_cookies_check_ok(engine, seen_cookie_files, caplog):
 async def test_wrong_or_expired_cookies_check_not_ok(engine, seen_cookie_files, value, expires, caplog):
     caplog.set_level(logging.DEBUG)
     before = store_jar(value, expires)
-    assert await check_cookies({}, SITE) == "failed"
+    assert await check_cookies({}, SITE, owner_id()) == "failed"
     row = jar_row()
     assert row.last_validation_ok is False and row.last_validation is not None
     [event] = check_events()
@@ -125,7 +132,7 @@ async def test_a_sync_during_the_check_keeps_the_new_jar_unchecked(engine, monke
         return result
 
     monkeypatch.setattr(cookie_check, "probe", probe_then_resync)
-    assert await check_cookies({}, SITE) == "ok"
+    assert await check_cookies({}, SITE, owner_id()) == "ok"
     row = jar_row()
     assert row.last_validation is None and row.last_validation_ok is None
     assert len(check_events()) == 1
@@ -175,7 +182,6 @@ async def test_an_admin_queues_a_check_and_a_worker_records_it(client, admin_tok
 
 async def test_an_admin_session_may_queue_a_check(client, engine):
     store_jar(COOKIE[1])
-    make_user("root", Role.admin)
     client.cookies.set(auth.SESSION_COOKIE, make_session("root"))
     assert (await client.post(f"/api/v1/cookies/{SITE}/check")).status_code == 202
 
@@ -186,13 +192,13 @@ async def test_without_credentials_401(client):
     assert response.status_code == 401 and response.json()["error"]["code"] == "not_authenticated"
 
 
-async def test_a_user_or_a_token_without_cookies_write_gets_403(client):
+async def test_a_user_checks_only_their_own_jar_and_a_token_without_cookies_write_gets_403(client):
     store_jar(COOKIE[1])
     make_user("alice")
     client.cookies.set(auth.SESSION_COOKIE, make_session("alice"))
-    assert (await client.post(f"/api/v1/cookies/{SITE}/check")).status_code == 403
+    others = await client.post(f"/api/v1/cookies/{SITE}/check")
+    assert others.status_code == 404 and others.json()["error"]["code"] == "unknown_site"
     client.cookies.clear()
-    make_user("root", Role.admin)
     response = await client.post(f"/api/v1/cookies/{SITE}/check", headers=bearer(make_token("root")))
     assert response.status_code == 403 and "cookies:write" in response.json()["error"]["message"]
 

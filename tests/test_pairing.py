@@ -52,7 +52,7 @@ async def test_claim_is_pending_until_approved_then_returns_a_working_token_once
     assert paired.status_code == 200
     body = paired.json()
     assert body["username"] == "alice" and body["role"] == "user"
-    assert body["scopes"] == sorted(auth.Scope.DEFAULT), "no cookie sync for a non-admin"
+    assert body["scopes"] == sorted((*auth.Scope.DEFAULT, auth.Scope.COOKIES_WRITE)), "syncs alice's own cookies"
     assert paired.headers["cache-control"] == "no-store"
     ping = await client.get("/api/v1/ping", headers={"Authorization": f"Bearer {body['token']}"})
     assert ping.status_code == 200 and ping.json()["user"]["username"] == "alice"

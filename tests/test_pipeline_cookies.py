@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from mediafetcher_app.core.db import session_scope
+from tests.factories import make_user
 from tests.fixtures.pipeline import assert_done, fixture_server, media_of, run, server
 from tests.fixtures.server import COOKIE
 
@@ -22,12 +23,13 @@ async def test_protected_url_succeeds_with_the_vaults_cookies_and_the_jar_is_unt
     from mediafetcher_app.core.vault import load_cookies, parse_netscape, save_cookies
 
     jar = f"# Netscape HTTP Cookie File\n127.0.0.1\tFALSE\t/\tFALSE\t4102444800\t{COOKIE[0]}\t{COOKIE[1]}\n"
+    owner = make_user("alice")  # the user run() submits the job as
     with session_scope() as db:
-        save_cookies(db, parse_netscape(jar))
+        save_cookies(db, parse_netscape(jar), owner_id=owner)
     with session_scope() as db:
-        before = load_cookies(db, "127.0.0.1")
+        before = load_cookies(db, "127.0.0.1", owner_id=owner)
     job = await run(server.url(URL))
     assert_done(job)
     assert len(media_of(job.id)) == 1
     with session_scope() as db:
-        assert load_cookies(db, "127.0.0.1") == before
+        assert load_cookies(db, "127.0.0.1", owner_id=owner) == before

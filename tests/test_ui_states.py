@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import pytest
 import reflex as rx
-from reflex.istate.data import RouterData
 from sqlmodel import select
 
-import mediafetcher_app.mediafetcher_app  # noqa: F401  (registers every state)
 from mediafetcher_app.core import auth, organize
 from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.models import DownloadJob, Folder, JobStatus, Media, Role, User
@@ -21,28 +19,7 @@ from mediafetcher_app.state.feed import FeedState
 from mediafetcher_app.state.library import LibraryState
 from mediafetcher_app.state.settings import SettingsState
 from tests.factories import PASSWORD, make_media, make_session, make_user
-
-
-def state(cls: type[rx.State], session: str | None = None, path: str = "/") -> rx.State:
-    """A state instance as an event sees it, with the browser's cookie header."""
-    root = rx.State(_reflex_internal_init=True)
-    cookie = f"{auth.SESSION_COOKIE}={session}" if session else ""
-    root.router = RouterData.from_router_data(
-        {"headers": {"cookie": cookie}, "pathname": path, "asPath": path, "token": "test-tab"}
-    )
-    return root.get_substate(cls.get_full_name().split(".")[1:])
-
-
-def call(instance: rx.State, event: str, *args):
-    return type(instance).event_handlers[event].fn(instance, *args)
-
-
-def is_login_redirect(result) -> bool:
-    return "/login?next=" in str(result)
-
-
-def is_error_toast(result) -> bool:
-    return "__toast" in str(result) and '?.["error"]' in str(result)
+from tests.states import call, is_error_toast, is_login_redirect, state
 
 
 @pytest.fixture
@@ -71,105 +48,105 @@ def user_session() -> str:
         (SettingsState, "set_role", (1, "admin")),
     ],
 )
-def test_signed_out_events_send_to_sign_in_and_touch_nothing(cls, event, args):
+async def test_signed_out_events_send_to_sign_in_and_touch_nothing(cls, event, args):
     make_user("root", Role.admin)
-    assert is_login_redirect(call(state(cls, None), event, *args))
+    assert is_login_redirect(await call(state(cls, None), event, *args))
     with session_scope() as db:
         assert db.exec(select(User)).one().role == Role.admin
 
 
-def test_a_revoked_session_is_refused_at_the_next_event(user_session):
+async def test_a_revoked_session_is_refused_at_the_next_event(user_session):
     library = state(LibraryState, user_session)
-    assert call(library, "load") is None and library.loaded
+    assert await call(library, "load") is None and library.loaded
     with session_scope() as db:
         auth.revoke_session(db, user_session)
-    assert is_login_redirect(call(library, "create_folder", {}))
+    assert is_login_redirect(await call(library, "create_folder", {}))
 
 
-def test_library_events_create_rename_move_and_delete(user_session):
+async def test_library_events_create_rename_move_and_delete(user_session):
     library = state(LibraryState, user_session)
-    call(library, "load")
+    await call(library, "load")
     library.new_folder = "Trips"
-    call(library, "create_folder", {})
+    await call(library, "create_folder", {})
     library.new_folder = "Japan"
     library.new_parent = str(library.folders[0]["id"])
-    call(library, "create_folder", {})
+    await call(library, "create_folder", {})
     assert [(f["name"], f["depth"]) for f in library.folders] == [("Trips", 0), ("Japan", 1)]
     assert library.new_folder == ""
     japan = library.folders[1]
-    call(library, "start_edit", japan)
+    await call(library, "start_edit", japan)
     library.edit_name, library.edit_parent = "Japan 2026", "root"
-    call(library, "save_edit", {})
+    await call(library, "save_edit", {})
     assert sorted((f["name"], f["depth"]) for f in library.folders) == [("Japan 2026", 0), ("Trips", 0)]
     library.new_folder, library.new_parent = "trips", "root"
-    assert is_error_toast(call(library, "create_folder", {})), "a duplicate name is refused with a reason"
-    call(library, "delete_folder", japan["id"])
+    assert is_error_toast(await call(library, "create_folder", {})), "a duplicate name is refused with a reason"
+    await call(library, "delete_folder", japan["id"])
     assert [f["name"] for f in library.folders] == ["Trips"]
 
 
-def test_feed_viewer_edits_tags_and_folders_and_only_admins_delete(user_session, admin_session):
+async def test_feed_viewer_edits_tags_and_folders_and_only_admins_delete(user_session, admin_session):
     media_id = make_media("Clip")
     with session_scope() as db:
-        folder_id = organize.create_folder(db, "Best").id
+        folder_id = organize.create_folder(db, auth.principal_for_session(db, user_session), "Best").id
     feed = state(FeedState, user_session)
-    call(feed, "load")
-    call(feed, "open", media_id)
+    await call(feed, "load")
+    await call(feed, "open", media_id)
     assert feed.viewer_open and feed.v_title == "Clip" and feed.v_sources[0]["platform"] == "youtube"
     feed.v_new_tag = "Cats"
-    call(feed, "add_tag")
-    call(feed, "add_to_folder", str(folder_id))
+    await call(feed, "add_tag")
+    await call(feed, "add_to_folder", str(folder_id))
     assert feed.v_tags == ["cats"] and [f["name"] for f in feed.v_folders] == ["Best"]
-    call(feed, "remove_tag", "cats")
-    call(feed, "remove_from_folder", folder_id)
+    await call(feed, "remove_tag", "cats")
+    await call(feed, "remove_from_folder", folder_id)
     assert feed.v_tags == [] and feed.v_folders == []
-    assert is_error_toast(call(feed, "delete_media"))
+    assert is_error_toast(await call(feed, "delete_media"))
     with session_scope() as db:
         assert db.get(Media, media_id) is not None
     admin_feed = state(FeedState, admin_session)
-    call(admin_feed, "open", media_id)
-    call(admin_feed, "delete_media")
+    await call(admin_feed, "open", media_id)
+    await call(admin_feed, "delete_media")
     with session_scope() as db:
         assert db.get(Media, media_id) is None
 
 
-def test_feed_bulk_actions_and_filters(user_session):
+async def test_feed_bulk_actions_and_filters(user_session):
     first, second = make_media("One"), make_media("Two", kind="image")
     with session_scope() as db:
-        folder_id = organize.create_folder(db, "Pile").id
+        folder_id = organize.create_folder(db, auth.principal_for_session(db, user_session), "Pile").id
     feed = state(FeedState, user_session)
-    call(feed, "load")
-    call(feed, "toggle_selecting")
-    call(feed, "toggle", first)
-    call(feed, "toggle", second)
+    await call(feed, "load")
+    await call(feed, "toggle_selecting")
+    await call(feed, "toggle", first)
+    await call(feed, "toggle", second)
     feed.bulk_folder = str(folder_id)
-    call(feed, "bulk_add_to_folder")
+    await call(feed, "bulk_add_to_folder")
     assert feed.selected == [] and not feed.selecting
     with session_scope() as db:
         assert {n.name: n.count for n in organize.folder_tree(db)} == {"Pile": 2}
-    call(feed, "set_filter", "kind", "image")
+    await call(feed, "set_filter", "kind", "image")
     assert feed.query == "kind=image"
-    assert is_error_toast(call(feed, "set_filter", "kind", "gif")) and feed.kind == ""
-    call(feed, "open", first)
-    call(feed, "step", True)
+    assert is_error_toast(await call(feed, "set_filter", "kind", "gif")) and feed.kind == ""
+    await call(feed, "open", first)
+    await call(feed, "step", True)
     assert feed.media_id in (first, second)
 
 
-def test_settings_users_are_admin_only(user_session, admin_session):
+async def test_settings_users_are_admin_only(user_session, admin_session):
     with session_scope() as db:
         alice_id = db.exec(select(User.id).where(User.username == "alice")).one()
     user_settings = state(SettingsState, user_session)
-    call(user_settings, "load")
+    await call(user_settings, "load")
     assert user_settings.users == [] and user_settings.disk_total
-    assert is_error_toast(call(user_settings, "set_role", alice_id, "admin"))
-    assert is_error_toast(call(user_settings, "create_user", {"username": "eve", "password": PASSWORD}))
+    assert is_error_toast(await call(user_settings, "set_role", alice_id, "admin"))
+    assert is_error_toast(await call(user_settings, "create_user", {"username": "eve", "password": PASSWORD}))
     with session_scope() as db:
         assert db.get(User, alice_id).role == Role.user
         assert db.exec(select(User).where(User.username == "eve")).first() is None
     admin_settings = state(SettingsState, admin_session)
-    call(admin_settings, "load")
+    await call(admin_settings, "load")
     assert [u["username"] for u in admin_settings.users] == ["alice", "root"]
-    call(admin_settings, "set_role", alice_id, "admin")
-    call(admin_settings, "set_disabled", alice_id, True)
+    await call(admin_settings, "set_role", alice_id, "admin")
+    await call(admin_settings, "set_disabled", alice_id, True)
     assert admin_settings.users[0] | {"created": ""} == {
         "id": alice_id,
         "username": "alice",
@@ -179,17 +156,19 @@ def test_settings_users_are_admin_only(user_session, admin_session):
     }
 
 
-def test_change_password_checks_the_current_one(user_session):
+async def test_change_password_checks_the_current_one(user_session):
     settings = state(SettingsState, user_session)
-    assert is_error_toast(call(settings, "change_password", {"current": "nope", "new": "x" * 9, "confirm": "x" * 9}))
-    call(settings, "change_password", {"current": PASSWORD, "new": "new-password-1", "confirm": "new-password-1"})
+    assert is_error_toast(
+        await call(settings, "change_password", {"current": "nope", "new": "x" * 9, "confirm": "x" * 9})
+    )
+    await call(settings, "change_password", {"current": PASSWORD, "new": "new-password-1", "confirm": "new-password-1"})
     with session_scope() as db:
         assert auth.authenticate(db, "alice", "new-password-1")
 
 
 async def submit(adder: rx.State, url: str) -> list:
     """Run the add box's submit (an async generator of UI updates) to its end."""
-    return [step async for step in call(adder, "submit", {"url": url})]
+    return await call(adder, "submit", {"url": url})
 
 
 async def test_add_url_creates_and_enqueues_a_job_or_says_why_not(user_session):
@@ -207,10 +186,10 @@ async def test_add_url_creates_and_enqueues_a_job_or_says_why_not(user_session):
 async def test_dashboard_cancel_and_retry(user_session):
     await submit(state(AddUrlState, user_session), "https://example.com/v")
     dashboard = state(DashboardState, user_session)
-    call(dashboard, "load")
+    await call(dashboard, "load")
     [row] = dashboard.jobs
     assert row["status"] == "queued" and dashboard.counters["active"] == 1
-    call(dashboard, "cancel", row["id"])
+    await call(dashboard, "cancel", row["id"])
     assert dashboard.jobs[0]["status"] == "cancelled"
     await call(dashboard, "retry", row["id"])
     assert dashboard.jobs[0]["status"] == "queued"

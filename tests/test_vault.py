@@ -20,6 +20,7 @@ from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.errors import InvalidInput
 from mediafetcher_app.core.models import CookieJar, Event
 from mediafetcher_app.core.vault import Cookie
+from tests.factories import make_user
 
 NOW = datetime(2030, 6, 1, 12, 0, tzinfo=UTC)
 FAR = int((NOW + timedelta(days=400)).timestamp())
@@ -51,6 +52,12 @@ SECRETS = [
 
 def cookie(domain: str, name: str, value: str, expires: int = FAR, **kw) -> Cookie:
     return Cookie(domain=domain, name=name, value=value, expires=expires, **kw)
+
+
+@pytest.fixture
+def owner() -> int:
+    """The user whose jars these tests store."""
+    return make_user("owner")
 
 
 def stored_rows() -> dict[str, bytes]:
@@ -305,10 +312,10 @@ def test_seal_is_randomised_bound_to_the_domain_and_to_the_key():
         vault.unseal(key, "youtube.com", b"short")
 
 
-def test_database_alone_reveals_no_cookie():
+def test_database_alone_reveals_no_cookie(owner):
     cookies = vault.parse_netscape(YTDLP_FILE)
     with session_scope() as db:
-        assert vault.save_cookies(db, cookies, now=NOW) == {"x.com": 1, "youtube.com": 5}
+        assert vault.save_cookies(db, cookies, owner_id=owner, now=NOW) == {"x.com": 1, "youtube.com": 5}
     with session_scope() as db:
         raw = db.exec(text("SELECT ciphertext FROM cookie_jar")).scalars().all()  # type: ignore[call-overload]
         dump = db.exec(text("SELECT string_agg(row_to_json(j)::text, '') FROM cookie_jar j")).scalar()  # type: ignore[call-overload]
@@ -321,58 +328,63 @@ def test_database_alone_reveals_no_cookie():
     assert "youtube.com (5)" in events and "x.com (1)" in events
 
 
-def test_a_different_key_cannot_decrypt_and_rows_cannot_be_swapped():
+def test_a_different_key_cannot_decrypt_and_rows_cannot_be_swapped(owner):
     with session_scope() as db:
-        vault.save_cookies(db, vault.parse_netscape(YTDLP_FILE), now=NOW)
+        vault.save_cookies(db, vault.parse_netscape(YTDLP_FILE), owner_id=owner, now=NOW)
     with session_scope() as db:
-        assert len(vault.load_cookies(db, "youtube.com")) == 5
+        assert len(vault.load_cookies(db, "youtube.com", owner_id=owner)) == 5
         with pytest.raises(vault.CookieDecryptError, match="secret key changed"):
-            vault.load_cookies(db, "youtube.com", key=hashlib.sha256(b"another key").digest())
+            vault.load_cookies(db, "youtube.com", owner_id=owner, key=hashlib.sha256(b"another key").digest())
     with session_scope() as db:  # someone with DB access copies x.com's jar onto youtube.com's row
         db.exec(  # type: ignore[call-overload]
             text("UPDATE cookie_jar SET ciphertext = (SELECT ciphertext FROM cookie_jar WHERE domain = 'x.com')")
         )
     with session_scope() as db, pytest.raises(vault.CookieDecryptError):
-        vault.load_cookies(db, "youtube.com")
+        vault.load_cookies(db, "youtube.com", owner_id=owner)
 
 
 # --- store -------------------------------------------------------------------------------------
 
 
-def test_a_sync_replaces_its_sites_and_keeps_the_others():
+def test_a_sync_replaces_its_sites_and_keeps_the_others(owner):
     with session_scope() as db:
         vault.save_cookies(
             db,
             [cookie(".youtube.com", "OLD", "old-yt"), cookie(".x.com", "auth_token", "xtok")],
+            owner_id=owner,
             now=NOW - timedelta(days=2),
         )
     before = stored_rows()
     with session_scope() as db:
-        assert vault.save_cookies(db, [cookie(".youtube.com", "NEW", "new-yt")], now=NOW) == {"youtube.com": 1}
+        assert vault.save_cookies(db, [cookie(".youtube.com", "NEW", "new-yt")], owner_id=owner, now=NOW) == {
+            "youtube.com": 1
+        }
     after = stored_rows()
     assert after["x.com"] == before["x.com"]
     with session_scope() as db:
-        assert [c.name for c in vault.load_cookies(db, "youtube.com")] == ["NEW"]
-        assert [c.value for c in vault.load_cookies(db, "x.com")] == ["xtok"]
-        status = {s.domain: s for s in vault.cookie_status(db, now=NOW)}
+        assert [c.name for c in vault.load_cookies(db, "youtube.com", owner_id=owner)] == ["NEW"]
+        assert [c.value for c in vault.load_cookies(db, "x.com", owner_id=owner)] == ["xtok"]
+        status = {s.domain: s for s in vault.cookie_status(db, owner_id=owner, now=NOW)}
     assert status["youtube.com"].last_sync == NOW.isoformat()
     assert status["x.com"].last_sync == (NOW - timedelta(days=2)).isoformat()
 
 
-def test_twitter_and_x_share_one_jar():
+def test_twitter_and_x_share_one_jar(owner):
     with session_scope() as db:
-        counts = vault.save_cookies(db, [cookie(".twitter.com", "a", "1"), cookie(".x.com", "b", "2")], now=NOW)
+        counts = vault.save_cookies(
+            db, [cookie(".twitter.com", "a", "1"), cookie(".x.com", "b", "2")], owner_id=owner, now=NOW
+        )
     assert counts == {"x.com": 2}
     with session_scope() as db:
-        assert {c.domain for c in vault.load_cookies(db, "twitter.com")} == {".twitter.com", ".x.com"}
+        assert {c.domain for c in vault.load_cookies(db, "twitter.com", owner_id=owner)} == {".twitter.com", ".x.com"}
 
 
-def test_saving_nothing_is_refused():
+def test_saving_nothing_is_refused(owner):
     with session_scope() as db, pytest.raises(InvalidInput):
-        vault.save_cookies(db, [])
+        vault.save_cookies(db, [], owner_id=owner)
 
 
-def test_status_counts_and_expiry_states():
+def test_status_counts_and_expiry_states(owner):
     with session_scope() as db:
         vault.save_cookies(
             db,
@@ -385,10 +397,11 @@ def test_status_counts_and_expiry_states():
                 cookie(".twitch.tv", "a", "1", expires=FAR),
                 cookie(".soundcloud.com", "s", "1", expires=0),
             ],
+            owner_id=owner,
             now=NOW,
         )
     with session_scope() as db:
-        status = {s.domain: s.as_dict() for s in vault.cookie_status(db, now=NOW)}
+        status = {s.domain: s.as_dict() for s in vault.cookie_status(db, owner_id=owner, now=NOW)}
     assert list(status) == ["soundcloud.com", "tiktok.com", "twitch.tv", "youtube.com"]
     youtube = status["youtube.com"]
     assert youtube["cookie_count"] == 3 and youtube["state"] == "expiring"
@@ -400,6 +413,8 @@ def test_status_counts_and_expiry_states():
     assert youtube["last_check"] is None and youtube["last_sync"] == NOW.isoformat()
     assert set(youtube) == {
         "domain",
+        "owner",
+        "shared",
         "cookie_count",
         "earliest_expiry",
         "expired",
@@ -414,13 +429,13 @@ def test_status_counts_and_expiry_states():
 # --- job files ---------------------------------------------------------------------------------
 
 
-def test_job_file_is_0600_and_holds_only_that_sites_cookies(tmp_path):
+def test_job_file_is_0600_and_holds_only_that_sites_cookies(tmp_path, owner):
     with session_scope() as db:
-        vault.save_cookies(db, vault.parse_netscape(YTDLP_FILE), now=NOW)
+        vault.save_cookies(db, vault.parse_netscape(YTDLP_FILE), owner_id=owner, now=NOW)
     old_umask = os.umask(0)
     try:
         with session_scope() as db:
-            path = vault.write_job_cookie_file(db, "https://music.youtube.com/watch?v=abc", tmp_path)
+            path = vault.write_job_cookie_file(db, "https://music.youtube.com/watch?v=abc", tmp_path, user_id=owner)
     finally:
         os.umask(old_umask)
     assert path == tmp_path / vault.JOB_COOKIE_FILE
@@ -436,27 +451,30 @@ def test_job_file_is_0600_and_holds_only_that_sites_cookies(tmp_path):
     assert len(list(jar)) == 4
 
 
-def test_job_file_replaces_a_leftover_and_returns_none_without_cookies(tmp_path):
+def test_job_file_replaces_a_leftover_and_returns_none_without_cookies(tmp_path, owner):
     with session_scope() as db:
-        vault.save_cookies(db, [cookie(".x.com", "auth_token", "xtok")], now=NOW)
+        vault.save_cookies(db, [cookie(".x.com", "auth_token", "xtok")], owner_id=owner, now=NOW)
     leftover = tmp_path / vault.JOB_COOKIE_FILE
     leftover.write_text("stale")
     leftover.chmod(0o644)
     with session_scope() as db:
-        path = vault.write_job_cookie_file(db, "https://twitter.com/u/status/1", tmp_path)
+        path = vault.write_job_cookie_file(db, "https://twitter.com/u/status/1", tmp_path, user_id=owner)
         assert path is not None and stat.S_IMODE(path.stat().st_mode) == 0o600
         assert "xtok" in path.read_text() and "stale" not in path.read_text()
-        assert vault.write_job_cookie_file(db, "https://www.instagram.com/p/abc/", tmp_path / "other") is None
-        assert vault.write_job_cookie_file(db, "not a url", tmp_path) is None
+        assert (
+            vault.write_job_cookie_file(db, "https://www.instagram.com/p/abc/", tmp_path / "other", user_id=owner)
+            is None
+        )
+        assert vault.write_job_cookie_file(db, "not a url", tmp_path, user_id=owner) is None
     assert not (tmp_path / "other").exists()
 
 
-def test_job_file_never_changes_the_stored_jar(tmp_path: Path):
+def test_job_file_never_changes_the_stored_jar(tmp_path: Path, owner):
     with session_scope() as db:
-        vault.save_cookies(db, [cookie(".youtube.com", "SID", "keep-me")], now=NOW)
+        vault.save_cookies(db, [cookie(".youtube.com", "SID", "keep-me")], owner_id=owner, now=NOW)
     before = stored_rows()
     with session_scope() as db:
-        path = vault.write_job_cookie_file(db, "https://youtube.com/watch?v=1", tmp_path)
+        path = vault.write_job_cookie_file(db, "https://youtube.com/watch?v=1", tmp_path, user_id=owner)
     assert path is not None
     jar = YoutubeDLCookieJar(str(path))  # the engine rewrites its copy...
     jar.load()
@@ -464,7 +482,7 @@ def test_job_file_never_changes_the_stored_jar(tmp_path: Path):
     jar.save()
     assert stored_rows() == before  # ...the vault is untouched
     with session_scope() as db:
-        assert [c.value for c in vault.load_cookies(db, "youtube.com")] == ["keep-me"]
+        assert [c.value for c in vault.load_cookies(db, "youtube.com", owner_id=owner)] == ["keep-me"]
 
 
 def test_cookie_repr_hides_the_value():

@@ -42,16 +42,22 @@ async def close_pool() -> None:
         _pool = None
 
 
-async def enqueue(job_id: int, pool: ArqRedis | None = None) -> str:
-    """Put a stored job on the queue; the queue id is derived from the row, so a second
-    enqueue of the same attempt is a no-op in Arq."""
-    pool = pool or await get_pool()
+def _mark_enqueued(job_id: int) -> str:
     with session_scope() as db:
         job = db.get(DownloadJob, job_id)
         if job is None:
             raise LookupError(f"no download job {job_id}")
         queue_id = jobs.arq_job_id(job)
         jobs.mark_enqueued(db, job_id, queue_id)
+        return queue_id
+
+
+async def enqueue(job_id: int, pool: ArqRedis | None = None) -> str:
+    """Put a stored job on the queue; the queue id is derived from the row, so a second
+    enqueue of the same attempt is a no-op in Arq. The row is read and marked in a worker
+    thread: the app's event loop never waits on the database."""
+    pool = pool or await get_pool()
+    queue_id = await asyncio.to_thread(_mark_enqueued, job_id)
     await pool.enqueue_job(DOWNLOAD_FUNCTION, job_id, _job_id=queue_id, _queue_name=QUEUE_NAME)
     return queue_id
 
@@ -69,11 +75,11 @@ async def enqueue_stored(job_id: int) -> bool:
     return True
 
 
-async def enqueue_cookie_check(site: str, pool: ArqRedis | None = None) -> None:
-    """Ask a worker to check ``site``'s stored cookies (the app itself never fetches a page).
+async def enqueue_cookie_check(site: str, owner_id: int, pool: ArqRedis | None = None) -> None:
+    """Ask a worker to check ``owner_id``'s stored cookies for ``site`` (the app itself never fetches a page).
 
     No fixed queue id: Arq keeps a finished job's id for an hour, and a second check after a
     re-sync must run, not be dropped as a duplicate.
     """
     pool = pool or await get_pool()
-    await pool.enqueue_job(COOKIE_CHECK_FUNCTION, site, _queue_name=QUEUE_NAME)
+    await pool.enqueue_job(COOKIE_CHECK_FUNCTION, site, owner_id, _queue_name=QUEUE_NAME)

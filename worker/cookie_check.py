@@ -72,8 +72,9 @@ async def probe(check: vault.SiteCheck, cookiefile: Path, tmp: Path) -> tuple[bo
     return False, classify(text, check.url, settings.max_file_bytes).message
 
 
-async def check_cookies(ctx: dict[str, Any], site: str) -> str:
-    """Arq job: check ``site``'s stored cookies and record the verdict; returns "ok" or "failed"."""
+async def check_cookies(ctx: dict[str, Any], site: str, owner_id: int) -> str:
+    """Arq job: check ``owner_id``'s stored cookies for ``site`` (never a shared jar) and record
+    the verdict; returns "ok" or "failed"."""
     check = vault.check_for(site)
     if check is None:
         log.info("no cookie check exists for %s; nothing to do", site)
@@ -83,7 +84,9 @@ async def check_cookies(ctx: dict[str, Any], site: str) -> str:
     started = utcnow()
     try:
         with session_scope() as db:
-            cookiefile = vault.write_job_cookie_file(db, f"https://{site}/", cookie_dirs.fresh(worker_id, cookie_dir))
+            cookiefile = vault.write_job_cookie_file(
+                db, f"https://{site}/", cookie_dirs.fresh(worker_id, cookie_dir), user_id=owner_id, use_shared=False
+            )
         if cookiefile is None:
             ok, reason = False, "No cookies are stored for this site."
         else:
@@ -94,5 +97,5 @@ async def check_cookies(ctx: dict[str, Any], site: str) -> str:
         shutil.rmtree(tmp, ignore_errors=True)
         cookie_dirs.remove(worker_id, cookie_dir)
     with session_scope() as db:
-        vault.record_check(db, site, ok, reason, checked_at=started)
+        vault.record_check(db, site, ok, reason, owner_id=owner_id, checked_at=started)
     return "ok" if ok else "failed"

@@ -160,7 +160,9 @@ class JobRun:
             self.record_attempt(DIRECT, IMAGE, "archived", None)
             return sorted({media_id for found in known.values() for media_id in found})
         with session_scope() as db:
-            self.cookiefile = job_cookie_file(db, self.job.url, cookie_dirs.fresh(self.worker_id, str(self.job_id)))
+            self.cookiefile = job_cookie_file(
+                db, self.job.url, cookie_dirs.fresh(self.worker_id, str(self.job_id)), self.job.requested_by
+            )
         plan = self.plan(direct_image)
         errors: list[PipelineError] = []
         for route in plan:

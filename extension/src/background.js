@@ -167,7 +167,7 @@ async function runSync() {
   if (!state.token) return;
   const at = Date.now();
   if (!state.user?.scopes?.includes('cookies:write')) {
-    const message = 'cookie sync needs a pairing approved by an administrator.';
+    const message = 'cookie sync needs a newer pairing: unpair, then pair again.';
     await saveState({ lastSync: { at, ok: false, message } });
     return;
   }

@@ -1,10 +1,10 @@
 """``/api/v1/cookies`` (DESIGN.md §5): the browser extension syncs cookies in; only status comes out.
 
 No response, error message or log line carries a cookie name or value: POST answers counts per
-site, GET the per-site status, errors name the line and the field. Writing needs the
-``cookies:write`` scope and the admin role, for tokens as for sessions (DESIGN.md §6: admin alone
-manages cookies; a token minted while its owner was admin loses the right with the role), and so
-does asking a worker to check a site's cookies.
+site, GET the per-site status, errors name the line and the field. Jars belong to the user who
+synced them (DESIGN.md §6): writing needs the ``cookies:write`` scope (any role) and stores into
+the caller's own jars, and so does asking a worker to check one of them. GET shows the caller's
+own jars; an admin adds ``?all=1`` to see everyone's, with the owner's name.
 """
 
 from __future__ import annotations
@@ -47,11 +47,6 @@ async def _read_body(request: Request) -> bytes:
     return b"".join(chunks)
 
 
-def _require_cookie_writer(principal: auth.Principal) -> None:
-    principal.require_scope(auth.Scope.COOKIES_WRITE)
-    principal.require_admin()
-
-
 def _parse(body: bytes, content_type: str) -> list[vault.Cookie]:
     try:
         text = body.decode("utf-8-sig")
@@ -72,33 +67,36 @@ async def post_cookies(request: Request) -> JSONResponse:
     content_type = request.headers.get("content-type", "")
 
     def sync(db: DBSession, principal: auth.Principal) -> dict[str, int]:
-        _require_cookie_writer(principal)
-        return vault.save_cookies(db, _parse(body, content_type), user_id=principal.user_id)
+        principal.require_scope(auth.Scope.COOKIES_WRITE)
+        return vault.save_cookies(db, _parse(body, content_type), owner_id=principal.user_id)
 
     counts = await in_db(request, sync)
     return JSONResponse({"domains": counts, "total": sum(counts.values())})
 
 
 async def get_cookies(request: Request) -> JSONResponse:
-    """Per-site status (count, earliest expiry, expired/expiring, last sync, last check); admins only."""
+    """Per-site status (owner, shared, count, earliest expiry, expired/expiring, last sync, last check)."""
+    everyone = request.query_params.get("all") in ("1", "true")
 
     def status(db: DBSession, principal: auth.Principal) -> list[dict[str, Any]]:
-        principal.require_admin()
-        return [jar.as_dict() for jar in vault.cookie_status(db)]
+        if everyone:
+            principal.require_admin()
+        owner_id = None if everyone else principal.user_id
+        return [jar.as_dict() for jar in vault.cookie_status(db, owner_id=owner_id)]
 
     return JSONResponse(await in_db(request, status))
 
 
 async def check_cookies(request: Request) -> JSONResponse:
-    """Queue a check of one site's cookies; the verdict shows in GET's ``last_check``/``last_check_ok``."""
+    """Queue a check of the caller's cookies for one site; GET's ``last_check``/``last_check_ok`` show the verdict."""
     raw_site = request.path_params["site"]
 
-    def checkable(db: DBSession, principal: auth.Principal) -> str:
-        _require_cookie_writer(principal)
-        return vault.require_checkable(db, raw_site)
+    def checkable(db: DBSession, principal: auth.Principal) -> tuple[str, int]:
+        principal.require_scope(auth.Scope.COOKIES_WRITE)
+        return vault.require_checkable(db, raw_site, principal.user_id), principal.user_id
 
-    site = await in_db(request, checkable)
-    await enqueue_cookie_check(site)
+    site, owner_id = await in_db(request, checkable)
+    await enqueue_cookie_check(site, owner_id)
     return JSONResponse({"queued": True}, status_code=202)
 
 

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 from sqlmodel import Session as DBSession
 from starlette.requests import Request
 
-from mediafetcher_app.core import auth
+from mediafetcher_app.core import auth, clients
 from mediafetcher_app.core.errors import Forbidden, NotAuthenticated
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -40,4 +40,6 @@ def principal(db: DBSession, request: Request) -> auth.Principal:
 
 
 def client_address(request: Request) -> str:
-    return request.client.host if request.client else ""
+    """The client, behind a trusted proxy the one it forwarded (core/clients.py)."""
+    peer = request.client.host if request.client else ""
+    return clients.client_address(peer, ",".join(request.headers.getlist("x-forwarded-for")))

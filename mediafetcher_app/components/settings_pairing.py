@@ -75,11 +75,8 @@ def _create_form() -> rx.Component:
     return rx.form(
         rx.hstack(
             rx.input(name="label", placeholder="Label, e.g. backup script", size="2", flex="1 1 12em"),
-            rx.cond(
-                ApiTokensState.may_sync_cookies,
-                rx.el.label(
-                    rx.hstack(rx.checkbox(name="cookies"), rx.text("may sync cookies", size="2"), align="center")
-                ),
+            rx.el.label(
+                rx.hstack(rx.checkbox(name="cookies"), rx.text("may sync my cookies", size="2"), align="center")
             ),
             rx.button(rx.icon("plus", size=16), "Create token", type="submit", size="2"),
             align="center",

@@ -1,21 +1,25 @@
 """Accounts, browser sessions and API tokens (DESIGN.md §6).
 
 Secrets (session tokens, API tokens) are random, shown once, and stored only as SHA-256 digests.
-Passwords use argon2id (argon2-cffi).
+Passwords use argon2id (argon2-cffi). Password checks are limited per (name, address) pair with
+growing delays (``throttle``), so guessing from one address never locks the name out elsewhere.
+Who exists and who is admin changes under one advisory lock (``lock_users``): two first admins
+cannot both be created, and two admins demoting each other cannot leave none.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, or_
+from sqlalchemy import func
 from sqlmodel import Session as DBSession
-from sqlmodel import select
+from sqlmodel import col, select
 
 from .errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound, RateLimited
 from .models import ApiToken, LoginFailure, Role, Session, User, utcnow
@@ -38,6 +42,10 @@ class Scope:
 
 _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("timing-equaliser")
+# advisory lock keys (any constants, distinct from migrations'): who exists / is admin; one
+# (name, address) pair's sign-in attempts
+_USERS_LOCK = 0x4D46_5553
+_LOGIN_LOCK = 0x4D46_4C47
 
 
 def digest(secret: str) -> str:
@@ -53,6 +61,7 @@ class Principal:
     role: Role
     scopes: frozenset[str]
     via_token: bool = False
+    session_id: int | None = None  # the browser session it came from (kept when the password changes)
 
     @property
     def is_admin(self) -> bool:
@@ -67,14 +76,13 @@ class Principal:
             raise Forbidden("Only an administrator can do this.")
 
 
-def _principal(user: User, scopes: frozenset[str], via_token: bool = False) -> Principal:
+# A signed-in browser may do everything its role allows; admin-only actions check the role.
+SESSION_SCOPES = frozenset(Scope.ALL)
+
+
+def _principal(user: User, scopes: frozenset[str], via_token: bool = False, session_id: int | None = None) -> Principal:
     assert user.id is not None
-    return Principal(user.id, user.username, user.role, scopes, via_token)
-
-
-def session_scopes(role: Role) -> frozenset[str]:
-    """A signed-in browser may do everything; cookie writes are still checked against the role."""
-    return frozenset(Scope.ALL if role == Role.admin else Scope.DEFAULT)
+    return Principal(user.id, user.username, user.role, scopes, via_token, session_id)
 
 
 # --- users -----------------------------------------------------------------------------------
@@ -93,8 +101,14 @@ def validate_password(password: str) -> str:
     return password
 
 
+def lock_users(db: DBSession) -> None:
+    """Serialise changes to who exists and who is admin until this transaction ends."""
+    db.exec(select(func.pg_advisory_xact_lock(_USERS_LOCK)))  # type: ignore[call-overload]
+
+
 def create_user(db: DBSession, username: str, password: str, role: Role = Role.user) -> User:
     name = validate_username(username)
+    lock_users(db)  # two "Alice"/"alice" at once: the second sees the first
     if db.exec(select(User).where(func.lower(User.username) == name.lower())).first():
         raise Conflict(f"The user '{name}' already exists.")
     user = User(username=name, password_hash=_hasher.hash(validate_password(password)), role=role)
@@ -122,11 +136,20 @@ def set_password(db: DBSession, user: User, password: str) -> None:
     db.add(user)
 
 
-def ensure_first_admin(db: DBSession, username: str | None, password: str | None) -> User | None:
-    """Create the first admin from MF_ADMIN_USER/MF_ADMIN_PASSWORD when the table is empty."""
-    if not username or not password or db.exec(select(User.id).limit(1)).first() is not None:
+def create_first_admin(db: DBSession, username: str, password: str) -> User | None:
+    """The first admin, only while no user exists (None once one does), whoever else tries at once:
+    /setup, the start-up's MF_ADMIN_USER and the CLI all go through ``lock_users``."""
+    lock_users(db)
+    if has_users(db):
         return None
     return create_user(db, username, password, Role.admin)
+
+
+def ensure_first_admin(db: DBSession, username: str | None, password: str | None) -> User | None:
+    """Create the first admin from MF_ADMIN_USER/MF_ADMIN_PASSWORD when the table is empty."""
+    if not username or not password:
+        return None
+    return create_first_admin(db, username, password)
 
 
 def has_users(db: DBSession) -> bool:
@@ -136,20 +159,55 @@ def has_users(db: DBSession) -> bool:
 # --- sign-in and sessions ----------------------------------------------------------------------
 
 
-def _recent_failures(db: DBSession, username: str, address: str) -> int:
+def retry_delay(failures: int) -> float:
+    """Seconds to wait after the last failure of a pair with ``failures`` recent ones: none for the
+    first MF_LOGIN_MAX_FAILURES, then MF_LOGIN_DELAY doubling per failure, at most MF_LOGIN_MAX_DELAY."""
+    settings = get_settings()
+    over = failures - settings.login_max_failures
+    if over < 0:
+        return 0.0
+    return float(min(settings.login_delay_s * 2 ** min(over, 32), settings.login_max_delay_s))
+
+
+def throttle(db: DBSession, username: str, address: str) -> None:
+    """Refuse a password check for this (name, address) pair while its delay runs (RateLimited).
+
+    Failures count per pair within MF_LOGIN_WINDOW, so failures from one address never slow the
+    same name down from another. The pair is locked until the transaction ends: parallel guesses
+    are checked one after the other, each seeing the failures before it.
+    """
+    name, where = username.strip()[:64].lower(), address[:64]
+    db.exec(select(func.pg_advisory_xact_lock(_LOGIN_LOCK, func.hashtext(f"{name}\n{where}"))))  # type: ignore[call-overload]
     since = utcnow() - timedelta(seconds=get_settings().login_window_s)
-    conditions = [func.lower(LoginFailure.username) == username.lower()]
-    if address:
-        conditions.append(LoginFailure.address == address)
-    query = select(func.count()).select_from(LoginFailure).where(LoginFailure.at >= since, or_(*conditions))
-    return db.exec(query).one()
+    failures, last = db.exec(
+        select(func.count(), func.max(LoginFailure.at)).where(
+            func.lower(LoginFailure.username) == name, LoginFailure.address == where, LoginFailure.at >= since
+        )
+    ).one()
+    wait = retry_delay(failures) - ((utcnow() - last).total_seconds() if last else 0.0)
+    if wait > 0:
+        raise RateLimited(f"Too many failed password attempts. Try again in {max(1, round(wait))} seconds.")
+
+
+def record_failure(db: DBSession, username: str, address: str) -> None:
+    """Count one failed password check for the pair; committed at once, since the caller then fails."""
+    db.add(LoginFailure(username=username.strip()[:64], address=address[:64]))
+    db.commit()
+
+
+def check_password(db: DBSession, user: User, password: str, address: str) -> bool:
+    """A signed-in user's password check (e.g. before changing it), limited like a sign-in."""
+    throttle(db, user.username, address)
+    if password_matches(user, password):
+        return True
+    record_failure(db, user.username, address)
+    return False
 
 
 def authenticate(db: DBSession, username: str, password: str, address: str = "") -> User:
-    """Check a password, counting failures per name and per address; too many -> RateLimited."""
+    """Check a password within the (name, address) pair's limit (``throttle``)."""
     name = username.strip()[:64]
-    if _recent_failures(db, name, address) >= get_settings().login_max_failures:
-        raise RateLimited("Too many failed sign-ins. Wait a few minutes and try again.")
+    throttle(db, name, address)
     user = db.exec(select(User).where(func.lower(User.username) == name.lower())).first()
     try:
         _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
@@ -157,8 +215,7 @@ def authenticate(db: DBSession, username: str, password: str, address: str = "")
     except (VerificationError, InvalidHashError):
         ok = False
     if not ok:
-        db.add(LoginFailure(username=name, address=address[:64]))
-        db.commit()
+        record_failure(db, name, address)
         raise NotAuthenticated("Wrong username or password.")
     assert user is not None
     if _hasher.check_needs_rehash(user.password_hash):
@@ -198,7 +255,25 @@ def principal_for_session(db: DBSession, token: str | None) -> Principal:
     if session.last_seen is None or now - session.last_seen > timedelta(minutes=5):
         session.last_seen = now
         db.add(session)
-    return _principal(user, session_scopes(user.role))
+    return _principal(user, SESSION_SCOPES, session_id=session.id)
+
+
+def principals_for_sessions(db: DBSession, digests: Collection[str]) -> dict[str, Principal]:
+    """The live sessions among ``digests`` (SHA-256 of session tokens), in one query: a digest
+    whose session ended, was revoked or whose user is disabled is absent from the result."""
+    if not digests:
+        return {}
+    rows = db.exec(
+        select(Session, User)
+        .join(User, col(User.id) == col(Session.user_id))
+        .where(
+            col(Session.token_hash).in_(list(digests)),
+            col(Session.revoked_at).is_(None),
+            col(Session.expires_at) > utcnow(),
+            ~col(User.disabled),
+        )
+    ).all()
+    return {session.token_hash: _principal(user, SESSION_SCOPES, session_id=session.id) for session, user in rows}
 
 
 def revoke_session(db: DBSession, token: str | None) -> None:
@@ -210,8 +285,12 @@ def revoke_session(db: DBSession, token: str | None) -> None:
         db.add(session)
 
 
-def revoke_all_sessions(db: DBSession, user_id: int) -> int:
-    sessions = db.exec(select(Session).where(Session.user_id == user_id, Session.revoked_at.is_(None))).all()
+def revoke_all_sessions(db: DBSession, user_id: int, *, keep: int | None = None) -> int:
+    """End every session of the user but ``keep`` (a session id); returns how many ended."""
+    query = select(Session).where(Session.user_id == user_id, col(Session.revoked_at).is_(None))
+    if keep is not None:
+        query = query.where(Session.id != keep)
+    sessions = db.exec(query).all()
     for session in sessions:
         session.revoked_at = utcnow()
         db.add(session)
@@ -226,8 +305,6 @@ def create_token(db: DBSession, user: User, label: str = "", scopes: tuple[str, 
     unknown = set(scopes) - set(Scope.ALL)
     if unknown:
         raise InvalidInput(f"Unknown scope(s): {', '.join(sorted(unknown))}.")
-    if Scope.COOKIES_WRITE in scopes and user.role != Role.admin:
-        raise Forbidden("Only an administrator's token may write cookies.")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     assert user.id is not None
     db.add(
@@ -263,6 +340,23 @@ def principal_for_token(db: DBSession, token: str | None) -> Principal:
 
 def list_tokens(db: DBSession, user_id: int) -> list[ApiToken]:
     return list(db.exec(select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id.desc())).all())
+
+
+def _live_tokens(db: DBSession, user_id: int) -> list[ApiToken]:
+    return [token for token in list_tokens(db, user_id) if token.revoked_at is None]
+
+
+def live_token_count(db: DBSession, user_id: int) -> int:
+    return len(_live_tokens(db, user_id))
+
+
+def revoke_all_tokens(db: DBSession, user_id: int) -> int:
+    """Revoke every API token of the user (paired browsers, scripts); returns how many."""
+    tokens = _live_tokens(db, user_id)
+    for token in tokens:
+        token.revoked_at = utcnow()
+        db.add(token)
+    return len(tokens)
 
 
 def revoke_token(db: DBSession, principal: Principal, token_id: int) -> None:

@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
 from sqlalchemy.sql.expression import false
@@ -283,6 +284,8 @@ class Folder(SQLModel, table=True):
     name: str = Field(sa_type=String(255), nullable=False)
     parent_id: int | None = _fk("folder.id")
     created_at: datetime = _created()
+    # who made it: renaming, moving or deleting someone else's folder needs an admin
+    created_by: int | None = _fk("user.id", ondelete="SET NULL", index=False)
 
 
 class MediaFolder(SQLModel, table=True):
@@ -303,6 +306,8 @@ class Tag(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True, sa_type=BigInteger)
     name: str = Field(sa_column=Column(String(128), unique=True, nullable=False))
+    # who made it: renaming or deleting someone else's tag needs an admin
+    created_by: int | None = _fk("user.id", ondelete="SET NULL", index=False)
 
 
 class MediaTag(SQLModel, table=True):
@@ -318,12 +323,22 @@ class MediaTag(SQLModel, table=True):
 
 
 class CookieJar(SQLModel, table=True):
-    """One site's cookies, AES-GCM encrypted: the database alone reveals no cookie."""
+    """One user's cookies for one site, AES-GCM encrypted: the database alone reveals no cookie.
+
+    A job uses its submitter's jar; ``shared`` (set by an admin on their own jar) lets everyone
+    without a jar of their own for that site use it. At most one shared jar per site.
+    """
 
     __tablename__ = "cookie_jar"
+    __table_args__ = (
+        UniqueConstraint("owner_id", "domain", name="uq_cookie_jar_owner_domain"),
+        Index("uq_cookie_jar_shared_domain", "domain", unique=True, postgresql_where=text("shared")),
+    )
 
     id: int | None = Field(default=None, primary_key=True, sa_type=BigInteger)
-    domain: str = Field(sa_column=Column(String(255), unique=True, nullable=False))
+    owner_id: int | None = _fk("user.id", nullable=False, index=False)
+    domain: str = Field(sa_type=String(255), nullable=False)
+    shared: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
     ciphertext: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     cookie_count: int = Field(default=0, nullable=False)
     earliest_expiry: datetime | None = _ts()

@@ -1,4 +1,9 @@
-"""Virtual folders and tags: media are linked, never copied (DESIGN.md §3)."""
+"""Virtual folders and tags: media are linked, never copied (DESIGN.md §3).
+
+The library is shared: anyone signed in creates folders and tags and adds or removes media in
+any of them. Each folder and tag records who created it; renaming, moving or deleting one that
+someone else created (or whose creator is unknown) needs an admin.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ from sqlmodel import col, select
 
 from . import events, library, storage
 from .auth import Principal
-from .errors import Conflict, InvalidInput, NotFound
+from .errors import Conflict, Forbidden, InvalidInput, NotFound
 from .models import Folder, Media, MediaFolder, MediaSource, MediaTag, Source, Tag, utcnow
 
 log = logging.getLogger(__name__)
@@ -44,6 +49,11 @@ def _folder(db: DBSession, folder_id: int) -> Folder:
     return folder
 
 
+def _require_creator_or_admin(who: Principal, created_by: int | None, action: str) -> None:
+    if created_by != who.user_id and not who.is_admin:
+        raise Forbidden(f"Only an administrator can {action} someone else created.")
+
+
 def _check_free_name(db: DBSession, name: str, parent_id: int | None, except_id: int | None = None) -> None:
     query = select(Folder.id).where(func.lower(Folder.name) == name.lower(), Folder.parent_id == parent_id)
     if except_id is not None:
@@ -52,20 +62,22 @@ def _check_free_name(db: DBSession, name: str, parent_id: int | None, except_id:
         raise Conflict(f"A folder named '{name}' already exists there.")
 
 
-def create_folder(db: DBSession, name: str, parent_id: int | None = None) -> Folder:
+def create_folder(db: DBSession, who: Principal, name: str, parent_id: int | None = None) -> Folder:
     cleaned = _clean_name(name, "folder")
     if parent_id is not None:
         _folder(db, parent_id)
     _check_free_name(db, cleaned, parent_id)
-    folder = Folder(name=cleaned, parent_id=parent_id)
+    folder = Folder(name=cleaned, parent_id=parent_id, created_by=who.user_id)
     db.add(folder)
     db.flush()
     return folder
 
 
-def rename_folder(db: DBSession, folder_id: int, name: str) -> Folder:
+def rename_folder(db: DBSession, who: Principal, folder_id: int, name: str) -> Folder:
     folder = _folder(db, folder_id)
     cleaned = _clean_name(name, "folder")
+    if cleaned != folder.name:
+        _require_creator_or_admin(who, folder.created_by, "rename a folder")
     _check_free_name(db, cleaned, folder.parent_id, except_id=folder_id)
     folder.name = cleaned
     db.add(folder)
@@ -80,8 +92,10 @@ def _ancestors(db: DBSession, folder_id: int | None) -> set[int]:
     return seen
 
 
-def move_folder(db: DBSession, folder_id: int, new_parent_id: int | None) -> Folder:
+def move_folder(db: DBSession, who: Principal, folder_id: int, new_parent_id: int | None) -> Folder:
     folder = _folder(db, folder_id)
+    if folder.parent_id != new_parent_id:
+        _require_creator_or_admin(who, folder.created_by, "move a folder")
     if folder_id in _ancestors(db, new_parent_id):
         raise InvalidInput("A folder cannot move inside itself.")
     _check_free_name(db, folder.name, new_parent_id, except_id=folder_id)
@@ -90,9 +104,21 @@ def move_folder(db: DBSession, folder_id: int, new_parent_id: int | None) -> Fol
     return folder
 
 
-def delete_folder(db: DBSession, folder_id: int) -> None:
-    """Removes the folder and its sub-folders; the media in them stay in the library."""
-    db.delete(_folder(db, folder_id))
+def _subtree_creators(db: DBSession, folder_id: int) -> set[int | None]:
+    """Who created the folder and every folder below it."""
+    tree = select(Folder.id, Folder.created_by).where(Folder.id == folder_id).cte("tree", recursive=True)
+    below = select(Folder.id, Folder.created_by).join(tree, col(Folder.parent_id) == tree.c.id)
+    tree = tree.union_all(below)
+    return set(db.exec(select(tree.c.created_by)).all())
+
+
+def delete_folder(db: DBSession, who: Principal, folder_id: int) -> None:
+    """Removes the folder and its sub-folders; the media in them stay in the library. Needs an
+    admin when any of those folders was created by someone else."""
+    folder = _folder(db, folder_id)
+    for creator in _subtree_creators(db, folder_id):
+        _require_creator_or_admin(who, creator, "delete a folder (or a sub-folder)")
+    db.delete(folder)
 
 
 def folder_tree(db: DBSession) -> list[FolderNode]:
@@ -136,15 +162,17 @@ def remove_from_folder(db: DBSession, folder_id: int, media_id: int) -> None:
     )
 
 
-def _tag(db: DBSession, name: str) -> Tag:
+def _tag(db: DBSession, who: Principal, name: str) -> Tag:
     cleaned = _clean_name(name, "tag").lower()
-    db.exec(insert(Tag).values(name=cleaned).on_conflict_do_nothing(index_elements=["name"]))  # type: ignore[call-overload]
+    new = insert(Tag).values(name=cleaned, created_by=who.user_id).on_conflict_do_nothing(index_elements=["name"])
+    db.exec(new)  # type: ignore[call-overload]
     tag = db.exec(select(Tag).where(Tag.name == cleaned)).one()
     return tag
 
 
-def tag_media(db: DBSession, name: str, media_ids: list[int]) -> Tag:
-    tag = _tag(db, name)
+def tag_media(db: DBSession, who: Principal, name: str, media_ids: list[int]) -> Tag:
+    """Tag media (a new tag is ``who``'s); anyone may tag anything."""
+    tag = _tag(db, who, name)
     rows = [{"media_id": m, "tag_id": tag.id} for m in _existing_media(db, media_ids)]
     if rows:
         db.exec(insert(MediaTag).values(rows).on_conflict_do_nothing())  # type: ignore[call-overload]
@@ -159,21 +187,25 @@ def untag_media(db: DBSession, name: str, media_id: int) -> None:
         )
 
 
-def rename_tag(db: DBSession, old: str, new: str) -> Tag:
+def rename_tag(db: DBSession, who: Principal, old: str, new: str) -> Tag:
     tag = db.exec(select(Tag).where(Tag.name == old.lower())).first()
     if tag is None:
         raise NotFound(f"No tag '{old}'.")
     cleaned = _clean_name(new, "tag").lower()
-    if cleaned != tag.name and db.exec(select(Tag.id).where(Tag.name == cleaned)).first() is not None:
+    if cleaned == tag.name:
+        return tag
+    _require_creator_or_admin(who, tag.created_by, "rename a tag")
+    if db.exec(select(Tag.id).where(Tag.name == cleaned)).first() is not None:
         raise Conflict(f"The tag '{cleaned}' already exists.")
     tag.name = cleaned
     db.add(tag)
     return tag
 
 
-def delete_tag(db: DBSession, name: str) -> None:
+def delete_tag(db: DBSession, who: Principal, name: str) -> None:
     tag = db.exec(select(Tag).where(Tag.name == name.lower())).first()
     if tag is not None:
+        _require_creator_or_admin(who, tag.created_by, "delete a tag")
         db.delete(tag)
 
 

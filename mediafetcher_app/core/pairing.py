@@ -30,7 +30,7 @@ from sqlmodel import col, select
 
 from . import auth, events
 from .errors import Conflict, DomainError, Forbidden, InvalidInput
-from .models import ApiToken, PairingRequest, PairingStatus, Role, User, utcnow
+from .models import ApiToken, PairingRequest, PairingStatus, User, utcnow
 
 PAIRING_TTL = timedelta(minutes=10)
 DEFAULT_NAME = "Browser extension"
@@ -73,10 +73,9 @@ def confirmation_code(challenge: str) -> str:
     return f"{challenge[:4]}-{challenge[4:8]}".upper()
 
 
-def scopes_for(role: Role) -> tuple[str, ...]:
-    """Downloads and media for everyone; cookie sync only for an admin (DESIGN.md §6)."""
-    extra = (auth.Scope.COOKIES_WRITE,) if role == Role.admin else ()
-    return (*auth.Scope.DEFAULT, *extra)
+# What a paired browser may do, whatever the role: downloads, media, and syncing its user's own
+# cookies (DESIGN.md §6: each jar belongs to the user who synced it).
+PAIRED_SCOPES = (*auth.Scope.DEFAULT, auth.Scope.COOKIES_WRITE)
 
 
 def answer(db: DBSession, principal: auth.Principal, challenge: str, name: str, approve: bool) -> PairingRequest:
@@ -119,12 +118,11 @@ def claim(db: DBSession, code: object) -> Claimed | None:
     user = db.get(User, request.user_id)
     if user is None or user.disabled:
         raise Forbidden("The account that approved this pairing is disabled.", code="pairing_denied")
-    scopes = scopes_for(user.role)
-    token = auth.create_token(db, user, f"Browser: {request.name}", scopes)
+    token = auth.create_token(db, user, f"Browser: {request.name}", PAIRED_SCOPES)
     request.status = PairingStatus.claimed
     db.add(request)
     events.record(db, "paired", f"{user.username} paired {request.name}", user_id=user.id)
-    return Claimed(token=token, username=user.username, role=user.role.value, scopes=sorted(scopes))
+    return Claimed(token=token, username=user.username, role=user.role.value, scopes=sorted(PAIRED_SCOPES))
 
 
 def unpair(db: DBSession, token: str) -> None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 def _flag(name: str, default: bool) -> bool:
@@ -18,6 +21,15 @@ def _flag(name: str, default: bool) -> bool:
 def _int(name: str, default: int) -> int:
     raw = os.environ.get(name, "").strip()
     return int(raw) if raw else default
+
+
+def _networks(name: str) -> tuple[Network, ...]:
+    """Comma-separated addresses or CIDRs; a malformed entry stops the start with its name."""
+    entries = [entry.strip() for entry in os.environ.get(name, "").split(",") if entry.strip()]
+    try:
+        return tuple(ipaddress.ip_network(entry, strict=False) for entry in entries)
+    except ValueError as exc:
+        raise ValueError(f"{name}: {exc}") from None
 
 
 @dataclass(frozen=True)
@@ -41,6 +53,9 @@ class Settings:
     login_window_s: int
     max_job_attempts: int
     ffmpeg_timeout_s: float
+    login_delay_s: int
+    login_max_delay_s: int
+    trusted_proxies: tuple[Network, ...]
 
     @property
     def tmp_dir(self) -> Path:
@@ -77,6 +92,9 @@ def load_settings() -> Settings:
         login_window_s=_int("MF_LOGIN_WINDOW", 900),
         max_job_attempts=max(1, _int("MF_MAX_JOB_ATTEMPTS", 3)),
         ffmpeg_timeout_s=float(os.environ.get("MF_FFMPEG_TIMEOUT", "").strip() or 300),
+        login_delay_s=_int("MF_LOGIN_DELAY", 2),
+        login_max_delay_s=_int("MF_LOGIN_MAX_DELAY", 300),
+        trusted_proxies=_networks("MF_TRUSTED_PROXIES"),
     )
 
 

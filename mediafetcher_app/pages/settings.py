@@ -1,4 +1,4 @@
-"""Settings: account, users (admin), connections and pairing (admin / everyone), storage."""
+"""Settings: account, users (admin), connections (everyone's own; admins also everyone's), pairing, storage."""
 
 import reflex as rx
 
@@ -41,13 +41,36 @@ def account_section() -> rx.Component:
                 on_submit=SettingsState.change_password,
                 reset_on_submit=True,
             ),
-            rx.button(
-                rx.icon("log-out", size=16),
-                "Sign out everywhere",
-                variant="soft",
-                color_scheme="red",
-                size="2",
-                on_click=SettingsState.sign_out_everywhere,
+            rx.flex(
+                rx.button(
+                    rx.icon("log-out", size=16),
+                    "Sign out everywhere",
+                    variant="soft",
+                    color_scheme="red",
+                    size="2",
+                    on_click=SettingsState.sign_out_everywhere(False),
+                ),
+                rx.cond(
+                    SettingsState.token_count > 0,
+                    rx.button(
+                        rx.icon("key-round", size=16),
+                        "Sign out everywhere and revoke ",
+                        SettingsState.token_count,
+                        " API token(s)",
+                        variant="outline",
+                        color_scheme="red",
+                        size="2",
+                        on_click=SettingsState.sign_out_everywhere(True),
+                    ),
+                ),
+                gap="2",
+                flex_wrap="wrap",
+            ),
+            rx.text(
+                "Changing the password signs out your other sessions. API tokens (paired browsers, scripts) "
+                "keep working until you revoke them.",
+                size="1",
+                color=rx.color("gray", 10),
             ),
             spacing="3",
             width="100%",
@@ -175,7 +198,7 @@ def settings_page() -> rx.Component:
             account_section(),
             pairing_section(),
             rx.cond(SettingsState.is_admin, users_section()),
-            rx.cond(SettingsState.is_admin, connections_section()),
+            connections_section(),
             storage_section(),
             columns=rx.breakpoints(initial="1", lg="2"),
             spacing="4",

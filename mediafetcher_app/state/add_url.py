@@ -5,11 +5,11 @@ from __future__ import annotations
 import reflex as rx
 
 from mediafetcher_app.core import jobs
-from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.errors import DomainError
 from worker.client import enqueue_stored
 
 from .auth import AuthState
+from .guard import Caller, guarded_event
 
 
 class AddUrlState(AuthState):
@@ -25,16 +25,14 @@ class AddUrlState(AuthState):
     def toggle_audio_only(self) -> None:
         self.audio_only = not self.audio_only
 
-    @rx.event
-    async def submit(self, form: dict[str, str]):
+    @guarded_event
+    async def submit(self, caller: Caller, form: dict[str, str]):
         """Form submit (Enter or the button)."""
-        raw = (form.get("url") or self.url).strip()
+        raw, audio_only = (form.get("url") or self.url).strip(), self.audio_only
         self.busy = True
         yield
         try:
-            who = self._principal()
-            with session_scope() as db:
-                job_id = jobs.create_job(db, who, raw, audio_only=self.audio_only).id
+            job_id = await caller.run(lambda db, who: jobs.create_job(db, who, raw, audio_only=audio_only).id)
             assert job_id is not None
             await enqueue_stored(job_id)
         except DomainError as exc:

@@ -1,14 +1,19 @@
 """One broadcaster per app process (DESIGN.md §1): it polls download_job for changed rows and
 pushes fresh snapshots into the dashboards open in this process.
 
-Polling ``max(updated_at)`` and the newest event id is one cheap query per tick whatever the number of viewers; the
-per-user snapshots are built only when something changed.
+Polling ``max(updated_at)`` and the newest event id is one cheap query per tick whatever the
+number of viewers; the per-user snapshots are built only when something changed. A viewer is
+remembered by their session (its digest), never by who they were when they subscribed: every
+push resolves all viewers' sessions again in one query, so a viewer who signed out, was
+disabled or whose session was revoked gets no further push (and is forgotten), and a changed
+role shows at once (a demoted admin's next push holds only their own jobs).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -16,22 +21,24 @@ import reflex as rx
 from sqlalchemy import func
 from sqlmodel import select
 
-from mediafetcher_app.core import events
-from mediafetcher_app.core.auth import Principal
+from mediafetcher_app.core import auth, events
 from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.models import DownloadJob
 
 if TYPE_CHECKING:
-    from .dashboard import Health
+    from .dashboard import Snapshot
 
 log = logging.getLogger(__name__)
 
 TICK_S = 0.5
-_subscribers: dict[str, Principal] = {}
+_subscribers: dict[str, str] = {}  # Reflex client token -> SHA-256 of the viewer's session token
+
+Deliver = Callable[[str, "Snapshot"], Awaitable[None]]
 
 
-def subscribe(client_token: str, who: Principal) -> None:
-    _subscribers[client_token] = who
+def subscribe(client_token: str, session_token: str | None) -> None:
+    if session_token:
+        _subscribers[client_token] = auth.digest(session_token)
 
 
 def _latest_change() -> tuple[datetime | None, int]:
@@ -40,23 +47,55 @@ def _latest_change() -> tuple[datetime | None, int]:
         return db.exec(select(func.max(DownloadJob.updated_at))).one(), events.latest_id(db)
 
 
+def views(viewers: dict[str, str]) -> dict[str, Snapshot | None]:
+    """Each viewer's snapshot as their session allows now, or None when it no longer holds.
+
+    One transaction: the sessions of all viewers in one query, the server's health once, then
+    one snapshot per live viewer.
+    """
+    from .dashboard import server_health, snapshot  # dashboard imports this module
+
+    with session_scope() as db:
+        live = auth.principals_for_sessions(db, set(viewers.values()))
+        if not live:
+            return dict.fromkeys(viewers)
+        health = server_health(db)
+        return {
+            token: snapshot(db, live[digest], health) if digest in live else None for token, digest in viewers.items()
+        }
+
+
+async def push(deliver: Deliver) -> None:
+    """Send every subscribed viewer whose session holds their fresh snapshot; forget the others."""
+    viewers = dict(_subscribers)
+    if not viewers:
+        return
+    for token, view in (await asyncio.to_thread(views, viewers)).items():
+        if view is None:
+            if _subscribers.get(token) == viewers[token]:  # not re-subscribed meanwhile
+                del _subscribers[token]
+        else:
+            await deliver(token, view)
+
+
 def _connected(app: rx.App, token: str) -> bool:
     namespace = app.event_namespace
     return namespace is not None and token in namespace.token_to_sid
 
 
-async def _push(app: rx.App, token: str, who: Principal, health: Health) -> None:
-    from .dashboard import DashboardState, snapshot
+def _to_dashboard(app: rx.App) -> Deliver:
+    async def deliver(token: str, view: Snapshot) -> None:
+        from .dashboard import DashboardState
 
-    view = await asyncio.to_thread(snapshot, who, health)
-    async with app.modify_state(rx.BaseStateToken(ident=token, cls=DashboardState)) as root:
-        (await root.get_state(DashboardState))._show(view)
+        async with app.modify_state(rx.BaseStateToken(ident=token, cls=DashboardState)) as root:
+            (await root.get_state(DashboardState))._show(view)
+
+    return deliver
 
 
 async def run(app: rx.App) -> None:
     """The lifespan task: never dies on one failed tick."""
-    from .dashboard import current_health  # dashboard imports this module
-
+    deliver = _to_dashboard(app)
     seen: tuple[datetime | None, int] | None = None
     while True:
         await asyncio.sleep(TICK_S)
@@ -67,10 +106,6 @@ async def run(app: rx.App) -> None:
             seen = latest
             for token in [t for t in _subscribers if not _connected(app, t)]:
                 _subscribers.pop(token, None)
-            if not _subscribers:
-                continue
-            health = await asyncio.to_thread(current_health)
-            for token, who in list(_subscribers.items()):
-                await _push(app, token, who, health)
+            await push(deliver)
         except Exception:
             log.exception("broadcaster tick failed")

@@ -1,8 +1,10 @@
-"""Settings, Connections: the cookie vault's status per site, for administrators only.
+"""Settings, Connections: the signed-in user's cookie jars per site; admins also see everyone's.
 
-Reads ``vault.cookie_status`` (metadata columns): counts and dates reach the browser, never a
-cookie name or value, and nothing is decrypted to build this list. "Check" only queues a worker
-job (the app never fetches a page); its verdict appears in the row on the next load.
+Reads ``vault.cookie_status`` (metadata columns): owners, counts and dates reach the browser,
+never a cookie name or value, and nothing is decrypted to build these lists. "Check" only queues
+a worker job for the user's own jar (the app never fetches a page); its verdict appears in the
+row on the next load. An admin may share one of their own jars with everyone (used by a job
+whose submitter has no jar for that site).
 """
 
 from __future__ import annotations
@@ -13,16 +15,17 @@ import reflex as rx
 from sqlmodel import Session as DBSession
 
 from mediafetcher_app.core import auth, vault
-from mediafetcher_app.core.db import session_scope
-from mediafetcher_app.core.errors import DomainError
 from worker.client import enqueue_cookie_check
 
 from .auth import AuthState
 from .formatting import short_time
+from .guard import Caller, guarded_event
 
 
 class JarRow(TypedDict):
     domain: str
+    owner: str
+    shared: bool
     count: int
     earliest_expiry: str
     last_sync: str
@@ -41,6 +44,8 @@ def _check(jar: vault.JarStatus) -> str:
 def jar_row(jar: vault.JarStatus) -> JarRow:
     return JarRow(
         domain=jar.domain,
+        owner=jar.owner,
+        shared=jar.shared,
         count=jar.cookie_count,
         earliest_expiry=short_time(jar.earliest_expiry, empty="session only"),
         last_sync=short_time(jar.last_sync),
@@ -50,36 +55,39 @@ def jar_row(jar: vault.JarStatus) -> JarRow:
     )
 
 
+def jar_rows(db: DBSession, who: auth.Principal) -> tuple[list[JarRow], list[JarRow]]:
+    """The user's own jars, and (admins) every user's."""
+    own = [jar_row(jar) for jar in vault.cookie_status(db, owner_id=who.user_id)]
+    everyone = [jar_row(jar) for jar in vault.cookie_status(db, owner_id=None)] if who.is_admin else []
+    return own, everyone
+
+
 class ConnectionsState(AuthState):
     jars: list[JarRow] = []
-    allowed: bool = False
+    everyone: list[JarRow] = []
     loaded: bool = False
 
-    @rx.event
-    def load(self):
-        """on_mount of the section; the role is checked here, not only by hiding the section."""
-        try:
-            who = self._principal()
-        except DomainError as exc:
-            return self._refuse(exc)
-        self.allowed = who.is_admin
-        if self.allowed:
-            with session_scope() as db:
-                self.jars = [jar_row(jar) for jar in vault.cookie_status(db)]
-        else:
-            self.jars = []
+    @guarded_event
+    async def load(self, caller: Caller):
+        """on_mount of the section; everyone's jars only for an admin (checked here, not by hiding them)."""
+        self.jars, self.everyone = await caller.run(jar_rows)
         self.loaded = True
-        return None
 
-    @rx.event
-    async def check(self, site: str):
-        """The row's Check button: admin only (checked here, not by hiding the button), then queued."""
+    @guarded_event
+    async def check(self, caller: Caller, site: str):
+        """The row's Check button: the user's own jar of that site, checked by a worker."""
+        name = await caller.run(lambda db, who: vault.require_checkable(db, site, who.user_id))
+        await enqueue_cookie_check(name, caller.who.user_id)
+        return rx.toast.info("Checking…", description=f"The result for {name} shows here when you refresh.")
 
-        def checkable(db: DBSession, who: auth.Principal) -> None:
-            who.require_admin()
-            vault.require_checkable(db, site)
+    @guarded_event
+    async def set_shared(self, caller: Caller, site: str, shared: bool):
+        """An admin's Share/Unshare on one of their own jars (the core checks role and owner)."""
 
-        if refusal := self._attempt(checkable):
-            return refusal
-        await enqueue_cookie_check(site)
-        return rx.toast.info("Checking…", description=f"The result for {site} shows here when you refresh.")
+        def change(db: DBSession, who: auth.Principal) -> tuple[list[JarRow], list[JarRow]]:
+            vault.set_shared(db, who, site, shared)
+            return jar_rows(db, who)
+
+        self.jars, self.everyone = await caller.run(change)
+        verdict = "shared with everyone" if shared else "no longer shared"
+        return rx.toast.success(f"Your cookies for {site} are {verdict}.")

@@ -11,14 +11,13 @@ from sqlmodel import Session as DBSession
 from sqlmodel import select
 
 from mediafetcher_app.core import auth, events, jobs, system
-from mediafetcher_app.core.db import session_scope
-from mediafetcher_app.core.errors import DomainError
 from mediafetcher_app.core.models import ACTIVE_STATUSES, DownloadJob, JobStatus
 from worker.client import enqueue
 
 from . import broadcaster
 from .auth import AuthState
 from .formatting import human_bytes, human_duration
+from .guard import Caller, guarded_event, session_cookie
 
 
 class JobRow(TypedDict):
@@ -89,13 +88,8 @@ def counters(db: DBSession, who: auth.Principal) -> Counters:
     )
 
 
-def current_health() -> Health:
+def server_health(db: DBSession) -> Health:
     """Server-wide status, the same for every viewer: the broadcaster computes it once per push."""
-    with session_scope() as db:
-        return _health(db)
-
-
-def _health(db: DBSession) -> Health:
     alive = [w for w in system.workers(db) if w.age_s < 30]
     disk = system.disk()
     return Health(
@@ -117,19 +111,22 @@ class Snapshot:
     health: Health
 
 
-def snapshot(who: auth.Principal, health: Health) -> Snapshot:
-    """What one user's dashboard shows right now (one short transaction)."""
-    with session_scope() as db:
-        history = [
-            EventRow(id=e.id or 0, kind=e.kind, message=e.message, at=e.at.strftime("%Y-%m-%d %H:%M:%S"))
-            for e in events.recent(db, limit=30, user_id=None if who.is_admin else who.user_id)
-        ]
-        return Snapshot(
-            jobs=[job_row(job) for job in jobs.list_jobs(db, who, limit=50)],
-            counters=counters(db, who),
-            events=history,
-            health=health,
-        )
+def snapshot(db: DBSession, who: auth.Principal, server: Health) -> Snapshot:
+    """What one user's dashboard shows right now."""
+    history = [
+        EventRow(id=e.id or 0, kind=e.kind, message=e.message, at=e.at.strftime("%Y-%m-%d %H:%M:%S"))
+        for e in events.recent(db, limit=30, user_id=None if who.is_admin else who.user_id)
+    ]
+    return Snapshot(
+        jobs=[job_row(job) for job in jobs.list_jobs(db, who, limit=50)],
+        counters=counters(db, who),
+        events=history,
+        health=server,
+    )
+
+
+def view(db: DBSession, who: auth.Principal) -> Snapshot:
+    return snapshot(db, who, server_health(db))
 
 
 class DashboardState(AuthState):
@@ -149,43 +146,28 @@ class DashboardState(AuthState):
     def history(self) -> list[JobRow]:
         return [job for job in self.jobs if not job["active"]]
 
-    def _apply(self, who: auth.Principal) -> None:
-        self._show(snapshot(who, current_health()))
-
-    def _show(self, view: Snapshot) -> None:
-        self.jobs, self.counters, self.events, self.health = view.jobs, view.counters, view.events, view.health
+    def _show(self, shown: Snapshot) -> None:
+        self.jobs, self.counters, self.events, self.health = shown.jobs, shown.counters, shown.events, shown.health
         self.loaded = True
 
-    @rx.event
-    def load(self):
+    @guarded_event
+    async def load(self, caller: Caller):
         """on_load: first snapshot, then live updates through the broadcaster."""
-        try:
-            who = self._principal()
-        except DomainError as exc:
-            return self._refuse(exc)
-        self._apply(who)
-        broadcaster.subscribe(self.router.session.client_token, who)
-        return None
+        self._show(await caller.run(view))
+        broadcaster.subscribe(self.router.session.client_token, session_cookie(self.router.headers.cookie))
 
-    @rx.event
-    def cancel(self, job_id: int):
-        try:
-            who = self._principal()
-            with session_scope() as db:
-                jobs.request_cancel(db, who, job_id)
-        except DomainError as exc:
-            return self._refuse(exc)
-        self._apply(who)
+    @guarded_event
+    async def cancel(self, caller: Caller, job_id: int):
+        def cancel_and_view(db: DBSession, who: auth.Principal) -> Snapshot:
+            jobs.request_cancel(db, who, job_id)
+            return view(db, who)
+
+        self._show(await caller.run(cancel_and_view))
         return rx.toast.info("Download cancelled")
 
-    @rx.event
-    async def retry(self, job_id: int):
-        try:
-            who = self._principal()
-            with session_scope() as db:
-                jobs.prepare_retry(db, who, job_id)
-            await enqueue(job_id)
-        except DomainError as exc:
-            return self._refuse(exc)
-        self._apply(who)
+    @guarded_event
+    async def retry(self, caller: Caller, job_id: int):
+        await caller.run(lambda db, who: jobs.prepare_retry(db, who, job_id))
+        await enqueue(job_id)
+        self._show(await caller.run(view))
         return rx.toast.success("Retrying")

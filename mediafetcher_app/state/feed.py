@@ -5,7 +5,9 @@ The cards themselves are not in this state: the grid component pages them from t
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypedDict
 from urllib.parse import urlencode
 
@@ -13,12 +15,12 @@ import reflex as rx
 from sqlmodel import Session as DBSession
 
 from mediafetcher_app.api.media import filter_from_query
-from mediafetcher_app.core import catalog, organize
-from mediafetcher_app.core.db import session_scope
+from mediafetcher_app.core import auth, catalog, organize
 from mediafetcher_app.core.errors import DomainError
 
 from .auth import AuthState
 from .formatting import human_bytes, human_duration
+from .guard import Caller, guarded_event
 
 FILTER_FIELDS = (
     "q",
@@ -49,6 +51,25 @@ class SourceRow(TypedDict):
 class FolderRef(TypedDict):
     id: int
     name: str
+
+
+@dataclass(frozen=True)
+class Options:
+    """What the filter bar and the bulk actions offer."""
+
+    platforms: list[str]
+    folders: list[Option]
+    tags: list[str]
+
+
+def options(db: DBSession, _who: auth.Principal | None = None) -> Options:
+    return Options(
+        platforms=catalog.platforms(db),
+        folders=[
+            Option(value=str(node.id), label=("— " * node.depth) + node.name) for node in organize.folder_tree(db)
+        ],
+        tags=[name for name, _count in organize.tags_with_counts(db)],
+    )
 
 
 class FeedState(AuthState):
@@ -105,27 +126,17 @@ class FeedState(AuthState):
     def _filter(self) -> catalog.MediaFilter:
         return filter_from_query({name: getattr(self, name) for name in FILTER_FIELDS})
 
-    def _load_options(self) -> None:
-        with session_scope() as db:
-            self.platforms = catalog.platforms(db)
-            self.folders = [
-                Option(value=str(node.id), label=("— " * node.depth) + node.name) for node in organize.folder_tree(db)
-            ]
-            self.tags = [name for name, _count in organize.tags_with_counts(db)]
+    def _show_options(self, shown: Options) -> None:
+        self.platforms, self.folders, self.tags = shown.platforms, shown.folders, shown.tags
 
-    @rx.event
-    def load(self):
+    @guarded_event
+    async def load(self, caller: Caller):
         """on_load: signed in, options, and filters from the address (?q=, ?folder_id=, ?tag=)."""
-        try:
-            self._principal()
-        except DomainError as exc:
-            return self._refuse(exc)
         params = self.router.url.query_parameters
         for name in ("q", "folder_id", "tag", "kind", "platform"):
             setattr(self, name, params.get(name, ""))
-        self._load_options()
+        self._show_options(await caller.run(options))
         self.selecting, self.selected = False, []
-        return None
 
     @rx.event
     def set_filter(self, name: str, value: str):
@@ -173,36 +184,27 @@ class FeedState(AuthState):
     def set_bulk_tag(self, value: str):
         self.bulk_tag = value
 
-    @rx.event
-    def bulk_add_to_folder(self):
-        try:
-            self._principal()
-            with session_scope() as db:
-                added = organize.add_to_folder(db, int(self.bulk_folder), self.selected)
-        except (DomainError, ValueError) as exc:
-            return self._refuse(exc) if isinstance(exc, DomainError) else rx.toast.error("Pick a folder first.")
-        self._load_options()
+    @guarded_event
+    async def bulk_add_to_folder(self, caller: Caller):
+        if not self.bulk_folder.isdigit():
+            return rx.toast.error("Pick a folder first.")
+        folder_id, selected = int(self.bulk_folder), list(self.selected)
+        added, shown = await caller.run(lambda db, _who: (organize.add_to_folder(db, folder_id, selected), options(db)))
+        self._show_options(shown)
         self.selected, self.selecting = [], False
         return rx.toast.success(f"Added {added} item(s) to the folder")
 
-    @rx.event
-    def bulk_tag_selected(self):
-        try:
-            self._principal()
-            with session_scope() as db:
-                tag = organize.tag_media(db, self.bulk_tag, self.selected)
-        except DomainError as exc:
-            return self._refuse(exc)
-        count = len(self.selected)
-        self._load_options()
+    @guarded_event
+    async def bulk_tag_selected(self, caller: Caller):
+        name, selected = self.bulk_tag, list(self.selected)
+        tag, shown = await caller.run(lambda db, who: (organize.tag_media(db, who, name, selected).name, options(db)))
+        self._show_options(shown)
         self.selected, self.selecting, self.bulk_tag = [], False, ""
-        return rx.toast.success(f"Tagged {count} item(s) '{tag.name}'")
+        return rx.toast.success(f"Tagged {len(selected)} item(s) '{tag}'")
 
     # --- viewer ------------------------------------------------------------------------------
 
-    def _show(self, media_id: int) -> None:
-        with session_scope() as db:
-            info = catalog.detail(db, media_id)
+    def _show(self, info: catalog.MediaDetail) -> None:
         self.media_id, self.v_kind, self.v_mime = info.id, info.kind, info.mime
         self.v_title, self.v_description = info.title, info.description
         facts = [human_bytes(info.size_bytes)]
@@ -218,14 +220,9 @@ class FeedState(AuthState):
         self.v_confirm_delete = self.v_zoomed = False
         self.viewer_open = True
 
-    @rx.event
-    def open(self, media_id: int):
-        try:
-            self._principal()
-            self._show(media_id)
-        except DomainError as exc:
-            return self._refuse(exc)
-        return None
+    @guarded_event
+    async def open(self, caller: Caller, media_id: int):
+        self._show(await caller.run(lambda db, _who: catalog.detail(db, media_id)))
 
     @rx.event
     def toggle_zoom(self):
@@ -236,17 +233,18 @@ class FeedState(AuthState):
     def close_viewer(self, _open: bool = False):
         self.viewer_open = False
 
-    @rx.event
-    def step(self, forward: bool):
-        try:
-            self._principal()
-            with session_scope() as db:
-                target = catalog.neighbour(db, self._filter(), self.media_id, forward)
-            if target is None:
-                return rx.toast.info("That's the last one." if forward else "That's the first one.")
-            self._show(target)
-        except DomainError as exc:
-            return self._refuse(exc)
+    @guarded_event
+    async def step(self, caller: Caller, forward: bool):
+        filt, current = self._filter(), self.media_id
+
+        def neighbour(db: DBSession, _who: auth.Principal) -> catalog.MediaDetail | None:
+            target = catalog.neighbour(db, filt, current, forward)
+            return None if target is None else catalog.detail(db, target)
+
+        info = await caller.run(neighbour)
+        if info is None:
+            return rx.toast.info("That's the last one." if forward else "That's the first one.")
+        self._show(info)
         return None
 
     @rx.event
@@ -257,44 +255,44 @@ class FeedState(AuthState):
     def set_add_folder(self, value: str):
         self.v_add_folder = value
 
-    def _edit(self, change: Callable[[DBSession, Any], Any]) -> rx.event.EventSpec | None:
+    async def _edit(self, caller: Caller, change: Callable[[DBSession, auth.Principal, int], Any]) -> None:
         """One change to the open media's folders/tags, then show the result."""
-        if refusal := self._attempt(change):
-            return refusal
-        self._show(self.media_id)
-        self._load_options()
-        return None
+        media_id = self.media_id
 
-    @rx.event
-    def add_tag(self):
+        def apply(db: DBSession, who: auth.Principal) -> tuple[catalog.MediaDetail, Options]:
+            change(db, who, media_id)
+            return catalog.detail(db, media_id), options(db)
+
+        info, shown = await caller.run(apply)
+        self._show(info)
+        self._show_options(shown)
+
+    @guarded_event
+    async def add_tag(self, caller: Caller):
         name, self.v_new_tag = self.v_new_tag, ""
-        return self._edit(lambda db, _who: organize.tag_media(db, name, [self.media_id]))
+        await self._edit(caller, lambda db, who, media_id: organize.tag_media(db, who, name, [media_id]))
 
-    @rx.event
-    def remove_tag(self, name: str):
-        return self._edit(lambda db, _who: organize.untag_media(db, name, self.media_id))
+    @guarded_event
+    async def remove_tag(self, caller: Caller, name: str):
+        await self._edit(caller, lambda db, _who, media_id: organize.untag_media(db, name, media_id))
 
-    @rx.event
-    def add_to_folder(self, folder_id: str):
-        return self._edit(lambda db, _who: organize.add_to_folder(db, int(folder_id), [self.media_id]))
+    @guarded_event
+    async def add_to_folder(self, caller: Caller, folder_id: str):
+        await self._edit(caller, lambda db, _who, media_id: organize.add_to_folder(db, int(folder_id), [media_id]))
 
-    @rx.event
-    def remove_from_folder(self, folder_id: int):
-        return self._edit(lambda db, _who: organize.remove_from_folder(db, folder_id, self.media_id))
+    @guarded_event
+    async def remove_from_folder(self, caller: Caller, folder_id: int):
+        await self._edit(caller, lambda db, _who, media_id: organize.remove_from_folder(db, folder_id, media_id))
 
     @rx.event
     def ask_delete(self):
         self.v_confirm_delete = True
 
-    @rx.event
-    def delete_media(self):
-        try:
-            who = self._principal()
-            with session_scope() as db:
-                files = organize.delete_media(db, who, self.media_id)
-            organize.remove_files(files)
-        except DomainError as exc:
-            return self._refuse(exc)
+    @guarded_event
+    async def delete_media(self, caller: Caller):
+        media_id = self.media_id
+        files = await caller.run(lambda db, who: organize.delete_media(db, who, media_id))
+        await asyncio.to_thread(organize.remove_files, files)
         self.viewer_open = False
         self.refresh_key += 1
         return rx.toast.success("Deleted")

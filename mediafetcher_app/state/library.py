@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypedDict
 
 import reflex as rx
 from sqlmodel import Session as DBSession
 
-from mediafetcher_app.core import organize
-from mediafetcher_app.core.db import session_scope
-from mediafetcher_app.core.errors import DomainError
+from mediafetcher_app.core import auth, organize
 
 from .auth import AuthState
+from .guard import Caller, guarded_event
 
 ROOT = "root"
 
@@ -31,6 +31,38 @@ class TagRow(TypedDict):
     count: int
 
 
+@dataclass(frozen=True)
+class LibraryView:
+    folders: list[FolderRow]
+    tags: list[TagRow]
+
+
+def library_view(db: DBSession, _who: auth.Principal | None = None) -> LibraryView:
+    """The folder tree and the tags with their counts, as the page shows them."""
+    folders = [
+        FolderRow(
+            id=node.id,
+            name=node.name,
+            depth=node.depth,
+            count=node.count,
+            parent=str(node.parent_id) if node.parent_id else ROOT,
+            indent=f"{node.depth * 1.5}em",
+        )
+        for node in organize.folder_tree(db)
+    ]
+    return LibraryView(folders, [TagRow(name=name, count=count) for name, count in organize.tags_with_counts(db)])
+
+
+def then_view(change: Callable[[DBSession, auth.Principal], Any]) -> Callable[[DBSession, auth.Principal], LibraryView]:
+    """``change``, then the library as it is after it (same transaction)."""
+
+    def run(db: DBSession, who: auth.Principal) -> LibraryView:
+        change(db, who)
+        return library_view(db)
+
+    return run
+
+
 class LibraryState(AuthState):
     folders: list[FolderRow] = []
     tags: list[TagRow] = []
@@ -44,37 +76,18 @@ class LibraryState(AuthState):
     tag_editing: str = ""
     tag_new_name: str = ""
 
-    def _reload(self) -> None:
-        with session_scope() as db:
-            self.folders = [
-                FolderRow(
-                    id=node.id,
-                    name=node.name,
-                    depth=node.depth,
-                    count=node.count,
-                    parent=str(node.parent_id) if node.parent_id else ROOT,
-                    indent=f"{node.depth * 1.5}em",
-                )
-                for node in organize.folder_tree(db)
-            ]
-            self.tags = [TagRow(name=name, count=count) for name, count in organize.tags_with_counts(db)]
+    def _show(self, shown: LibraryView) -> None:
+        self.folders, self.tags = shown.folders, shown.tags
         self.loaded = True
 
-    def _change(self, work: Callable[[DBSession, Any], Any], done: str) -> rx.event.EventSpec:
+    async def _change(self, caller: Caller, change: Callable[[DBSession, auth.Principal], Any], done: str):
         """One change as the signed-in user, then the tree again; a toast says how it went."""
-        if refusal := self._attempt(work):
-            return refusal
-        self._reload()
+        self._show(await caller.run(then_view(change)))
         return rx.toast.success(done)
 
-    @rx.event
-    def load(self):
-        try:
-            self._principal()
-        except DomainError as exc:
-            return self._refuse(exc)
-        self._reload()
-        return None
+    @guarded_event
+    async def load(self, caller: Caller):
+        self._show(await caller.run(library_view))
 
     @rx.event
     def set_new_folder(self, value: str):
@@ -84,14 +97,14 @@ class LibraryState(AuthState):
     def set_new_parent(self, value: str):
         self.new_parent = value
 
-    @rx.event
-    def create_folder(self, _form: dict[str, str]):
+    @guarded_event
+    async def create_folder(self, caller: Caller, _form: dict[str, str]):
         name, parent = self.new_folder, None if self.new_parent == ROOT else int(self.new_parent)
-        if refusal := self._attempt(lambda db, _who: organize.create_folder(db, name, parent)):
-            return refusal
-        self._reload()
+        done = await self._change(
+            caller, lambda db, who: organize.create_folder(db, who, name, parent), f"Folder '{name.strip()}' created"
+        )
         self.new_folder = ""
-        return rx.toast.success(f"Folder '{name.strip()}' created")
+        return done
 
     @rx.event
     def start_edit(self, folder: FolderRow):
@@ -110,29 +123,29 @@ class LibraryState(AuthState):
     def cancel_edit(self):
         self.editing = 0
 
-    @rx.event
-    def save_edit(self, _form: dict[str, str]):
+    @guarded_event
+    async def save_edit(self, caller: Caller, _form: dict[str, str]):
         folder_id, name = self.editing, self.edit_name
         parent = None if self.edit_parent == ROOT else int(self.edit_parent)
 
-        def apply(db: DBSession, _who: Any) -> None:
-            organize.rename_folder(db, folder_id, name)
-            organize.move_folder(db, folder_id, parent)
+        def apply(db: DBSession, who: auth.Principal) -> None:
+            organize.rename_folder(db, who, folder_id, name)
+            organize.move_folder(db, who, folder_id, parent)
 
-        if refusal := self._attempt(apply):
-            return refusal
-        self._reload()
+        done = await self._change(caller, apply, "Folder saved")
         self.editing = 0
-        return rx.toast.success("Folder saved")
+        return done
 
     @rx.event
     def ask_delete(self, folder_id: int):
         self.confirm_delete = folder_id
 
-    @rx.event
-    def delete_folder(self, folder_id: int):
+    @guarded_event
+    async def delete_folder(self, caller: Caller, folder_id: int):
         self.confirm_delete = 0
-        return self._change(lambda db, _who: organize.delete_folder(db, folder_id), "Folder deleted; its media stay")
+        return await self._change(
+            caller, lambda db, who: organize.delete_folder(db, who, folder_id), "Folder deleted; its media stay"
+        )
 
     @rx.event
     def start_tag_edit(self, name: str):
@@ -142,12 +155,12 @@ class LibraryState(AuthState):
     def set_tag_new_name(self, value: str):
         self.tag_new_name = value
 
-    @rx.event
-    def rename_tag(self, _form: dict[str, str]):
+    @guarded_event
+    async def rename_tag(self, caller: Caller, _form: dict[str, str]):
         old, new = self.tag_editing, self.tag_new_name
         self.tag_editing = ""
-        return self._change(lambda db, _who: organize.rename_tag(db, old, new), f"Renamed to '{new}'")
+        return await self._change(caller, lambda db, who: organize.rename_tag(db, who, old, new), f"Renamed to '{new}'")
 
-    @rx.event
-    def delete_tag(self, name: str):
-        return self._change(lambda db, _who: organize.delete_tag(db, name), f"Tag '{name}' removed")
+    @guarded_event
+    async def delete_tag(self, caller: Caller, name: str):
+        return await self._change(caller, lambda db, who: organize.delete_tag(db, who, name), f"Tag '{name}' removed")

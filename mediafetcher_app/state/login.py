@@ -1,15 +1,26 @@
-"""The login and first-run setup pages' state. Sign-in itself is an HTTP form post."""
+"""The login and first-run setup pages' state. Sign-in itself is an HTTP form post.
+
+Both pages are public by design, so their events use ``in_transaction`` (no principal), still
+off the event loop.
+"""
 
 from __future__ import annotations
 
 import reflex as rx
+from sqlmodel import Session as DBSession
 
 from mediafetcher_app.core import auth
-from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.errors import DomainError
-from mediafetcher_app.core.models import Role
 
-from .auth import session_cookie
+from .guard import in_transaction, session_cookie
+
+
+def _signed_in(db: DBSession, token: str | None) -> bool:
+    try:
+        auth.principal_for_session(db, token)
+    except DomainError:
+        return False
+    return True
 
 
 class LoginState(rx.State):
@@ -18,18 +29,17 @@ class LoginState(rx.State):
     needs_setup: bool = False
 
     @rx.event
-    def load(self):
+    async def load(self):
         """Signed in already: go on. No user at all yet: first-run setup."""
         params = self.router.url.query_parameters
         self.error = params.get("error", "")
         self.next_path = params.get("next", "/") or "/"
-        with session_scope() as db:
-            if not auth.has_users(db):
-                return rx.redirect("/setup", replace=True)
-            try:
-                auth.principal_for_session(db, session_cookie(self.router.headers.cookie))
-            except DomainError:
-                return None
+        token = session_cookie(self.router.headers.cookie)
+        has_users, signed_in = await in_transaction(lambda db: (auth.has_users(db), _signed_in(db, token)))
+        if not has_users:
+            return rx.redirect("/setup", replace=True)
+        if not signed_in:
+            return None
         return rx.redirect(self.next_path, replace=True)
 
 
@@ -39,22 +49,21 @@ class SetupState(rx.State):
     error: str = ""
 
     @rx.event
-    def load(self):
-        with session_scope() as db:
-            if auth.has_users(db):
-                return rx.redirect("/login", replace=True)
+    async def load(self):
+        if await in_transaction(auth.has_users):
+            return rx.redirect("/login", replace=True)
         return None
 
     @rx.event
-    def create_admin(self, form: dict[str, str]):
+    async def create_admin(self, form: dict[str, str]):
+        """Only while nobody exists, even with two of these (or a start-up) at once: a user made
+        meanwhile wins and this one goes to sign-in."""
         if form.get("password") != form.get("confirm"):
             self.error = "The passwords do not match."
             return None
+        username, password = form.get("username", ""), form.get("password", "")
         try:
-            with session_scope() as db:
-                if auth.has_users(db):
-                    return rx.redirect("/login", replace=True)
-                auth.create_user(db, form.get("username", ""), form.get("password", ""), Role.admin)
+            await in_transaction(lambda db: auth.create_first_admin(db, username, password))
         except DomainError as exc:
             self.error = exc.message
             return None

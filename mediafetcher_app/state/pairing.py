@@ -10,14 +10,15 @@ from typing import TypedDict
 from urllib.parse import quote, urlencode
 
 import reflex as rx
+from sqlmodel import Session as DBSession
 
 from mediafetcher_app.core import auth, pairing
-from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.errors import DomainError, NotAuthenticated
 from mediafetcher_app.core.models import ApiToken, User
 
 from .auth import AuthState
 from .formatting import short_time
+from .guard import Caller, guarded_event
 
 TOKEN_ROWS = 50
 
@@ -31,46 +32,37 @@ class PairPageState(AuthState):
     outcome: str = ""
     error: str = ""
 
-    @rx.event
-    def load(self):
-        """Signed out: sign in first and come back to this very request (query included)."""
-        params = self.router.url.query_parameters
-        self.outcome = self.error = self.confirmation = ""
-        try:
-            who = self._principal()
-        except NotAuthenticated:
+    def _refuse(self, exc: DomainError):
+        """Signed out: sign in first and come back to this very request (query included);
+        anything else is said on the page."""
+        if isinstance(exc, NotAuthenticated):
+            params = self.router.url.query_parameters
             here = "/pair?" + urlencode({key: params.get(key, "") for key in ("challenge", "name")})
             return rx.redirect(f"/login?next={quote(here)}", replace=True)
-        self.username, self.role = who.username, who.role.value
+        self.error = exc.message
+        return None
+
+    @guarded_event
+    async def load(self, caller: Caller):
+        params = self.router.url.query_parameters
+        self.outcome = self.error = self.confirmation = self.challenge = ""
+        self._know(caller)
         self.browser = pairing.clean_name(params.get("name"))
-        try:
-            self.challenge = pairing.validate_challenge(params.get("challenge"))
-        except DomainError as exc:
-            self.challenge, self.error = "", exc.message
-            return None
+        self.challenge = pairing.validate_challenge(params.get("challenge"))
         self.confirmation = pairing.confirmation_code(self.challenge)
-        return None
 
-    def _answer(self, approve: bool):
-        try:
-            who = self._principal()
-            with session_scope() as db:
-                pairing.answer(db, who, self.challenge, self.browser, approve)
-        except NotAuthenticated as exc:
-            return self._refuse(exc)
-        except DomainError as exc:
-            self.error = exc.message
-            return None
+    async def _answer(self, caller: Caller, approve: bool) -> None:
+        challenge, browser = self.challenge, self.browser
+        await caller.run(lambda db, who: pairing.answer(db, who, challenge, browser, approve))
         self.outcome = "approved" if approve else "denied"
-        return None
 
-    @rx.event
-    def approve(self):
-        return self._answer(True)
+    @guarded_event
+    async def approve(self, caller: Caller):
+        await self._answer(caller, True)
 
-    @rx.event
-    def deny(self):
-        return self._answer(False)
+    @guarded_event
+    async def deny(self, caller: Caller):
+        await self._answer(caller, False)
 
 
 class TokenRow(TypedDict):
@@ -96,6 +88,10 @@ def token_row(token: ApiToken) -> TokenRow:
     )
 
 
+def token_rows(db: DBSession, who: auth.Principal) -> list[TokenRow]:
+    return [token_row(t) for t in auth.list_tokens(db, who.user_id)[:TOKEN_ROWS]]
+
+
 class ApiTokensState(AuthState):
     """The signed-in user's API tokens (paired browsers and scripts): list, create, revoke.
 
@@ -105,52 +101,38 @@ class ApiTokensState(AuthState):
 
     tokens: list[TokenRow] = []
     new_token: str = ""
-    may_sync_cookies: bool = False
     server_address: str = ""
     loaded: bool = False
 
-    def _reload(self, who: auth.Principal) -> None:
-        with session_scope() as db:
-            self.tokens = [token_row(t) for t in auth.list_tokens(db, who.user_id)[:TOKEN_ROWS]]
-        self.may_sync_cookies = who.is_admin
+    async def _reload(self, caller: Caller) -> None:
+        self.tokens = await caller.run(token_rows)
         self.loaded = True
 
-    @rx.event
-    def load(self):
+    @guarded_event
+    async def load(self, caller: Caller):
         """on_mount of the section."""
         self.new_token = ""
         self.server_address = self.router.url.origin
-        try:
-            self._reload(self._principal())
-        except DomainError as exc:
-            return self._refuse(exc)
-        return None
+        await self._reload(caller)
 
-    @rx.event
-    def create(self, form: dict[str, str]):
+    @guarded_event
+    async def create(self, caller: Caller, form: dict[str, str]):
         label = (form.get("label") or "").strip() or "API token"
-        try:
-            who = self._principal()
-            cookies = form.get("cookies") in ("on", "true") and who.is_admin
-            scopes = (*auth.Scope.DEFAULT, auth.Scope.COOKIES_WRITE) if cookies else auth.Scope.DEFAULT
-            with session_scope() as db:
-                user = db.get(User, who.user_id)
-                assert user is not None
-                self.new_token = auth.create_token(db, user, label, scopes)
-        except DomainError as exc:
-            return self._refuse(exc)
-        self._reload(who)
-        return None
+        cookies = form.get("cookies") in ("on", "true")
+        scopes = (*auth.Scope.DEFAULT, auth.Scope.COOKIES_WRITE) if cookies else auth.Scope.DEFAULT
 
-    @rx.event
-    def revoke(self, token_id: int):
-        try:
-            who = self._principal()
-            with session_scope() as db:
-                auth.revoke_token(db, who, token_id)
-        except DomainError as exc:
-            return self._refuse(exc)
-        self._reload(who)
+        def mint(db: DBSession, who: auth.Principal) -> str:
+            user = db.get(User, who.user_id)
+            assert user is not None
+            return auth.create_token(db, user, label, scopes)
+
+        self.new_token = await caller.run(mint)
+        await self._reload(caller)
+
+    @guarded_event
+    async def revoke(self, caller: Caller, token_id: int):
+        await caller.run(lambda db, who: auth.revoke_token(db, who, token_id))
+        await self._reload(caller)
         return rx.toast.info("Token revoked: the browser or script using it is disconnected.")
 
     @rx.event

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypedDict
 
 import reflex as rx
 from sqlmodel import Session as DBSession
 
 from mediafetcher_app.core import accounts, auth, catalog, system
-from mediafetcher_app.core.db import session_scope
-from mediafetcher_app.core.errors import DomainError, InvalidInput
+from mediafetcher_app.core.errors import InvalidInput
 from mediafetcher_app.core.models import Role
 
 from .auth import AuthState, login_redirect
 from .formatting import human_bytes
+from .guard import Caller, guarded_event
 
 
 class UserRow(TypedDict):
@@ -32,25 +33,25 @@ class KindUse(TypedDict):
     label: str
 
 
-class SettingsState(AuthState):
-    users: list[UserRow] = []
-    disk_total: str = ""
-    disk_used: str = ""
-    disk_free: str = ""
-    disk_percent: int = 0
-    usage: list[KindUse] = []
+@dataclass(frozen=True)
+class StorageView:
+    total: str
+    used: str
+    free: str
+    percent: int
+    usage: list[KindUse]
 
-    def _load_storage(self) -> None:
-        status = system.disk()
-        self.disk_total, self.disk_used, self.disk_free = (
-            human_bytes(status.total),
-            human_bytes(status.used),
-            human_bytes(status.free),
-        )
-        self.disk_percent = round(100 * status.used / status.total) if status.total else 0
-        with session_scope() as db:
-            by_kind = catalog.usage_by_kind(db)
-        self.usage = [
+
+def storage_view(db: DBSession, _who: auth.Principal | None = None) -> StorageView:
+    """The media volume's space and what each kind of media takes."""
+    status = system.disk()
+    by_kind = catalog.usage_by_kind(db)
+    return StorageView(
+        total=human_bytes(status.total),
+        used=human_bytes(status.used),
+        free=human_bytes(status.free),
+        percent=round(100 * status.used / status.total) if status.total else 0,
+        usage=[
             KindUse(
                 kind=kind,
                 count=by_kind.get(kind, {}).get("count", 0),
@@ -58,64 +59,74 @@ class SettingsState(AuthState):
                 label=human_bytes(by_kind.get(kind, {}).get("bytes", 0)),
             )
             for kind in ("video", "audio", "image")
-        ]
+        ],
+    )
 
-    def _load_users(self, who: auth.Principal) -> None:
-        with session_scope() as db:
-            self.users = [UserRow(**summary.__dict__) for summary in accounts.list_users(db, who)]
 
-    @rx.event
-    def load(self):
-        try:
-            who = self._principal()
-            self._load_storage()
-            self.users = []
-            if who.is_admin:
-                self._load_users(who)
-        except DomainError as exc:
-            return self._refuse(exc)
-        return None
+def user_rows(db: DBSession, who: auth.Principal) -> list[UserRow]:
+    return [UserRow(**summary.__dict__) for summary in accounts.list_users(db, who)]
 
-    @rx.event
-    def change_password(self, form: dict[str, str]):
-        try:
-            if form.get("new") != form.get("confirm"):
-                raise InvalidInput("The new passwords do not match.")
-            who = self._principal()
-            with session_scope() as db:
-                accounts.change_password(db, who, form.get("current", ""), form.get("new", ""))
-        except DomainError as exc:
-            return self._refuse(exc)
-        return rx.toast.success("Password changed")
 
-    @rx.event
-    def sign_out_everywhere(self):
-        try:
-            who = self._principal()
-            with session_scope() as db:
-                count = auth.revoke_all_sessions(db, who.user_id)
-        except DomainError as exc:
-            return self._refuse(exc)
-        return [rx.toast.info(f"Signed out of {count} session(s)"), login_redirect("/settings")]
+class SettingsState(AuthState):
+    users: list[UserRow] = []
+    disk_total: str = ""
+    disk_used: str = ""
+    disk_free: str = ""
+    disk_percent: int = 0
+    usage: list[KindUse] = []
+    token_count: int = 0
 
-    def _admin_change(self, change: Callable[[DBSession, auth.Principal], Any]) -> rx.event.EventSpec:
+    def _show_storage(self, shown: StorageView) -> None:
+        self.disk_total, self.disk_used, self.disk_free = shown.total, shown.used, shown.free
+        self.disk_percent, self.usage = shown.percent, shown.usage
+
+    @guarded_event
+    async def load(self, caller: Caller):
+        def read(db: DBSession, who: auth.Principal) -> tuple[StorageView, list[UserRow], int]:
+            users = user_rows(db, who) if who.is_admin else []
+            return storage_view(db), users, auth.live_token_count(db, who.user_id)
+
+        storage, self.users, self.token_count = await caller.run(read)
+        self._show_storage(storage)
+
+    @guarded_event
+    async def change_password(self, caller: Caller, form: dict[str, str]):
+        """Needs the current password (limited like a sign-in); signs out the account's other sessions."""
+        if form.get("new") != form.get("confirm"):
+            raise InvalidInput("The new passwords do not match.")
+        current, new, address = form.get("current", ""), form.get("new", ""), self._address()
+        ended = await caller.run(lambda db, who: accounts.change_password(db, who, current, new, address))
+        return rx.toast.success("Password changed", description=f"Signed out of {ended} other session(s).")
+
+    @guarded_event
+    async def sign_out_everywhere(self, caller: Caller, revoke_tokens: bool):
+        """Every session of the account ends (this one too); with ``revoke_tokens`` its API tokens too."""
+        sessions, tokens = await caller.run(
+            lambda db, who: accounts.sign_out_everywhere(db, who, revoke_tokens=revoke_tokens)
+        )
+        revoked = f" and revoked {tokens} API token(s)" if revoke_tokens else ""
+        return [rx.toast.info(f"Signed out of {sessions} session(s){revoked}"), login_redirect("/settings")]
+
+    async def _admin_change(self, caller: Caller, change: Callable[[DBSession, auth.Principal], Any]):
         """One change to the users (the core checks the admin role), then the list again."""
-        if refusal := self._attempt(change):
-            return refusal
-        self._load_users(self._principal())
+
+        def apply(db: DBSession, who: auth.Principal) -> list[UserRow]:
+            change(db, who)
+            return user_rows(db, who)
+
+        self.users = await caller.run(apply)
         return rx.toast.success("Saved")
 
-    @rx.event
-    def create_user(self, form: dict[str, str]):
+    @guarded_event
+    async def create_user(self, caller: Caller, form: dict[str, str]):
         role = Role.admin if form.get("role") == "admin" else Role.user
-        return self._admin_change(
-            lambda db, who: accounts.create(db, who, form.get("username", ""), form.get("password", ""), role)
-        )
+        username, password = form.get("username", ""), form.get("password", "")
+        return await self._admin_change(caller, lambda db, who: accounts.create(db, who, username, password, role))
 
-    @rx.event
-    def set_role(self, user_id: int, role: str):
-        return self._admin_change(lambda db, who: accounts.set_role(db, who, user_id, Role(role)))
+    @guarded_event
+    async def set_role(self, caller: Caller, user_id: int, role: str):
+        return await self._admin_change(caller, lambda db, who: accounts.set_role(db, who, user_id, Role(role)))
 
-    @rx.event
-    def set_disabled(self, user_id: int, disabled: bool):
-        return self._admin_change(lambda db, who: accounts.set_disabled(db, who, user_id, disabled))
+    @guarded_event
+    async def set_disabled(self, caller: Caller, user_id: int, disabled: bool):
+        return await self._admin_change(caller, lambda db, who: accounts.set_disabled(db, who, user_id, disabled))

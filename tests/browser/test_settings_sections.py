@@ -93,13 +93,31 @@ def plain_user(live_server) -> tuple[str, str]:
     return USER
 
 
-def test_connections_are_for_administrators_only(live_server, plain_user, page: Page):
-    """The section is left out for a user once the page knows who is signed in (the state also
-    checks the role, so calling its event directly gets nothing)."""
+def test_a_user_sees_only_their_own_cookies_and_an_admin_everyones_with_the_owner(live_server, plain_user, page: Page):
+    """Each user's Connections lists their own jars (no Share button); the admin's section also
+    lists every user's jars with the owner's name, never a value."""
     open_settings(page, live_server.url, *plain_user)
-    expect(page.locator("#settings-pairing")).to_be_visible()
-    expect(page.locator("#settings-connections")).to_have_count(0)
-    expect(page.locator(".jar-row")).to_have_count(0)
+    stored = page.request.post(
+        live_server.url + "/api/v1/cookies",
+        data=json.dumps({"cookies": [chrome_cookie("bobs.example", 60 * DAY)]}),
+        headers={"Content-Type": "application/json"},
+    )
+    assert stored.ok, stored.text()
+    section = page.locator("#settings-connections")
+    section.get_by_role("button", name="Refresh cookie status").click()
+    expect(section.locator(".jar-row", has_text="bobs.example")).to_be_visible()
+    expect(section.locator(".jar-row")).to_have_count(1)
+    expect(section.get_by_role("button", name="Share")).to_have_count(0)
+    expect(section.locator(".owner-jar-row")).to_have_count(0)
+    assert SECRET not in page.content()
+
+    page.context.clear_cookies()
+    open_settings(page, live_server.url)
+    everyone = page.locator("#connections-everyone")
+    expect(everyone.locator(".owner-jar-row", has_text="bobs.example")).to_contain_text(plain_user[0])
+    expect(section.locator(".jar-row", has_text="bobs.example")).to_have_count(0)
+    assert SECRET not in page.content()
+    screenshot(page, "settings-connections-everyone")
 
 
 def test_a_token_is_shown_once_works_and_stops_working_when_revoked(live_server, page: Page):

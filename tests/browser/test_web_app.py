@@ -162,6 +162,7 @@ def test_settings_by_role(app: Page, live_server):
     open_page(app, live_server.url + "/settings")
     expect(app.locator("#settings-account")).to_be_visible()
     expect(app.locator("#settings-users")).to_have_count(0)
-    expect(app.locator("#settings-connections")).to_have_count(0)
+    expect(app.locator("#settings-connections")).to_be_visible()  # their own cookies (issue 8 item 6)
+    expect(app.locator("#connections-everyone")).to_have_count(0)
     screenshot(app, "settings-user")
     assert TOKEN_PREFIX not in app.content()

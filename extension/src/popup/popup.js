@@ -105,7 +105,7 @@ async function renderSites() {
   $('sync-now').disabled = !canSync;
   $('last-sync').textContent = canSync
     ? describeSync(state.lastSync)
-    : 'Cookie sync needs a pairing approved by an administrator.';
+    : 'Cookie sync needs a newer pairing: unpair, then pair again.';
 }
 
 function render() {

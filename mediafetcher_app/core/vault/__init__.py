@@ -1,7 +1,8 @@
 """The cookie vault (DESIGN.md §6): browser cookies stored per site, AES-GCM encrypted.
 
 Cookies come in as Netscape cookies.txt or the extension's chrome.cookies JSON (``parse``), are
-grouped by site (``sites``), sealed (``crypto``) and stored one jar per site (``store``); ``checks`` names the page that
+grouped by site (``sites``), sealed (``crypto``) and stored one jar per user and site
+(``store``: a job uses its submitter's, or one an admin shares); ``checks`` names the page that
 proves a site's jar still signs in. They
 leave the server side only as a 0600 copy in a job's private 0700 directory under the data dir
 (``write_job_cookie_file``); routes, state and logs see counts and dates, never a name or value.
@@ -16,9 +17,12 @@ from .store import (
     JOB_COOKIE_FILE,
     JarStatus,
     cookie_status,
+    jar_for_job,
     load_cookies,
+    own_jar,
     record_check,
     save_cookies,
+    set_shared,
     write_job_cookie_file,
 )
 
@@ -35,7 +39,9 @@ __all__ = [
     "cookie_status",
     "format_netscape",
     "from_chrome",
+    "jar_for_job",
     "load_cookies",
+    "own_jar",
     "parse_chrome_json",
     "parse_cookies",
     "parse_netscape",
@@ -44,6 +50,7 @@ __all__ = [
     "require_checkable",
     "save_cookies",
     "seal",
+    "set_shared",
     "site_for_domain",
     "site_for_url",
     "unseal",

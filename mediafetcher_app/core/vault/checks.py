@@ -66,12 +66,13 @@ def check_for(site: str) -> SiteCheck | None:
     return {**CHECKS, **_override()}.get(site_for_domain(site))
 
 
-def require_checkable(db: DBSession, site: str) -> str:
-    """The site's name as stored (``www.youtube.com`` -> ``youtube.com``) when it can be checked;
-    NotFound without a jar, InvalidInput when no check exists for it."""
+def require_checkable(db: DBSession, site: str, owner_id: int) -> str:
+    """The site's name as stored (``www.youtube.com`` -> ``youtube.com``) when ``owner_id``'s jar
+    of it can be checked; NotFound without such a jar, InvalidInput when no check exists for it."""
     name = site_for_domain(site)
-    if db.exec(select(CookieJar.id).where(col(CookieJar.domain) == name)).first() is None:
-        raise NotFound(f"No cookies are stored for {name}.", code="unknown_site")
+    query = select(CookieJar.id).where(CookieJar.owner_id == owner_id, col(CookieJar.domain) == name)
+    if db.exec(query).first() is None:
+        raise NotFound(f"You have no cookies stored for {name}.", code="unknown_site")
     if check_for(name) is None:
         raise InvalidInput(
             f"Checking the cookies of {name} is not possible: no engine can open a page there that only a "
