@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from mediafetcher_app.core import auth, events, jobs, system
 from mediafetcher_app.core.models import ACTIVE_STATUSES, DownloadJob, JobStatus
-from worker.client import enqueue
+from worker.client import enqueue_stored
 
 from . import broadcaster
 from .auth import AuthState
@@ -168,6 +168,6 @@ class DashboardState(AuthState):
     @guarded_event
     async def retry(self, caller: Caller, job_id: int):
         await caller.run(lambda db, who: jobs.prepare_retry(db, who, job_id))
-        await enqueue(job_id)
+        await enqueue_stored(job_id)
         self._show(await caller.run(view))
         return rx.toast.success("Retrying")
