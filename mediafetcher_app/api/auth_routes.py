@@ -12,16 +12,10 @@ from starlette.routing import Route
 from mediafetcher_app.core import auth, events
 from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.errors import DomainError
+from mediafetcher_app.core.redirects import safe_next
 from mediafetcher_app.core.settings import get_settings
 
 from .identity import client_address
-
-
-def _safe_next(raw: str | None) -> str:
-    """Only same-site paths: never redirect to another host after sign-in."""
-    if raw and raw.startswith("/") and not raw.startswith("//") and "\\" not in raw:
-        return raw
-    return "/"
 
 
 def _set_session_cookie(response: Response, token: str) -> None:
@@ -50,7 +44,7 @@ async def login(request: Request) -> Response:
     wants_json = request.headers.get("content-type", "").startswith("application/json")
     data = await request.json() if wants_json else dict(await request.form())
     username, password = str(data.get("username", "")), str(data.get("password", ""))
-    next_path = _safe_next(str(data.get("next", "") or request.query_params.get("next", "")))
+    next_path = safe_next(data.get("next") or request.query_params.get("next"))
     try:
         token = await run_in_threadpool(
             _sign_in, username, password, client_address(request), request.headers.get("user-agent", "")

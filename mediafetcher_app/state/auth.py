@@ -19,6 +19,7 @@ from sqlmodel import Session as DBSession
 from mediafetcher_app.core import auth
 from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.errors import DomainError, NotAuthenticated
+from mediafetcher_app.core.redirects import safe_next
 
 
 def session_cookie(cookie_header: str) -> str | None:
@@ -32,7 +33,7 @@ def session_cookie(cookie_header: str) -> str | None:
 
 
 def login_redirect(path: str) -> rx.event.EventSpec:
-    return rx.redirect(f"/login?next={quote(path or '/')}", replace=True)
+    return rx.redirect(f"/login?next={quote(safe_next(path))}", replace=True)
 
 
 class AuthState(rx.State):

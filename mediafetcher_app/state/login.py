@@ -8,6 +8,7 @@ from mediafetcher_app.core import auth
 from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.errors import DomainError
 from mediafetcher_app.core.models import Role
+from mediafetcher_app.core.redirects import safe_next
 
 from .auth import session_cookie
 
@@ -22,7 +23,7 @@ class LoginState(rx.State):
         """Signed in already: go on. No user at all yet: first-run setup."""
         params = self.router.url.query_parameters
         self.error = params.get("error", "")
-        self.next_path = params.get("next", "/") or "/"
+        self.next_path = safe_next(params.get("next"))
         with session_scope() as db:
             if not auth.has_users(db):
                 return rx.redirect("/setup", replace=True)

@@ -7,7 +7,7 @@ the token list act for whoever the HttpOnly cookie says, never for a name held i
 from __future__ import annotations
 
 from typing import TypedDict
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 import reflex as rx
 
@@ -16,7 +16,7 @@ from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.errors import DomainError, NotAuthenticated
 from mediafetcher_app.core.models import ApiToken, User
 
-from .auth import AuthState
+from .auth import AuthState, login_redirect
 from .formatting import short_time
 
 TOKEN_ROWS = 50
@@ -40,7 +40,7 @@ class PairPageState(AuthState):
             who = self._principal()
         except NotAuthenticated:
             here = "/pair?" + urlencode({key: params.get(key, "") for key in ("challenge", "name")})
-            return rx.redirect(f"/login?next={quote(here)}", replace=True)
+            return login_redirect(here)
         self.username, self.role = who.username, who.role.value
         self.browser = pairing.clean_name(params.get("name"))
         try:
