@@ -15,6 +15,7 @@ from mediafetcher_app.core.errors import DomainError
 from mediafetcher_app.core.redirects import safe_next
 from mediafetcher_app.core.settings import get_settings
 
+from .bodies import json_object
 from .identity import client_address
 
 
@@ -42,7 +43,7 @@ def _sign_in(username: str, password: str, address: str, user_agent: str) -> str
 async def login(request: Request) -> Response:
     """Form post from the login page (redirects) or JSON (answers JSON)."""
     wants_json = request.headers.get("content-type", "").startswith("application/json")
-    data = await request.json() if wants_json else dict(await request.form())
+    data = await json_object(request) if wants_json else dict(await request.form())
     username, password = str(data.get("username", "")), str(data.get("password", ""))
     next_path = safe_next(data.get("next") or request.query_params.get("next"))
     try:

@@ -14,7 +14,7 @@ from mediafetcher_app.core import auth, catalog, storage
 from mediafetcher_app.core.errors import InvalidInput, NotFound
 from mediafetcher_app.core.models import Media
 
-from .handlers import in_db
+from .handlers import in_db, path_id
 
 # Files are named by their SHA-256: a URL's bytes never change, so browsers may keep them.
 IMMUTABLE = "private, max-age=31536000, immutable"
@@ -41,7 +41,8 @@ def _int(params: Any, name: str, default: int | None = None) -> int | None:
 
 
 def filter_from_query(params: Any) -> catalog.MediaFilter:
-    """The feed's filters from a query string (the API's and the web feed's)."""
+    """The feed's filters from a query string (the API's and the web feed's); out of range is a 400."""
+    limit = _int(params, "limit")
     return catalog.MediaFilter(
         q=params.get("q", ""),
         kind=params.get("kind", ""),
@@ -54,7 +55,7 @@ def filter_from_query(params: Any) -> catalog.MediaFilter:
         posted_to=_date(params, "posted_to"),
         sort=params.get("sort", "newest"),
         before=params.get("before", ""),
-        limit=_int(params, "limit", 60) or 60,
+        limit=catalog.MediaFilter.limit if limit is None else limit,
     ).validated()
 
 
@@ -69,7 +70,7 @@ async def list_media(request: Request) -> JSONResponse:
 
 
 async def media_detail(request: Request) -> JSONResponse:
-    media_id = request.path_params["media_id"]
+    media_id = path_id(request, "media_id")
 
     def read(db: DBSession, who: auth.Principal) -> dict[str, Any]:
         who.require_scope(auth.Scope.MEDIA_READ)
@@ -79,7 +80,7 @@ async def media_detail(request: Request) -> JSONResponse:
 
 
 def _stored_file(request: Request, thumbnail: bool) -> Any:
-    media_id = request.path_params["media_id"]
+    media_id = path_id(request, "media_id")
 
     def locate(db: DBSession, who: auth.Principal) -> tuple[str, str, str]:
         who.require_scope(auth.Scope.MEDIA_READ)
@@ -115,7 +116,7 @@ async def thumbnail_file(request: Request) -> Response:
 
 routes = [
     Route("/api/v1/media", list_media, methods=["GET"]),
-    Route("/api/v1/media/{media_id:int}", media_detail, methods=["GET"]),
-    Route("/media/{media_id:int}", media_file, methods=["GET", "HEAD"]),
-    Route("/thumbs/{media_id:int}", thumbnail_file, methods=["GET", "HEAD"]),
+    Route("/api/v1/media/{media_id}", media_detail, methods=["GET"]),
+    Route("/media/{media_id}", media_file, methods=["GET", "HEAD"]),
+    Route("/thumbs/{media_id}", thumbnail_file, methods=["GET", "HEAD"]),
 ]
