@@ -16,7 +16,7 @@ from mediafetcher_app.core.redirects import safe_next
 from mediafetcher_app.core.settings import get_settings
 
 from .bodies import json_object
-from .identity import client_address
+from .identity import client_address, require_same_origin
 
 
 def _set_session_cookie(response: Response, token: str) -> None:
@@ -41,7 +41,12 @@ def _sign_in(username: str, password: str, address: str, user_agent: str) -> str
 
 
 async def login(request: Request) -> Response:
-    """Form post from the login page (redirects) or JSON (answers JSON)."""
+    """Form post from the login page (redirects) or JSON (answers JSON).
+
+    Origin-checked like every cookie-authenticated write: another page signing the browser in to
+    an account of its choosing (login CSRF) would see what the user then archives.
+    """
+    require_same_origin(request)
     wants_json = request.headers.get("content-type", "").startswith("application/json")
     data = await json_object(request) if wants_json else dict(await request.form())
     username, password = str(data.get("username", "")), str(data.get("password", ""))
@@ -66,6 +71,7 @@ def _sign_out(token: str | None) -> None:
 
 
 async def logout(request: Request) -> Response:
+    require_same_origin(request)
     await run_in_threadpool(_sign_out, request.cookies.get(auth.SESSION_COOKIE))
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(auth.SESSION_COOKIE, path="/")

@@ -20,6 +20,12 @@ def _int(name: str, default: int) -> int:
     return int(raw) if raw else default
 
 
+def _origins(name: str) -> tuple[str, ...]:
+    """``https://media.example.lan, http://10.0.0.5:8080`` -> lower-case origins without a path."""
+    raw = os.environ.get(name, "")
+    return tuple(origin.strip().rstrip("/").lower() for origin in raw.split(",") if origin.strip())
+
+
 @dataclass(frozen=True)
 class Settings:
     """Resolved configuration. Paths are absolute so child processes agree on them."""
@@ -40,6 +46,8 @@ class Settings:
     session_days: int
     login_max_failures: int
     login_window_s: int
+    # --- the HTTP edge (issue 8: origins) ---
+    allowed_origins: tuple[str, ...]
 
     @property
     def tmp_dir(self) -> Path:
@@ -75,6 +83,8 @@ def load_settings() -> Settings:
         session_days=_int("MF_SESSION_DAYS", 30),
         login_max_failures=_int("MF_LOGIN_MAX_FAILURES", 5),
         login_window_s=_int("MF_LOGIN_WINDOW", 900),
+        # --- the HTTP edge (issue 8: origins) ---
+        allowed_origins=_origins("MF_ALLOWED_ORIGINS"),
     )
 
 
