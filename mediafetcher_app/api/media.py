@@ -1,4 +1,10 @@
-"""Media listing and files. Paths come from the database row, never from the request."""
+"""Media listing and files. Paths come from the database row, never from the request.
+
+A stored file is served with a Content-Type from ``SERVABLE_TYPES`` only: raster images, audio and
+video, which no browser runs as a page. Any other type on a row (an old row, a bug upstream) goes
+out as ``application/octet-stream`` and as an attachment, so it is saved, never displayed. The
+sandboxing CSP and ``nosniff`` on these routes come from security.py.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +24,21 @@ from .handlers import in_db, path_id
 
 # Files are named by their SHA-256: a URL's bytes never change, so browsers may keep them.
 IMMUTABLE = "private, max-age=31536000, immutable"
+OPAQUE = "application/octet-stream"
+THUMBNAIL_TYPE = "image/webp"  # made by the worker, always WebP
+SERVABLE_TYPES = frozenset(
+    {
+        *("image/jpeg", "image/png", "image/gif", "image/webp", "image/avif", "image/bmp", "image/heic", "image/heif"),
+        *("audio/mpeg", "audio/mp4", "audio/aac", "audio/ogg", "audio/opus", "audio/webm", "audio/wav", "audio/flac"),
+        *("video/mp4", "video/webm", "video/ogg", "video/quicktime", "video/x-matroska"),
+    }
+)
+
+
+def servable_type(mime: str | None) -> str:
+    """The row's type if it is on the allow-list (parameters dropped), else ``OPAQUE``."""
+    essence = (mime or "").split(";", 1)[0].strip().lower()
+    return essence if essence in SERVABLE_TYPES else OPAQUE
 
 
 def _date(params: Any, name: str) -> date | None:
@@ -88,7 +109,7 @@ def _stored_file(request: Request, thumbnail: bool) -> Any:
         relative = media and (media.thumbnail_path if thumbnail else media.path)
         if media is None or not relative:
             raise NotFound("No such file.")
-        mime = "image/webp" if thumbnail else media.mime
+        mime = THUMBNAIL_TYPE if thumbnail else servable_type(media.mime)
         return relative, mime, catalog.download_name(media.title or "media", media.path)
 
     return in_db(request, locate)
@@ -100,7 +121,8 @@ async def media_file(request: Request) -> Response:
     path = storage.absolute(relative)
     if not path.is_file():
         raise NotFound("The file is missing from the media folder.")
-    disposition = "attachment" if request.query_params.get("download") else "inline"
+    saved = request.query_params.get("download") or mime == OPAQUE
+    disposition = "attachment" if saved else "inline"
     return FileResponse(
         path, media_type=mime, filename=name, content_disposition_type=disposition, headers={"Cache-Control": IMMUTABLE}
     )
