@@ -5,7 +5,8 @@ from collections.abc import AsyncIterator
 
 import reflex as rx
 
-from mediafetcher_app.api import build_api
+from mediafetcher_app.api import SecurityLayer, build_api
+from mediafetcher_app.api.origins import socketio_origin_allowed
 from mediafetcher_app.pages.dashboard import dashboard_page
 from mediafetcher_app.pages.feed import feed_page
 from mediafetcher_app.pages.library import library_page
@@ -23,9 +24,14 @@ from mediafetcher_app.state.settings import SettingsState
 from worker.client import close_pool
 
 app = rx.App(
-    api_transformer=build_api(),
+    # Our routes in front of Reflex's, then the security layer around everything (api/security.py).
+    api_transformer=[build_api(), SecurityLayer],
     head_components=[rx.el.meta(name="theme-color", content="#5b5bd6")],
 )
+# Socket.IO checks the websocket's Origin itself, against rxconfig's cors_allowed_origins: a static
+# list that cannot name our own origin (it is whatever Host the browser used). Give it our policy.
+assert app.sio is not None
+app.sio.eio.cors_allowed_origins = socketio_origin_allowed
 
 
 def signed_in_page(component, route: str, title: str, state_load) -> None:

@@ -13,6 +13,7 @@ import {
   challengeFor,
   confirmationCode,
   hostPermission,
+  isPublicServer,
   normaliseServer,
   pairingUrl,
   randomCode,
@@ -81,8 +82,11 @@ async function check() {
 // --- pairing -------------------------------------------------------------------------------
 
 /** The popup already holds the host permission (requested on the click); open the approval page. */
-async function startPairing(serverInput) {
+async function startPairing(serverInput, publicConfirmed) {
   const server = normaliseServer(serverInput);
+  if (isPublicServer(server) && !publicConfirmed) {
+    throw new Error(`${server} is on the public internet: confirm in the popup that it is your server.`);
+  }
   const code = randomCode();
   const challenge = await challengeFor(code);
   const pairing = {
@@ -250,7 +254,7 @@ async function onMenuClick(info) {
 
 const ACTIONS = {
   check: () => check(),
-  pair: (message) => startPairing(message.server),
+  pair: (message) => startPairing(message.server, message.publicConfirmed === true),
   cancelPairing: () => endPairing({}),
   unpair: () => unpair(),
   syncNow: () => syncCookies(),

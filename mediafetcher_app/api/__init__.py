@@ -1,18 +1,29 @@
 """The HTTP edge: /api/v1/* for the extension and scripts, /auth/* for the browser sign-in."""
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 
 from .auth_routes import routes as auth_routes
+from .bodies import BodyLimit
 from .cookies import routes as cookie_routes
 from .errors import exception_handlers
 from .media import routes as media_routes
 from .pairing import routes as pairing_routes
+from .security import SecurityLayer
 from .v1 import routes as v1_routes
+
+__all__ = ["SecurityLayer", "build_api"]
 
 
 def build_api() -> Starlette:
-    """Our routes, mounted by Reflex in front of its own (``api_transformer``)."""
+    """Our routes, mounted by Reflex in front of its own (``api_transformer``).
+
+    Request bodies are limited here, in front of every route; the security headers and the
+    websocket origin check wrap the whole app, Reflex included (``SecurityLayer``, the next
+    ``api_transformer`` step).
+    """
     return Starlette(
         routes=[*auth_routes, *v1_routes, *cookie_routes, *media_routes, *pairing_routes],
+        middleware=[Middleware(BodyLimit)],
         exception_handlers=exception_handlers,
     )

@@ -12,16 +12,11 @@ from starlette.routing import Route
 from mediafetcher_app.core import auth, events
 from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.errors import DomainError
+from mediafetcher_app.core.redirects import safe_next
 from mediafetcher_app.core.settings import get_settings
 
-from .identity import client_address
-
-
-def _safe_next(raw: str | None) -> str:
-    """Only same-site paths: never redirect to another host after sign-in."""
-    if raw and raw.startswith("/") and not raw.startswith("//") and "\\" not in raw:
-        return raw
-    return "/"
+from .bodies import json_object
+from .identity import client_address, require_same_origin
 
 
 def _set_session_cookie(response: Response, token: str) -> None:
@@ -46,11 +41,16 @@ def _sign_in(username: str, password: str, address: str, user_agent: str) -> str
 
 
 async def login(request: Request) -> Response:
-    """Form post from the login page (redirects) or JSON (answers JSON)."""
+    """Form post from the login page (redirects) or JSON (answers JSON).
+
+    Origin-checked like every cookie-authenticated write: another page signing the browser in to
+    an account of its choosing (login CSRF) would see what the user then archives.
+    """
+    require_same_origin(request)
     wants_json = request.headers.get("content-type", "").startswith("application/json")
-    data = await request.json() if wants_json else dict(await request.form())
+    data = await json_object(request) if wants_json else dict(await request.form())
     username, password = str(data.get("username", "")), str(data.get("password", ""))
-    next_path = _safe_next(str(data.get("next", "") or request.query_params.get("next", "")))
+    next_path = safe_next(data.get("next") or request.query_params.get("next"))
     try:
         token = await run_in_threadpool(
             _sign_in, username, password, client_address(request), request.headers.get("user-agent", "")
@@ -71,6 +71,7 @@ def _sign_out(token: str | None) -> None:
 
 
 async def logout(request: Request) -> Response:
+    require_same_origin(request)
     await run_in_threadpool(_sign_out, request.cookies.get(auth.SESSION_COOKIE))
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(auth.SESSION_COOKIE, path="/")

@@ -18,33 +18,12 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from mediafetcher_app.core import auth, vault
-from mediafetcher_app.core.errors import DomainError, InvalidInput
+from mediafetcher_app.core.errors import InvalidInput
 from worker.client import enqueue_cookie_check
 
 from .handlers import in_db
 
 log = logging.getLogger(__name__)
-
-MAX_BODY_BYTES = 4 * 1024 * 1024  # a browser's whole cookie store is a few hundred KB
-
-
-class PayloadTooLarge(DomainError):
-    code, status = "too_large", 413
-
-
-async def _read_body(request: Request) -> bytes:
-    """The body, refused past MAX_BODY_BYTES without buffering the rest."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise PayloadTooLarge(f"The cookies are larger than {MAX_BODY_BYTES // 1024 // 1024} MB.")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise PayloadTooLarge(f"The cookies are larger than {MAX_BODY_BYTES // 1024 // 1024} MB.")
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _parse(body: bytes, content_type: str) -> list[vault.Cookie]:
@@ -63,7 +42,7 @@ def _parse(body: bytes, content_type: str) -> list[vault.Cookie]:
 
 async def post_cookies(request: Request) -> JSONResponse:
     """Store a sync: text/plain cookies.txt or JSON ``{"cookies": [...]}``; answers counts only."""
-    body = await _read_body(request)
+    body = await request.body()  # at most 4 MB: bodies.ROUTE_LIMITS
     content_type = request.headers.get("content-type", "")
 
     def sync(db: DBSession, principal: auth.Principal) -> dict[str, int]:

@@ -10,7 +10,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from mediafetcher_app.core import auth
+from mediafetcher_app.core.catalog import MAX_ID
 from mediafetcher_app.core.db import session_scope
+from mediafetcher_app.core.errors import InvalidInput
 
 from . import identity
 
@@ -29,3 +31,11 @@ async def in_db(request: Request, work: Callable[[DBSession, auth.Principal], T]
             return work(db, identity.principal(db, request))
 
     return await run_in_threadpool(run)
+
+
+def path_id(request: Request, name: str) -> int:
+    """A row id from the path: digits within PostgreSQL's integer range, else a 400 (never a 500)."""
+    raw = request.path_params[name]
+    if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) <= MAX_ID:
+        raise InvalidInput(f"{name} must be a number from 1 to {MAX_ID}.", code="invalid_id")
+    return int(raw)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from sqlmodel import Session as DBSession
 from starlette.requests import Request
 
 from mediafetcher_app.core import auth, clients
 from mediafetcher_app.core.errors import Forbidden, NotAuthenticated
+
+from .origins import origin_allowed
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
@@ -19,12 +19,10 @@ def bearer_token(request: Request) -> str | None:
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
-def _same_origin(request: Request) -> bool:
-    """A cookie-authenticated write must come from our own pages (defence beside SameSite)."""
-    origin = request.headers.get("origin")
-    if not origin:
-        return True
-    return urlsplit(origin).netloc == request.headers.get("host", "")
+def require_same_origin(request: Request) -> None:
+    """A cookie-authenticated write (and sign-in, sign-out) must come from our own pages (origins.py)."""
+    if not origin_allowed(request.scope):
+        raise Forbidden("Cross-site request refused: this page may not act on MediaFetcher for you.")
 
 
 def principal(db: DBSession, request: Request) -> auth.Principal:
@@ -34,8 +32,8 @@ def principal(db: DBSession, request: Request) -> auth.Principal:
     cookie = request.cookies.get(auth.SESSION_COOKIE)
     if not cookie:
         raise NotAuthenticated("Sign in or send an API token (Authorization: Bearer ...).")
-    if request.method not in SAFE_METHODS and not _same_origin(request):
-        raise Forbidden("Cross-site request refused.")
+    if request.method not in SAFE_METHODS:
+        require_same_origin(request)
     return auth.principal_for_session(db, cookie)
 
 

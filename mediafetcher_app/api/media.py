@@ -1,4 +1,10 @@
-"""Media listing and files. Paths come from the database row, never from the request."""
+"""Media listing and files. Paths come from the database row, never from the request.
+
+A stored file is served with a Content-Type from ``SERVABLE_TYPES`` only: raster images, audio and
+video, which no browser runs as a page. Any other type on a row (an old row, a bug upstream) goes
+out as ``application/octet-stream`` and as an attachment, so it is saved, never displayed. The
+sandboxing CSP and ``nosniff`` on these routes come from security.py.
+"""
 
 from __future__ import annotations
 
@@ -14,10 +20,25 @@ from mediafetcher_app.core import auth, catalog, storage
 from mediafetcher_app.core.errors import InvalidInput, NotFound
 from mediafetcher_app.core.models import Media
 
-from .handlers import in_db
+from .handlers import in_db, path_id
 
 # Files are named by their SHA-256: a URL's bytes never change, so browsers may keep them.
 IMMUTABLE = "private, max-age=31536000, immutable"
+OPAQUE = "application/octet-stream"
+THUMBNAIL_TYPE = "image/webp"  # made by the worker, always WebP
+SERVABLE_TYPES = frozenset(
+    {
+        *("image/jpeg", "image/png", "image/gif", "image/webp", "image/avif", "image/bmp", "image/heic", "image/heif"),
+        *("audio/mpeg", "audio/mp4", "audio/aac", "audio/ogg", "audio/opus", "audio/webm", "audio/wav", "audio/flac"),
+        *("video/mp4", "video/webm", "video/ogg", "video/quicktime", "video/x-matroska"),
+    }
+)
+
+
+def servable_type(mime: str | None) -> str:
+    """The row's type if it is on the allow-list (parameters dropped), else ``OPAQUE``."""
+    essence = (mime or "").split(";", 1)[0].strip().lower()
+    return essence if essence in SERVABLE_TYPES else OPAQUE
 
 
 def _date(params: Any, name: str) -> date | None:
@@ -41,7 +62,8 @@ def _int(params: Any, name: str, default: int | None = None) -> int | None:
 
 
 def filter_from_query(params: Any) -> catalog.MediaFilter:
-    """The feed's filters from a query string (the API's and the web feed's)."""
+    """The feed's filters from a query string (the API's and the web feed's); out of range is a 400."""
+    limit = _int(params, "limit")
     return catalog.MediaFilter(
         q=params.get("q", ""),
         kind=params.get("kind", ""),
@@ -54,7 +76,7 @@ def filter_from_query(params: Any) -> catalog.MediaFilter:
         posted_to=_date(params, "posted_to"),
         sort=params.get("sort", "newest"),
         before=params.get("before", ""),
-        limit=_int(params, "limit", 60) or 60,
+        limit=catalog.MediaFilter.limit if limit is None else limit,
     ).validated()
 
 
@@ -69,7 +91,7 @@ async def list_media(request: Request) -> JSONResponse:
 
 
 async def media_detail(request: Request) -> JSONResponse:
-    media_id = request.path_params["media_id"]
+    media_id = path_id(request, "media_id")
 
     def read(db: DBSession, who: auth.Principal) -> dict[str, Any]:
         who.require_scope(auth.Scope.MEDIA_READ)
@@ -79,7 +101,7 @@ async def media_detail(request: Request) -> JSONResponse:
 
 
 def _stored_file(request: Request, thumbnail: bool) -> Any:
-    media_id = request.path_params["media_id"]
+    media_id = path_id(request, "media_id")
 
     def locate(db: DBSession, who: auth.Principal) -> tuple[str, str, str]:
         who.require_scope(auth.Scope.MEDIA_READ)
@@ -87,7 +109,7 @@ def _stored_file(request: Request, thumbnail: bool) -> Any:
         relative = media and (media.thumbnail_path if thumbnail else media.path)
         if media is None or not relative:
             raise NotFound("No such file.")
-        mime = "image/webp" if thumbnail else media.mime
+        mime = THUMBNAIL_TYPE if thumbnail else servable_type(media.mime)
         return relative, mime, catalog.download_name(media.title or "media", media.path)
 
     return in_db(request, locate)
@@ -99,7 +121,8 @@ async def media_file(request: Request) -> Response:
     path = storage.absolute(relative)
     if not path.is_file():
         raise NotFound("The file is missing from the media folder.")
-    disposition = "attachment" if request.query_params.get("download") else "inline"
+    saved = request.query_params.get("download") or mime == OPAQUE
+    disposition = "attachment" if saved else "inline"
     return FileResponse(
         path, media_type=mime, filename=name, content_disposition_type=disposition, headers={"Cache-Control": IMMUTABLE}
     )
@@ -115,7 +138,7 @@ async def thumbnail_file(request: Request) -> Response:
 
 routes = [
     Route("/api/v1/media", list_media, methods=["GET"]),
-    Route("/api/v1/media/{media_id:int}", media_detail, methods=["GET"]),
-    Route("/media/{media_id:int}", media_file, methods=["GET", "HEAD"]),
-    Route("/thumbs/{media_id:int}", thumbnail_file, methods=["GET", "HEAD"]),
+    Route("/api/v1/media/{media_id}", media_detail, methods=["GET"]),
+    Route("/media/{media_id}", media_file, methods=["GET", "HEAD"]),
+    Route("/thumbs/{media_id}", thumbnail_file, methods=["GET", "HEAD"]),
 ]

@@ -17,14 +17,14 @@ from starlette.routing import Route
 from mediafetcher_app.core import auth, pairing
 from mediafetcher_app.core.db import session_scope
 
+from .bodies import json_object
 from .handlers import in_db
 from .identity import bearer_token
-from .v1 import _json_object
 
 
 async def claim(request: Request) -> JSONResponse:
     """200 with the token (once) after approval; 202 ``pending`` until then; 403 refused; 410 expired."""
-    code = (await _json_object(request)).get("code")
+    code = (await json_object(request)).get("code")
 
     def run() -> pairing.Claimed | None:
         with session_scope() as db:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from sqlmodel import Session as DBSession
@@ -15,7 +14,9 @@ from mediafetcher_app.core import auth, jobs
 from mediafetcher_app.core.errors import InvalidInput
 from worker.client import enqueue_stored
 
+from .bodies import json_object as _json_object
 from .handlers import in_db as _in_db
+from .handlers import path_id
 
 
 def _job_body(db: DBSession, job: jobs.DownloadJob) -> dict[str, Any]:
@@ -24,17 +25,7 @@ def _job_body(db: DBSession, job: jobs.DownloadJob) -> dict[str, Any]:
 
 
 def _path_id(request: Request) -> int:
-    return int(request.path_params["job_id"])
-
-
-async def _json_object(request: Request) -> dict[str, Any]:
-    try:
-        body = json.loads(await request.body() or b"{}")
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"The request body is not valid JSON: {exc}.", code="invalid_json") from exc
-    if not isinstance(body, dict):
-        raise InvalidInput("The request body must be a JSON object.", code="invalid_json")
-    return body
+    return path_id(request, "job_id")
 
 
 async def ping(request: Request) -> JSONResponse:
@@ -83,7 +74,7 @@ async def retry_download(request: Request) -> JSONResponse:
 routes = [
     Route("/api/v1/ping", ping, methods=["GET"]),
     Route("/api/v1/downloads", create_download, methods=["POST"]),
-    Route("/api/v1/downloads/{job_id:int}", get_download, methods=["GET"]),
-    Route("/api/v1/downloads/{job_id:int}/cancel", cancel_download, methods=["POST"]),
-    Route("/api/v1/downloads/{job_id:int}/retry", retry_download, methods=["POST"]),
+    Route("/api/v1/downloads/{job_id}", get_download, methods=["GET"]),
+    Route("/api/v1/downloads/{job_id}/cancel", cancel_download, methods=["POST"]),
+    Route("/api/v1/downloads/{job_id}/retry", retry_download, methods=["POST"]),
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sqlalchemy import exists, func, tuple_
@@ -20,6 +20,7 @@ from .errors import InvalidInput, NotFound
 from .models import Folder, Media, MediaFolder, MediaKind, MediaSource, MediaTag, Source, Tag
 
 MAX_LIMIT = 100
+MAX_ID = 2**31 - 1  # PostgreSQL's integer, the type of every id column
 SORTS = ("newest", "oldest")
 _WORD = re.compile(r"[\w]+", re.UNICODE)
 
@@ -42,6 +43,12 @@ class MediaFilter:
     limit: int = 60
 
     def validated(self) -> MediaFilter:
+        """Every field usable as is, or an InvalidInput naming it: a bad filter is a 400, never a 500."""
+        for name in ("q", "platform", "tag", "before"):
+            if "\x00" in getattr(self, name):
+                raise InvalidInput(f"{name} contains a NUL character.", code="invalid_filter")
+        if self.folder_id is not None and not 0 < self.folder_id <= MAX_ID:
+            raise InvalidInput(f"folder_id is a number from 1 to {MAX_ID}.", code="invalid_filter")
         if self.kind and self.kind not in {k.value for k in MediaKind}:
             raise InvalidInput(f"Unknown kind '{self.kind}': use video, audio or image.", code="invalid_filter")
         if self.sort not in SORTS:
@@ -84,12 +91,16 @@ def encode_cursor(created_at: datetime, media_id: int) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    """The position ``encode_cursor`` made; anything else (tampered, truncated, out of range) is a 400."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        stamp, media_id = raw.split(":")
-        return datetime.fromtimestamp(float(stamp), UTC), int(media_id)
-    except (ValueError, UnicodeDecodeError) as exc:
+        stamp, raw_id = raw.split(":")
+        created_at, media_id = datetime.fromtimestamp(float(stamp), UTC), int(raw_id)
+    except (ValueError, UnicodeDecodeError, OverflowError, OSError) as exc:
         raise InvalidInput("The page cursor is not valid; reload the feed.", code="invalid_cursor") from exc
+    if not 0 < media_id <= MAX_ID:
+        raise InvalidInput("The page cursor is not valid; reload the feed.", code="invalid_cursor")
+    return created_at, media_id
 
 
 def tsquery(text: str) -> str | None:
@@ -100,6 +111,11 @@ def tsquery(text: str) -> str | None:
 
 def _day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, UTC)
+
+
+def _day_end(day: date) -> datetime:
+    """The day's last microsecond (PostgreSQL's precision); the next midnight overflows on 9999-12-31."""
+    return datetime.combine(day, time.max, UTC)
 
 
 def _conditions(filt: MediaFilter) -> list[Any]:
@@ -122,7 +138,7 @@ def _conditions(filt: MediaFilter) -> list[Any]:
     if filt.posted_from:
         source_conditions.append(Source.posted_at >= _day_start(filt.posted_from))
     if filt.posted_to:
-        source_conditions.append(Source.posted_at < _day_start(filt.posted_to) + timedelta(days=1))
+        source_conditions.append(Source.posted_at <= _day_end(filt.posted_to))
     if source_conditions:
         where.append(
             exists().where(MediaSource.media_id == Media.id, MediaSource.source_id == Source.id, *source_conditions)
@@ -130,7 +146,7 @@ def _conditions(filt: MediaFilter) -> list[Any]:
     if filt.downloaded_from:
         where.append(Media.created_at >= _day_start(filt.downloaded_from))
     if filt.downloaded_to:
-        where.append(Media.created_at < _day_start(filt.downloaded_to) + timedelta(days=1))
+        where.append(Media.created_at <= _day_end(filt.downloaded_to))
     return where
 
 

@@ -32,6 +32,12 @@ def _networks(name: str) -> tuple[Network, ...]:
         raise ValueError(f"{name}: {exc}") from None
 
 
+def _origins(name: str) -> tuple[str, ...]:
+    """``https://media.example.lan, http://10.0.0.5:8080`` -> lower-case origins without a path."""
+    raw = os.environ.get(name, "")
+    return tuple(origin.strip().rstrip("/").lower() for origin in raw.split(",") if origin.strip())
+
+
 @dataclass(frozen=True)
 class Settings:
     """Resolved configuration. Paths are absolute so child processes agree on them."""
@@ -56,6 +62,8 @@ class Settings:
     login_delay_s: int
     login_max_delay_s: int
     trusted_proxies: tuple[Network, ...]
+    # --- the HTTP edge (issue 8: origins) ---
+    allowed_origins: tuple[str, ...]
 
     @property
     def tmp_dir(self) -> Path:
@@ -95,6 +103,8 @@ def load_settings() -> Settings:
         login_delay_s=_int("MF_LOGIN_DELAY", 2),
         login_max_delay_s=_int("MF_LOGIN_MAX_DELAY", 300),
         trusted_proxies=_networks("MF_TRUSTED_PROXIES"),
+        # --- the HTTP edge (issue 8: origins) ---
+        allowed_origins=_origins("MF_ALLOWED_ORIGINS"),
     )
 
 

@@ -27,12 +27,26 @@ def _question() -> rx.Component:
             ),
             color=rx.color("gray", 11),
         ),
-        rx.text("Check that the extension shows the same code:", size="2"),
-        rx.code(PairPageState.confirmation, size="6", id="pair-confirmation", letter_spacing="0.1em"),
+        rx.callout.root(
+            rx.callout.icon(rx.icon("shield-check")),
+            rx.callout.text(
+                "Allow only if the extension's window shows this same code. A different code, or no "
+                "pairing started by you: deny, someone else is asking."
+            ),
+            color_scheme="amber",
+            width="100%",
+        ),
+        rx.code(PairPageState.confirmation, size="9", id="pair-confirmation", letter_spacing="0.1em"),
         rx.hstack(
-            rx.button("Allow", on_click=PairPageState.approve, size="3", id="pair-allow"),
+            rx.button(
+                f"The extension shows {PairPageState.confirmation}: allow",
+                on_click=PairPageState.approve,
+                size="3",
+                id="pair-allow",
+            ),
             rx.button("Deny", on_click=PairPageState.deny, size="3", variant="soft", color_scheme="gray"),
             spacing="3",
+            wrap="wrap",
         ),
         spacing="3",
         width="100%",
@@ -65,14 +79,9 @@ def _error() -> rx.Component:
     )
 
 
-# Clickjacking: framed by another site, the SameSite=Lax session cookie is withheld already (so
-# nobody is signed in there); hiding the page as well leaves nothing to trick a click onto.
-_FRAME_GUARD = "if (window.top !== window.self) document.documentElement.style.display = 'none';"
-
-
 def pair_page() -> rx.Component:
+    """Never framed: security.py sends ``frame-ancestors 'none'`` and ``X-Frame-Options: DENY``."""
     return rx.center(
-        rx.script(_FRAME_GUARD),
         rx.card(
             rx.vstack(
                 rx.hstack(

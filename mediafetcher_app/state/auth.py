@@ -14,12 +14,13 @@ import reflex as rx
 
 from mediafetcher_app.core import clients
 from mediafetcher_app.core.errors import DomainError, NotAuthenticated
+from mediafetcher_app.core.redirects import safe_next
 
 from .guard import Caller, guarded_event
 
 
 def login_redirect(path: str) -> rx.event.EventSpec:
-    return rx.redirect(f"/login?next={quote(path or '/')}", replace=True)
+    return rx.redirect(f"/login?next={quote(safe_next(path))}", replace=True)
 
 
 class AuthState(rx.State):

@@ -11,6 +11,7 @@ from sqlmodel import Session as DBSession
 
 from mediafetcher_app.core import auth
 from mediafetcher_app.core.errors import DomainError
+from mediafetcher_app.core.redirects import safe_next
 
 from .guard import in_transaction, session_cookie
 
@@ -33,7 +34,7 @@ class LoginState(rx.State):
         """Signed in already: go on. No user at all yet: first-run setup."""
         params = self.router.url.query_parameters
         self.error = params.get("error", "")
-        self.next_path = params.get("next", "/") or "/"
+        self.next_path = safe_next(params.get("next"))
         token = session_cookie(self.router.headers.cookie)
         has_users, signed_in = await in_transaction(lambda db: (auth.has_users(db), _signed_in(db, token)))
         if not has_users:

@@ -7,7 +7,7 @@ the token list act for whoever the HttpOnly cookie says, never for a name held i
 from __future__ import annotations
 
 from typing import TypedDict
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 import reflex as rx
 from sqlmodel import Session as DBSession
@@ -16,7 +16,7 @@ from mediafetcher_app.core import auth, pairing
 from mediafetcher_app.core.errors import DomainError, NotAuthenticated
 from mediafetcher_app.core.models import ApiToken, User
 
-from .auth import AuthState
+from .auth import AuthState, login_redirect
 from .formatting import short_time
 from .guard import Caller, guarded_event
 
@@ -38,7 +38,7 @@ class PairPageState(AuthState):
         if isinstance(exc, NotAuthenticated):
             params = self.router.url.query_parameters
             here = "/pair?" + urlencode({key: params.get(key, "") for key in ("challenge", "name")})
-            return rx.redirect(f"/login?next={quote(here)}", replace=True)
+            return login_redirect(here)
         self.error = exc.message
         return None
 

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 import psycopg
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, sync_playwright
 from sqlalchemy.engine import make_url
 
 from mediafetcher_app.core.migrations import PROJECT_ROOT
@@ -31,6 +31,8 @@ ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 LIVE_REDIS_DB = 10
 ADMIN = ("admin", "admin-password-1")
 STARTUP_TIMEOUT_S = 600
+# What a reverse proxy in front of the live server would be called (MF_ALLOWED_ORIGINS).
+PROXY_ORIGIN = "https://proxy.mf.test"
 
 
 @dataclass
@@ -91,6 +93,7 @@ def live_server(services, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         # Test links point at 127.0.0.1, a private address: allow LAN sources (the security tests
         # turn the block on per test, in-process).
         MF_BLOCK_PRIVATE_URLS="false",
+        MF_ALLOWED_ORIGINS=PROXY_ORIGIN,
     )
     with log.open("wb") as out:
         proc = subprocess.Popen(
@@ -134,15 +137,32 @@ def browser() -> Iterator[Browser]:
         instance.close()
 
 
+def csp_violations(context: BrowserContext) -> list[str]:
+    """Every Content-Security-Policy violation Chromium reports in ``context``, as it happens.
+
+    Each browser test fails on one: our pages must run whole under the CSP of api/security.py.
+    """
+    found: list[str] = []
+
+    def note(message: ConsoleMessage) -> None:
+        if "Content Security Policy" in message.text:
+            found.append(f"{message.page.url if message.page else '?'}: {message.text}")
+
+    context.on("console", note)
+    return found
+
+
 @pytest.fixture(params=[(1280, 800), (390, 844)], ids=["desktop", "phone"])
 def page(request: pytest.FixtureRequest, browser: Browser) -> Iterator[Page]:
     width, height = request.param
     context = browser.new_context(viewport={"width": width, "height": height}, is_mobile=width < 500)
     context.set_default_timeout(20_000)
+    violations = csp_violations(context)
     tab = context.new_page()
     tab.viewport_label = f"{width}x{height}"  # type: ignore[attr-defined]
     yield tab
     context.close()
+    assert not violations, "\n".join(violations)
 
 
 def screenshot(page: Page, name: str) -> None:

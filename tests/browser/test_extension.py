@@ -27,7 +27,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, Worker, expect
 from mediafetcher_app.core.migrations import PROJECT_ROOT
 from tests.fixtures.media import H264_AAC, VIDEO, ffmpeg
 
-from .conftest import ADMIN, ARTIFACTS, CHROMIUM, sign_in
+from .conftest import ADMIN, ARTIFACTS, CHROMIUM, csp_violations, sign_in
 
 CLAIM_WAIT_MS = 15_000  # the extension polls the claim every 1.5 s
 PAGE_HTML = b"""<!doctype html><html><head><title>Fixture clip</title></head>
@@ -107,9 +107,11 @@ def extension(browser: Browser, unpacked_extension: Path, tmp_path: Path) -> Ite
         ],
     )
     context.set_default_timeout(20_000)
+    violations = csp_violations(context)
     worker = context.service_workers[0] if context.service_workers else context.wait_for_event("serviceworker")
     yield context, worker.url.split("/")[2]
     context.close()
+    assert not violations, "\n".join(violations)
 
 
 def background(context: BrowserContext) -> Worker:
@@ -172,6 +174,7 @@ def pair(context: BrowserContext, extension_id: str, server_url: str) -> Page:
     code = popup.locator("#confirmation").text_content()
     assert re.fullmatch(r"[0-9A-F]{4}-[0-9A-F]{4}", code or "")
     expect(approval.locator("#pair-confirmation")).to_have_text(code)
+    expect(approval.locator("#pair-allow")).to_contain_text(code)  # the approve button names the code
     snapshot(approval, "extension-pair-page")
     approval.click("#pair-allow")
     expect(approval.locator("#pair-outcome")).to_contain_text("Paired")
@@ -252,3 +255,21 @@ def test_signing_in_first_a_refusal_and_an_unreachable_server_are_explained(live
     popup.reload()
     expect(popup.locator("#problem")).to_contain_text("Cannot reach MediaFetcher at http://127.0.0.1:9")
     expect(popup.locator("#status-pill")).to_have_text("unreachable")
+
+
+def test_the_popup_refuses_a_public_http_server_and_asks_before_a_public_https_one(extension):
+    context, extension_id = extension
+    popup = open_popup(context, extension_id)
+    popup.fill("#server-input", "http://public-host.example:3000")
+    popup.click("#pair-button")
+    expect(popup.locator("#problem")).to_contain_text("is not on your own network, and http:// would send")
+    expect(popup.locator("#public-warning")).to_be_hidden()
+
+    popup.fill("#server-input", "https://media.example.org")
+    popup.click("#pair-button")
+    expect(popup.locator("#public-warning")).to_be_visible()
+    expect(popup.locator("#public-warning-text")).to_contain_text("media.example.org is on the public internet")
+    expect(popup.locator("#problem")).to_be_hidden()
+    snapshot(popup, "extension-public-server-warning")
+    assert not any("/pair" in tab.url for tab in context.pages)  # nothing was opened before the confirmation
+    assert background(context).evaluate("chrome.storage.local.get('pairing').then((s) => s.pairing)") is None

@@ -1,6 +1,12 @@
 // The extension's half of pairing (the server's half: mediafetcher_app/core/pairing.py).
 // A random secret code stays in the extension; only its SHA-256 "challenge" goes into the
 // pairing page's URL. After the signed-in user approves, the code is traded for a token.
+//
+// Which servers: a host on the user's own network (address.js) over http or https, or any host
+// over https once the user confirmed that it is a public server (isPublicServer). Plain http to a
+// public host is refused: the token and the cookies would cross the internet in clear text.
+
+import { isLocalHost } from './address.js';
 
 const FORM_HINT = 'Enter the address of your MediaFetcher server, for example http://nas.local:3000.';
 
@@ -26,7 +32,10 @@ export function confirmationCode(challenge) {
   return `${challenge.slice(0, 4)}-${challenge.slice(4, 8)}`.toUpperCase();
 }
 
-/** "nas.local:3000" or "https://nas.example/app" -> the server's origin; throws Error with a hint. */
+/**
+ * "nas.local:3000" or "https://nas.example/app" -> the server's origin; throws Error with a hint
+ * for nonsense and for http:// to a host outside the user's network.
+ */
 export function normaliseServer(input) {
   const raw = String(input ?? '').trim();
   if (!raw) throw new Error(FORM_HINT);
@@ -38,7 +47,28 @@ export function normaliseServer(input) {
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(FORM_HINT);
   if (url.username || url.password) throw new Error('Leave the user name and password out of the address.');
+  if (url.protocol === 'http:' && !isLocalHost(url.hostname)) {
+    throw new Error(
+      `${url.hostname} is not on your own network, and http:// would send your token and cookies across the ` +
+        'internet unencrypted. Use the address the server has at home (like http://192.168.1.20:3000 or ' +
+        'http://nas.local:3000), or its https:// address.',
+    );
+  }
   return url.origin;
+}
+
+/** True for a server on the public internet (only https gets this far): pair only once the user confirms. */
+export function isPublicServer(origin) {
+  return !isLocalHost(new URL(origin).hostname);
+}
+
+/** The sentence the popup shows before pairing with a public server. */
+export function publicServerWarning(origin) {
+  return (
+    `${new URL(origin).hostname} is on the public internet, not on your own network. Pairing gives it this ` +
+    "browser's MediaFetcher token (and, for an administrator, the cookies of the sites you tick). Continue only " +
+    'if it is your own server.'
+  );
 }
 
 /**

@@ -5,7 +5,7 @@
 import { describeJob, isFinal } from '../lib/jobs.js';
 import { describeSync } from '../lib/format.js';
 import { detectMedia } from '../lib/media.js';
-import { hostPermission, normaliseServer } from '../lib/pairing.js';
+import { hostPermission, isPublicServer, normaliseServer, publicServerWarning } from '../lib/pairing.js';
 import { KNOWN_MEDIA_SITES, normaliseSite, originPatterns } from '../lib/sites.js';
 import { allSites, loadState, saveState } from '../lib/store.js';
 
@@ -191,15 +191,8 @@ async function listMedia() {
 
 // --- actions ---------------------------------------------------------------------------------
 
-$('pair-form').addEventListener('submit', async (event) => {
-  event.preventDefault();
-  let server;
-  try {
-    server = normaliseServer($('server-input').value);
-  } catch (error) {
-    showProblem(error.message);
-    return;
-  }
+/** Asks for the host permission (inside the user's click) and starts pairing. */
+async function pairWith(server, publicConfirmed) {
   // First thing in the handler: Firefox grants permissions only directly to the user's click.
   const granted = await chrome.permissions.request({ origins: [hostPermission(server)] });
   if (!granted) {
@@ -207,10 +200,31 @@ $('pair-form').addEventListener('submit', async (event) => {
     return;
   }
   try {
-    await ask('pair', { server });
+    await ask('pair', { server, publicConfirmed });
   } catch (error) {
     showProblem(error.message);
   }
+}
+
+$('pair-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  $('public-warning').hidden = true;
+  let server;
+  try {
+    server = normaliseServer($('server-input').value);
+  } catch (error) {
+    showProblem(error.message);
+    return;
+  }
+  if (isPublicServer(server)) {
+    // A public server is paired only after the user read this and clicked once more.
+    showProblem('');
+    $('public-warning-text').textContent = publicServerWarning(server);
+    $('public-warning').hidden = false;
+    $('public-confirm').onclick = () => pairWith(server, true);
+    return;
+  }
+  await pairWith(server, false);
 });
 
 $('cancel-pairing').addEventListener('click', () => ask('cancelPairing'));

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .. import json_input
 from ..errors import InvalidInput
 
 NETSCAPE_HEADER = "# Netscape HTTP Cookie File"
@@ -262,11 +263,13 @@ def from_chrome(items: Sequence[Any]) -> list[Cookie]:
 def parse_chrome_json(text: str) -> list[Cookie]:
     """Parse ``{"cookies": [...]}`` (or a bare list, as cookie-editor extensions export)."""
     try:
-        data = json.loads(text)
+        data = json_input.loads(text)
     except json.JSONDecodeError as exc:
         raise InvalidInput(
             f"The cookies are not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno}).", code=ERROR_CODE
         ) from None
+    except json_input.TooDeep as exc:
+        raise InvalidInput(f"The cookies are {exc}.", code=ERROR_CODE) from None
     if isinstance(data, dict):
         data = data.get("cookies")
     if not isinstance(data, list):
