@@ -21,33 +21,12 @@ from pathlib import Path
 from PIL import Image, UnidentifiedImageError
 
 from mediafetcher_app.core.ffmpeg import FfmpegTimeout, MediaInfo, Stream, inspect
+from mediafetcher_app.core.media_types import CONTAINERS, IMAGE_TYPES, WEBM, WEBM_CODECS
 from mediafetcher_app.core.models import MediaKind
 
 from .errors import not_media
 
-# Pillow format -> (stored extension, MIME type). MPO is how Pillow names multi-picture JPEGs.
-IMAGE_TYPES = {
-    "JPEG": ("jpg", "image/jpeg"),
-    "MPO": ("jpg", "image/jpeg"),
-    "PNG": ("png", "image/png"),
-    "WEBP": ("webp", "image/webp"),
-    "GIF": ("gif", "image/gif"),
-    "BMP": ("bmp", "image/bmp"),
-    "AVIF": ("avif", "image/avif"),
-}
 _PILLOW_FORMATS = sorted(set(IMAGE_TYPES) - {"MPO"})  # the JPEG opener hands out MPO itself
-# ffmpeg demuxer -> ((ext, mime) when it holds a picture track, (ext, mime) for sound only)
-CONTAINERS: dict[str, tuple[tuple[str, str] | None, tuple[str, str]]] = {
-    "mov,mp4,m4a,3gp,3g2,mj2": (("mp4", "video/mp4"), ("m4a", "audio/mp4")),
-    "matroska,webm": (("mkv", "video/x-matroska"), ("mka", "audio/x-matroska")),
-    "ogg": (("ogv", "video/ogg"), ("ogg", "audio/ogg")),
-    "mp3": (None, ("mp3", "audio/mpeg")),
-    "flac": (None, ("flac", "audio/flac")),
-    "wav": (None, ("wav", "audio/wav")),
-    "aac": (None, ("aac", "audio/aac")),
-}
-WEBM = (("webm", "video/webm"), ("webm", "audio/webm"))
-WEBM_CODECS = frozenset({"vp8", "vp9", "av1", "opus", "vorbis"})
 DECODE_S = 2  # seconds of each stream decoded: enough to tell real frames from a lying header
 SNIFF_WINDOW = 4096
 _ACTIVE = re.compile(

@@ -18,6 +18,7 @@ from starlette.routing import Route
 
 from mediafetcher_app.core import auth, catalog, storage
 from mediafetcher_app.core.errors import InvalidInput, NotFound
+from mediafetcher_app.core.media_types import SERVABLE_TYPES, THUMBNAIL_TYPE
 from mediafetcher_app.core.models import Media
 
 from .handlers import in_db, path_id
@@ -25,14 +26,6 @@ from .handlers import in_db, path_id
 # Files are named by their SHA-256: a URL's bytes never change, so browsers may keep them.
 IMMUTABLE = "private, max-age=31536000, immutable"
 OPAQUE = "application/octet-stream"
-THUMBNAIL_TYPE = "image/webp"  # made by the worker, always WebP
-SERVABLE_TYPES = frozenset(
-    {
-        *("image/jpeg", "image/png", "image/gif", "image/webp", "image/avif", "image/bmp", "image/heic", "image/heif"),
-        *("audio/mpeg", "audio/mp4", "audio/aac", "audio/ogg", "audio/opus", "audio/webm", "audio/wav", "audio/flac"),
-        *("video/mp4", "video/webm", "video/ogg", "video/quicktime", "video/x-matroska"),
-    }
-)
 
 
 def servable_type(mime: str | None) -> str:

@@ -48,9 +48,12 @@ class FfmpegTimeout(RuntimeError):
 
 def run(args: list[str], timeout_s: float | None = None) -> subprocess.CompletedProcess[str]:
     """ffmpeg with ``args`` (no stdin), killed once it runs longer than ``timeout_s``
-    (default MF_FFMPEG_TIMEOUT); raises FfmpegTimeout then."""
+    (default MF_FFMPEG_TIMEOUT); raises FfmpegTimeout then.
+
+    Inputs are local files only (``-protocol_whitelist``): a downloaded "video" that is really a
+    playlist naming network URLs cannot make ffmpeg connect anywhere, around the egress proxy."""
     limit = get_settings().ffmpeg_timeout_s if timeout_s is None else timeout_s
-    command = [ffmpeg_exe(), "-hide_banner", "-nostdin", *args]
+    command = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-protocol_whitelist", "file,pipe", *args]
     try:
         return subprocess.run(
             command, stdin=subprocess.DEVNULL, capture_output=True, text=True, errors="replace", timeout=limit
