@@ -23,7 +23,7 @@ from mediafetcher_app.core.ffmpeg import ffmpeg_exe
 from mediafetcher_app.core.models import DownloadJob, JobStatus
 from mediafetcher_app.core.settings import get_settings
 from mediafetcher_app.core.vault import parse_netscape, save_cookies
-from tests.factories import burst_worker
+from tests.factories import burst_worker, make_user
 from tests.fixtures.pipeline import assert_done, fixture_server, media_of, new_job, run, server
 from tests.fixtures.server import COOKIE, FixtureServer, Handler
 from worker import cookie_dirs, heartbeat
@@ -37,9 +37,11 @@ LIVE, DEAD = "live-host:1:aaaaaa", "dead-host:2:bbbbbb"
 
 
 def store_cookies() -> None:
+    """The cookies of alice, the user ``run`` submits jobs as (a job uses its submitter's jar)."""
+    owner = make_user("alice")
     jar = f"# Netscape HTTP Cookie File\n127.0.0.1\tFALSE\t/\tFALSE\t4102444800\t{COOKIE[0]}\t{COOKIE[1]}\n"
     with session_scope() as db:
-        save_cookies(db, parse_netscape(jar))
+        save_cookies(db, parse_netscape(jar), owner_id=owner)
 
 
 def cookie_files_on_disk() -> dict[Path, int]:

@@ -17,7 +17,7 @@ from sqlmodel import select
 from mediafetcher_app.core import auth, organize, storage
 from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.models import Media, MediaFolder, MediaSource, MediaTag, MediaTombstone, Role, Source
-from tests.factories import make_media, make_token, make_user
+from tests.factories import make_media, make_principal, make_token, make_user
 from tests.fixtures.pipeline import assert_done, file_of, fixture_server, media_of, run, server
 from worker import recovery
 
@@ -50,11 +50,12 @@ def test_delete_removes_every_stored_variant_the_thumbnail_and_the_links(server)
         shutil.copy(path, variant)
     thumb = storage.absolute(storage.thumb_name(media.sha256))
     thumb.write_bytes(b"RIFF....WEBP")
+    filer = make_principal("bob")
     with session_scope() as db:
         db.get(Media, media_id).thumbnail_path = storage.thumb_name(media.sha256)
-        folder = organize.create_folder(db, "Reds")
+        folder = organize.create_folder(db, filer, "Reds")
         organize.add_to_folder(db, folder.id, [media_id])
-        organize.tag_media(db, "red", [media_id])
+        organize.tag_media(db, filer, "red", [media_id])
 
     assert organize.remove_files(delete_as_admin(media_id)) == []
     assert [p for p in (path, *variants, thumb) if p.exists()] == []

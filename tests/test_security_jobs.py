@@ -31,8 +31,9 @@ from mediafetcher_app.core.settings import get_settings
 from mediafetcher_app.state.add_url import AddUrlState
 from tests.factories import bearer, make_token
 from tests.fixtures.pipeline import assert_done, fixture_server, job_row, media_of, new_job, server
+from tests.states import call, state
 from tests.test_pipeline_control import wait_for
-from tests.test_ui_states import call, state, user_session
+from tests.test_ui_states import user_session
 from worker import finalise, heartbeat, thumbnails
 from worker.client import close_pool, get_pool
 from worker.content import identify
@@ -394,7 +395,7 @@ async def test_submit_and_retry_answer_202_with_redis_down_and_reconcile_enqueue
 
 async def test_the_add_box_is_never_left_busy(user_session, redis_down, monkeypatch):
     adder = state(AddUrlState, user_session)
-    steps = [step async for step in call(adder, "submit", {"url": "https://example.com/redis-is-down"})]
+    steps = await call(adder, "submit", {"url": "https://example.com/redis-is-down"})
     assert adder.busy is False and adder.url == ""
     assert "success" in str(steps[-1])
     with session_scope() as db:
@@ -405,5 +406,5 @@ async def test_the_add_box_is_never_left_busy(user_session, redis_down, monkeypa
 
     monkeypatch.setattr(jobs, "create_job", broken)
     with pytest.raises(RuntimeError):
-        [step async for step in call(adder, "submit", {"url": "https://example.com/x"})]
+        await call(adder, "submit", {"url": "https://example.com/x"})
     assert adder.busy is False
