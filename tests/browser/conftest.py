@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 import psycopg
 import pytest
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, expect, sync_playwright
 from sqlalchemy.engine import make_url
 
 from mediafetcher_app.core.migrations import PROJECT_ROOT
@@ -31,6 +31,9 @@ ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 LIVE_REDIS_DB = 10
 ADMIN = ("admin", "admin-password-1")
 STARTUP_TIMEOUT_S = 600
+# Assertions wait for their condition this long: a page is live in well under a second on an idle
+# machine, but a loaded CI host (several suites at once) has needed more than Playwright's 5 s.
+expect.set_options(timeout=20_000)
 # What a reverse proxy in front of the live server would be called (MF_ALLOWED_ORIGINS).
 PROXY_ORIGIN = "https://proxy.mf.test"
 
