@@ -15,13 +15,14 @@ from typing import Any
 from sqlmodel import Session as DBSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
 
 from mediafetcher_app.core import auth, vault
 from mediafetcher_app.core.errors import InvalidInput
 from worker.client import enqueue_cookie_check
 
 from .handlers import in_db
+from .routing import Operation, Query, api_route
+from .schemas import CheckQueued, CookieCounts
 
 log = logging.getLogger(__name__)
 
@@ -79,8 +80,51 @@ async def check_cookies(request: Request) -> JSONResponse:
     return JSONResponse({"queued": True}, status_code=202)
 
 
+COOKIE_BODY = {
+    "text/plain": {"schema": {"type": "string", "description": "A Netscape cookies.txt file."}},
+    "application/json": {
+        "schema": {
+            "type": "object",
+            "properties": {"cookies": {"type": "array", "items": {"type": "object"}}},
+            "required": ["cookies"],
+            "description": "Cookies as chrome.cookies.getAll() gives them.",
+        }
+    },
+}
+
 routes = [
-    Route("/api/v1/cookies", post_cookies, methods=["POST"]),
-    Route("/api/v1/cookies", get_cookies, methods=["GET"]),
-    Route("/api/v1/cookies/{site}/check", check_cookies, methods=["POST"]),
+    api_route(
+        "POST",
+        "/api/v1/cookies",
+        post_cookies,
+        Operation(
+            "Store cookies into your jars, per site",
+            scope=auth.Scope.COOKIES_WRITE,
+            body=COOKIE_BODY,
+            response=CookieCounts,
+            errors=(413,),
+            description="Answers counts only. Malformed input: 400 naming the line, and nothing is stored.",
+        ),
+    ),
+    api_route(
+        "GET",
+        "/api/v1/cookies",
+        get_cookies,
+        Operation(
+            "The status of your cookie jars (never a cookie)",
+            query=(Query("all", {"type": "string", "enum": ["1", "true"]}, "Everyone's jars (administrators)."),),
+            response=list[vault.JarStatus],
+        ),
+    ),
+    api_route(
+        "POST",
+        "/api/v1/cookies/{site}/check",
+        check_cookies,
+        Operation(
+            "Queue a check of your cookies for one site",
+            scope=auth.Scope.COOKIES_WRITE,
+            response=CheckQueued,
+            status=202,
+        ),
+    ),
 ]

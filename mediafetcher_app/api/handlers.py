@@ -15,6 +15,7 @@ from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.errors import InvalidInput
 
 from . import identity
+from .routing import REQUIRED_SCOPE
 
 T = TypeVar("T")
 
@@ -22,13 +23,18 @@ T = TypeVar("T")
 async def in_db(request: Request, work: Callable[[DBSession, auth.Principal], T]) -> T:
     """Authenticate, then run ``work`` in one transaction off the event loop.
 
-    Authentication comes first, so an anonymous caller learns nothing from validation errors;
-    ``work`` raising rolls the whole transaction back (nothing half-stored).
+    Authentication comes first, so an anonymous caller learns nothing from validation errors,
+    then the token scope the route declares (routing.api_route); ``work`` raising rolls the
+    whole transaction back (nothing half-stored).
     """
+    required = request.scope.get(REQUIRED_SCOPE)
 
     def run() -> T:
         with session_scope() as db:
-            return work(db, identity.principal(db, request))
+            who = identity.principal(db, request)
+            if required:
+                who.require_scope(required)
+            return work(db, who)
 
     return await run_in_threadpool(run)
 

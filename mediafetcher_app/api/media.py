@@ -22,6 +22,8 @@ from mediafetcher_app.core.media_types import SERVABLE_TYPES, THUMBNAIL_TYPE
 from mediafetcher_app.core.models import Media
 
 from .handlers import in_db, path_id
+from .routing import Operation, Query, api_route
+from .schemas import MediaPage
 
 # Files are named by their SHA-256: a URL's bytes never change, so browsers may keep them.
 IMMUTABLE = "private, max-age=31536000, immutable"
@@ -44,7 +46,7 @@ def _date(params: Any, name: str) -> date | None:
         raise InvalidInput(f"{name} must be a date like 2026-01-31.", code="invalid_filter") from exc
 
 
-def _int(params: Any, name: str, default: int | None = None) -> int | None:
+def int_param(params: Any, name: str, default: int | None = None) -> int | None:
     raw = params.get(name)
     if raw in (None, ""):
         return default
@@ -56,12 +58,12 @@ def _int(params: Any, name: str, default: int | None = None) -> int | None:
 
 def filter_from_query(params: Any) -> catalog.MediaFilter:
     """The feed's filters from a query string (the API's and the web feed's); out of range is a 400."""
-    limit = _int(params, "limit")
+    limit = int_param(params, "limit")
     return catalog.MediaFilter(
         q=params.get("q", ""),
         kind=params.get("kind", ""),
         platform=params.get("platform", ""),
-        folder_id=_int(params, "folder_id"),
+        folder_id=int_param(params, "folder_id"),
         tag=params.get("tag", ""),
         downloaded_from=_date(params, "downloaded_from"),
         downloaded_to=_date(params, "downloaded_to"),
@@ -129,9 +131,37 @@ async def thumbnail_file(request: Request) -> Response:
     return FileResponse(path, media_type=mime, headers={"Cache-Control": IMMUTABLE})
 
 
+TEXT, DAY = {"type": "string"}, {"type": "string", "format": "date"}
+LIST_QUERY = (
+    Query("q", TEXT, "Words, each a prefix, all required (title, description, tags, uploader, URL)."),
+    Query("kind", {"type": "string", "enum": ["video", "audio", "image"]}),
+    Query("platform", TEXT),
+    Query("folder_id", {"type": "integer", "minimum": 1, "maximum": catalog.MAX_ID}),
+    Query("tag", TEXT),
+    Query("downloaded_from", DAY),
+    Query("downloaded_to", DAY),
+    Query("posted_from", DAY),
+    Query("posted_to", DAY),
+    Query("sort", {"type": "string", "enum": list(catalog.SORTS), "default": "newest"}),
+    Query("before", TEXT, "The `next` cursor of the previous page."),
+    Query("limit", {"type": "integer", "minimum": 1, "maximum": catalog.MAX_LIMIT, "default": 60}),
+)
+
 routes = [
-    Route("/api/v1/media", list_media, methods=["GET"]),
-    Route("/api/v1/media/{media_id}", media_detail, methods=["GET"]),
+    api_route(
+        "GET",
+        "/api/v1/media",
+        list_media,
+        Operation("Find media (the feed)", scope=auth.Scope.MEDIA_READ, query=LIST_QUERY, response=MediaPage),
+    ),
+    api_route(
+        "GET",
+        "/api/v1/media/{media_id}",
+        media_detail,
+        Operation(
+            "One media with its sources, folders and tags", scope=auth.Scope.MEDIA_READ, response=catalog.MediaDetail
+        ),
+    ),
     Route("/media/{media_id}", media_file, methods=["GET", "HEAD"]),
     Route("/thumbs/{media_id}", thumbnail_file, methods=["GET", "HEAD"]),
 ]

@@ -12,7 +12,6 @@ from sqlmodel import Session as DBSession
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from mediafetcher_app.core import auth, pairing
 from mediafetcher_app.core.db import session_scope
@@ -20,6 +19,8 @@ from mediafetcher_app.core.db import session_scope
 from .bodies import json_object
 from .handlers import in_db
 from .identity import bearer_token
+from .routing import Operation, api_route
+from .schemas import PairClaim, PairState
 
 
 async def claim(request: Request) -> JSONResponse:
@@ -49,6 +50,23 @@ async def unpair(request: Request) -> Response:
 
 
 routes = [
-    Route("/api/v1/pair/claim", claim, methods=["POST"]),
-    Route("/api/v1/pair/unpair", unpair, methods=["POST"]),
+    api_route(
+        "POST",
+        "/api/v1/pair/claim",
+        claim,
+        Operation(
+            "The extension claims its token with the pairing code",
+            public=True,
+            body=PairClaim,
+            response=PairState,
+            errors=(410,),
+            description="200 with the token (once) after approval, 202 pending until then, 403 refused, 410 expired.",
+        ),
+    ),
+    api_route(
+        "POST",
+        "/api/v1/pair/unpair",
+        unpair,
+        Operation("Revoke the token this request carries (the extension's Unpair)"),
+    ),
 ]

@@ -7,7 +7,6 @@ from typing import Any
 from sqlmodel import Session as DBSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
 
 from mediafetcher_app import __version__
 from mediafetcher_app.core import auth, jobs
@@ -17,6 +16,8 @@ from worker.client import enqueue_stored
 from .bodies import json_object as _json_object
 from .handlers import in_db as _in_db
 from .handlers import path_id
+from .routing import Operation, api_route
+from .schemas import DownloadCreate, Ping, Queued
 
 
 def _job_body(db: DBSession, job: jobs.DownloadJob) -> dict[str, Any]:
@@ -71,10 +72,44 @@ async def retry_download(request: Request) -> JSONResponse:
     return JSONResponse({"job_id": job_id, "status": "queued"}, status_code=202)
 
 
+DOWNLOADS_READ, DOWNLOADS_WRITE = auth.Scope.DOWNLOADS_READ, auth.Scope.DOWNLOADS_WRITE
+
 routes = [
-    Route("/api/v1/ping", ping, methods=["GET"]),
-    Route("/api/v1/downloads", create_download, methods=["POST"]),
-    Route("/api/v1/downloads/{job_id}", get_download, methods=["GET"]),
-    Route("/api/v1/downloads/{job_id}/cancel", cancel_download, methods=["POST"]),
-    Route("/api/v1/downloads/{job_id}/retry", retry_download, methods=["POST"]),
+    api_route(
+        "GET",
+        "/api/v1/ping",
+        ping,
+        Operation("Check the server and who the credential is", response=Ping, description="401 for a bad token."),
+    ),
+    api_route(
+        "POST",
+        "/api/v1/downloads",
+        create_download,
+        Operation(
+            "Queue a download",
+            scope=DOWNLOADS_WRITE,
+            body=DownloadCreate,
+            response=Queued,
+            status=202,
+            description="400 for a URL that is not http(s) or malformed.",
+        ),
+    ),
+    api_route(
+        "GET",
+        "/api/v1/downloads/{job_id}",
+        get_download,
+        Operation("A download's status, progress, error and media", scope=DOWNLOADS_READ, response=jobs.JobView),
+    ),
+    api_route(
+        "POST",
+        "/api/v1/downloads/{job_id}/cancel",
+        cancel_download,
+        Operation("Cancel a download", scope=DOWNLOADS_WRITE, response=jobs.JobView),
+    ),
+    api_route(
+        "POST",
+        "/api/v1/downloads/{job_id}/retry",
+        retry_download,
+        Operation("Retry a failed or cancelled download", scope=DOWNLOADS_WRITE, response=Queued, status=202),
+    ),
 ]

@@ -36,7 +36,22 @@ class Scope:
     DOWNLOADS_WRITE = "downloads:write"
     MEDIA_READ = "media:read"
     COOKIES_WRITE = "cookies:write"
-    ALL = (DOWNLOADS_READ, DOWNLOADS_WRITE, MEDIA_READ, COOKIES_WRITE)
+    LIBRARY_READ = "library:read"  # the folder tree and the tags
+    LIBRARY_WRITE = "library:write"  # edit media, folders and tags (deleting media also needs the admin role)
+    EVENTS_READ = "events:read"  # the history the dashboard shows
+    TOKENS_WRITE = "tokens:write"  # list, mint and revoke one's own API tokens
+    ADMIN = "admin"  # manage users; only works for an administrator's credential
+    ALL = (
+        DOWNLOADS_READ,
+        DOWNLOADS_WRITE,
+        MEDIA_READ,
+        COOKIES_WRITE,
+        LIBRARY_READ,
+        LIBRARY_WRITE,
+        EVENTS_READ,
+        TOKENS_WRITE,
+        ADMIN,
+    )
     DEFAULT = (DOWNLOADS_READ, DOWNLOADS_WRITE, MEDIA_READ)
 
 
@@ -300,11 +315,15 @@ def revoke_all_sessions(db: DBSession, user_id: int, *, keep: int | None = None)
 # --- API tokens -------------------------------------------------------------------------------
 
 
-def create_token(db: DBSession, user: User, label: str = "", scopes: tuple[str, ...] = Scope.DEFAULT) -> str:
-    """Mint a token; returns it once. Only its digest and a short prefix are kept."""
+def _known_scopes(scopes: Collection[str]) -> None:
     unknown = set(scopes) - set(Scope.ALL)
     if unknown:
-        raise InvalidInput(f"Unknown scope(s): {', '.join(sorted(unknown))}.")
+        raise InvalidInput(f"Unknown scope(s): {', '.join(sorted(unknown))}.", code="invalid_scope")
+
+
+def create_token(db: DBSession, user: User, label: str = "", scopes: tuple[str, ...] = Scope.DEFAULT) -> str:
+    """Mint a token; returns it once. Only its digest and a short prefix are kept."""
+    _known_scopes(scopes)
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     assert user.id is not None
     db.add(
@@ -318,6 +337,19 @@ def create_token(db: DBSession, user: User, label: str = "", scopes: tuple[str, 
     )
     db.flush()
     return token
+
+
+def create_own_token(db: DBSession, who: Principal, label: str, scopes: tuple[str, ...]) -> tuple[ApiToken, str]:
+    """A token for the one asking, with at most the scopes of the credential asking: a token
+    never mints a stronger one. Returns the row and the token (shown once)."""
+    _known_scopes(scopes)
+    beyond = set(scopes) - who.scopes
+    if beyond:
+        raise Forbidden(f"A new token cannot have permissions this credential lacks: {', '.join(sorted(beyond))}.")
+    user = db.get(User, who.user_id)
+    assert user is not None
+    token = create_token(db, user, label, scopes)
+    return db.exec(select(ApiToken).where(ApiToken.token_hash == digest(token))).one(), token
 
 
 def principal_for_token(db: DBSession, token: str | None) -> Principal:

@@ -24,6 +24,16 @@ from .models import Folder, Media, MediaFolder, MediaSource, MediaTag, Source, T
 log = logging.getLogger(__name__)
 
 
+MAX_TITLE = 500
+
+
+@dataclass(frozen=True)
+class TagSummary:
+    id: int
+    name: str
+    count: int
+
+
 @dataclass(frozen=True)
 class FolderNode:
     id: int
@@ -146,6 +156,21 @@ def _existing_media(db: DBSession, media_ids: list[int]) -> list[int]:
     return list(db.exec(select(Media.id).where(col(Media.id).in_(media_ids))).all())
 
 
+def require_media(db: DBSession, media_ids: list[int]) -> None:
+    """Every id names a media, else NotFound listing those that do not (for callers that must not
+    skip unknown ids silently, like the API's bulk actions)."""
+    missing = sorted(set(media_ids) - set(_existing_media(db, media_ids)))
+    if missing:
+        shown = ", ".join(map(str, missing[:10])) + (" ..." if len(missing) > 10 else "")
+        raise NotFound(f"No media with id {shown}.")
+
+
+def folder_node(db: DBSession, folder_id: int) -> FolderNode:
+    """One folder as the tree shows it."""
+    _folder(db, folder_id)
+    return next(node for node in folder_tree(db) if node.id == folder_id)
+
+
 def add_to_folder(db: DBSession, folder_id: int, media_ids: list[int]) -> int:
     """Link media into a folder (already there: no change); returns how many were new."""
     _folder(db, folder_id)
@@ -160,6 +185,17 @@ def remove_from_folder(db: DBSession, folder_id: int, media_id: int) -> None:
     db.exec(  # type: ignore[call-overload]
         delete(MediaFolder).where(col(MediaFolder.folder_id) == folder_id, col(MediaFolder.media_id) == media_id)
     )
+
+
+def remove_many_from_folder(db: DBSession, folder_id: int, media_ids: list[int]) -> int:
+    """Unlink media from a folder (not there: no change); returns how many were there."""
+    _folder(db, folder_id)
+    removed = db.exec(  # type: ignore[call-overload]
+        delete(MediaFolder)
+        .where(col(MediaFolder.folder_id) == folder_id, col(MediaFolder.media_id).in_(media_ids))
+        .returning(MediaFolder.media_id)
+    ).all()
+    return len(removed)
 
 
 def _tag(db: DBSession, who: Principal, name: str) -> Tag:
@@ -187,6 +223,50 @@ def untag_media(db: DBSession, name: str, media_id: int) -> None:
         )
 
 
+def untag_many(db: DBSession, tag_id: int, media_ids: list[int]) -> int:
+    """Take a tag off media (not tagged: no change); returns how many had it."""
+    removed = db.exec(  # type: ignore[call-overload]
+        delete(MediaTag)
+        .where(col(MediaTag.tag_id) == tag_id, col(MediaTag.media_id).in_(media_ids))
+        .returning(MediaTag.media_id)
+    ).all()
+    return len(removed)
+
+
+def tag_by_id(db: DBSession, tag_id: int) -> Tag:
+    tag = db.get(Tag, tag_id)
+    if tag is None:
+        raise NotFound(f"No tag with id {tag_id}.")
+    return tag
+
+
+def set_title(db: DBSession, media_id: int, title: str) -> Media:
+    """Give a media a new title (anyone may, like tags: the library is shared)."""
+    media = db.get(Media, media_id)
+    if media is None:
+        raise NotFound(f"No media with id {media_id}.")
+    cleaned = " ".join(title.split())
+    if not cleaned:
+        raise InvalidInput("A title cannot be empty.")
+    if len(cleaned) > MAX_TITLE:
+        raise InvalidInput(f"A title is at most {MAX_TITLE} characters.")
+    media.title = cleaned
+    db.add(media)
+    return media
+
+
+def set_tags(db: DBSession, who: Principal, media_id: int, names: list[str]) -> None:
+    """Make a media's tags exactly ``names`` (new tags are ``who``'s)."""
+    require_media(db, [media_id])
+    wanted = {_tag(db, who, name).id for name in names}
+    db.exec(  # type: ignore[call-overload]
+        delete(MediaTag).where(col(MediaTag.media_id) == media_id, col(MediaTag.tag_id).not_in(list(wanted)))
+    )
+    if wanted:
+        rows = [{"media_id": media_id, "tag_id": tag_id} for tag_id in wanted]
+        db.exec(insert(MediaTag).values(rows).on_conflict_do_nothing())  # type: ignore[call-overload]
+
+
 def rename_tag(db: DBSession, who: Principal, old: str, new: str) -> Tag:
     tag = db.exec(select(Tag).where(Tag.name == old.lower())).first()
     if tag is None:
@@ -209,14 +289,21 @@ def delete_tag(db: DBSession, who: Principal, name: str) -> None:
         db.delete(tag)
 
 
-def tags_with_counts(db: DBSession) -> list[tuple[str, int]]:
-    rows = db.exec(
-        select(Tag.name, func.count(col(MediaTag.media_id)))
+def tag_summaries(db: DBSession, tag_id: int | None = None) -> list[TagSummary]:
+    """Every tag (or the one ``tag_id``) in name order, with how many media carry it."""
+    query = (
+        select(Tag.id, Tag.name, func.count(col(MediaTag.media_id)))
         .join(MediaTag, col(MediaTag.tag_id) == col(Tag.id), isouter=True)
-        .group_by(Tag.name)
+        .group_by(col(Tag.id), Tag.name)
         .order_by(Tag.name)
-    ).all()
-    return [(name, count) for name, count in rows]
+    )
+    if tag_id is not None:
+        query = query.where(Tag.id == tag_id)
+    return [TagSummary(tid, name, count) for tid, name, count in db.exec(query).all()]
+
+
+def tags_with_counts(db: DBSession) -> list[tuple[str, int]]:
+    return [(tag.name, tag.count) for tag in tag_summaries(db)]
 
 
 def delete_media(db: DBSession, principal: Principal, media_id: int) -> list[str]:

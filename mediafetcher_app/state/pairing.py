@@ -14,7 +14,7 @@ from sqlmodel import Session as DBSession
 
 from mediafetcher_app.core import auth, pairing
 from mediafetcher_app.core.errors import DomainError, NotAuthenticated
-from mediafetcher_app.core.models import ApiToken, User
+from mediafetcher_app.core.models import ApiToken
 
 from .auth import AuthState, login_redirect
 from .formatting import short_time
@@ -121,12 +121,7 @@ class ApiTokensState(AuthState):
         cookies = form.get("cookies") in ("on", "true")
         scopes = (*auth.Scope.DEFAULT, auth.Scope.COOKIES_WRITE) if cookies else auth.Scope.DEFAULT
 
-        def mint(db: DBSession, who: auth.Principal) -> str:
-            user = db.get(User, who.user_id)
-            assert user is not None
-            return auth.create_token(db, user, label, scopes)
-
-        self.new_token = await caller.run(mint)
+        _row, self.new_token = await caller.run(lambda db, who: auth.create_own_token(db, who, label, scopes))
         await self._reload(caller)
 
     @guarded_event

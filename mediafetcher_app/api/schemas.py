@@ -1,0 +1,189 @@
+"""The JSON bodies and answers of /api/v1: one pydantic type each validates or shapes the JSON
+and gives the OpenAPI document its schema (routing.py). Answers made by the core's own dataclasses
+(FolderNode, MediaDetail, JobView, ...) are documented from those dataclasses."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from mediafetcher_app.core import catalog, organize
+from mediafetcher_app.core.accounts import UserSummary
+from mediafetcher_app.core.auth import Scope
+from mediafetcher_app.core.catalog import MAX_ID
+
+MAX_BULK = 1000  # media ids in one bulk action: a whole feed page many times over
+
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+MediaIds = Annotated[list[Id], Field(min_length=1, max_length=MAX_BULK)]
+Name = Annotated[str, Field(max_length=200, description="Spaces are tidied; at most 128 characters remain.")]
+RoleName = Literal["user", "admin"]
+ScopeName = Literal[Scope.ALL]  # type: ignore[valid-type]
+
+
+class Body(BaseModel):
+    """A request body: JSON types as they are (no "1" for 1) and no unknown fields."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class Answer(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+# --- bodies ---------------------------------------------------------------------------------
+
+
+class DownloadCreate(Body):
+    url: str
+    folder_id: Id | None = None
+    audio: bool = False
+
+
+class MediaEdit(Body):
+    """New title and/or tags; ``tags`` is the whole list (tags left out are taken off)."""
+
+    title: str | None = Field(default=None, max_length=organize.MAX_TITLE * 2)
+    tags: list[Name] | None = Field(default=None, max_length=100)
+
+
+class FolderCreate(Body):
+    name: Name
+    parent_id: Id | None = None
+
+
+class FolderEdit(Body):
+    """Rename and/or move: ``parent_id`` null moves to the top level, left out keeps the place."""
+
+    name: Name | None = None
+    parent_id: Id | None = None
+
+
+class MediaList(Body):
+    media_ids: MediaIds
+
+
+class TagMedia(Body):
+    """Tag media with ``name`` (a new tag is created; no ``media_ids`` just creates it)."""
+
+    name: Name
+    media_ids: list[Id] = Field(default_factory=list, max_length=MAX_BULK)
+
+
+class TagRename(Body):
+    name: Name
+
+
+class UserCreate(Body):
+    username: str = Field(max_length=64)
+    password: str = Field(max_length=1024)
+    role: RoleName = "user"
+
+
+class UserEdit(Body):
+    role: RoleName | None = None
+    disabled: bool | None = None
+
+
+class TokenCreate(Body):
+    label: str = Field(default="API token", max_length=128)
+    scopes: list[ScopeName] = Field(default_factory=lambda: list(Scope.DEFAULT), max_length=len(Scope.ALL))
+
+
+class PairClaim(Body):
+    code: str
+
+
+# --- answers --------------------------------------------------------------------------------
+
+
+class Error(Answer):
+    error: dict[str, str] = Field(description='{"code": stable for programs, "message": a sentence for people}')
+
+
+class Ping(Answer):
+    ok: bool
+    version: str
+    user: dict[str, Any]
+
+
+class Queued(Answer):
+    job_id: int
+    status: str
+
+
+class MediaPage(Answer):
+    items: list[catalog.Card]
+    next: str | None = Field(description="Pass as `before` for the next page; null on the last one.")
+
+
+class FolderTree(Answer):
+    folders: list[organize.FolderNode]
+
+
+class FolderChange(Answer):
+    folder: organize.FolderNode
+    changed: int = Field(description="How many media were added (or removed); those already so are not counted.")
+
+
+class TagList(Answer):
+    tags: list[organize.TagSummary]
+
+
+class TagChange(Answer):
+    tag: organize.TagSummary
+    changed: int = Field(description="How many media got (or lost) the tag.")
+
+
+class UserList(Answer):
+    users: list[UserSummary]
+
+
+class TokenInfo(Answer):
+    id: int
+    label: str
+    prefix: str = Field(description="The token's first characters, to recognise it.")
+    scopes: list[str]
+    created_at: datetime
+    last_used: datetime | None
+    revoked_at: datetime | None
+
+
+class TokenList(Answer):
+    tokens: list[TokenInfo]
+
+
+class NewToken(TokenInfo):
+    token: str = Field(description="The token itself: shown this once, only its digest is kept.")
+
+
+class EventInfo(Answer):
+    id: int
+    at: datetime
+    kind: str
+    message: str
+    job_id: int | None
+    media_id: int | None
+
+
+class EventList(Answer):
+    events: list[EventInfo]
+
+
+class CookieCounts(Answer):
+    domains: dict[str, int]
+    total: int
+
+
+class CheckQueued(Answer):
+    queued: bool
+
+
+class PairState(Answer):
+    status: str
+    token: str | None = None
+    username: str | None = None
+    role: str | None = None
+    scopes: list[str] | None = None
