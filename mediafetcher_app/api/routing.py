@@ -95,5 +95,7 @@ def validated(kind: type[T], raw: Any) -> T:
 
 
 def answer(kind: Any, value: Any, status: int = 200, headers: dict[str, str] | None = None) -> JSONResponse:
-    """``value`` serialised as ``kind`` (the documented answer type)."""
-    return JSONResponse(adapter(kind).dump_python(value, mode="json"), status_code=status, headers=headers)
+    """``value`` as ``kind``, the documented answer type: checked against it, then serialised (an
+    answer that strays from its schema fails here, in the tests, not in a client)."""
+    shaped = adapter(kind).validate_python(value, from_attributes=True)
+    return JSONResponse(adapter(kind).dump_python(shaped, mode="json"), status_code=status, headers=headers)
