@@ -196,3 +196,19 @@ async def test_dashboard_cancel_and_retry(user_session):
     with session_scope() as db:
         assert db.get(DownloadJob, row["id"]).status == JobStatus.queued
         assert db.exec(select(Folder)).all() == []
+
+
+async def test_a_settings_token_with_the_library_choice_can_organise_the_library_and_no_more(user_session):
+    from mediafetcher_app.state.pairing import ApiTokensState
+
+    tokens = state(ApiTokensState, user_session)
+    await call(tokens, "create", {"label": "organiser", "library": "on"})
+    with session_scope() as db:
+        who = auth.principal_for_token(db, tokens.new_token)
+    assert who.username == "alice"
+    assert {auth.Scope.LIBRARY_READ, auth.Scope.LIBRARY_WRITE, auth.Scope.MEDIA_READ} <= who.scopes
+    assert auth.Scope.ADMIN not in who.scopes and auth.Scope.COOKIES_WRITE not in who.scopes
+    await call(tokens, "create", {"label": "everything", "full": "on"})
+    with session_scope() as db:
+        assert auth.principal_for_token(db, tokens.new_token).scopes == frozenset(auth.Scope.ALL)
+    assert [row["label"] for row in tokens.tokens] == ["everything", "organiser"]

@@ -71,13 +71,18 @@ def _token(token: TokenRow) -> rx.Component:
     )
 
 
+def _choice(name: str, text: str) -> rx.Component:
+    """A checkbox adding scopes to the new token (state/pairing.py TOKEN_CHOICES)."""
+    return rx.el.label(rx.hstack(rx.checkbox(name=name), rx.text(text, size="2"), align="center"))
+
+
 def _create_form() -> rx.Component:
     return rx.form(
         rx.hstack(
             rx.input(name="label", placeholder="Label, e.g. backup script", size="2", flex="1 1 12em"),
-            rx.el.label(
-                rx.hstack(rx.checkbox(name="cookies"), rx.text("may sync my cookies", size="2"), align="center")
-            ),
+            _choice("cookies", "may sync my cookies"),
+            _choice("library", "may organise the library"),
+            _choice("full", "full access (all my account may do)"),
             rx.button(rx.icon("plus", size=16), "Create token", type="submit", size="2"),
             align="center",
             flex_wrap="wrap",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import delete, func
 from sqlalchemy.dialects.postgresql import insert
@@ -187,15 +188,16 @@ def remove_from_folder(db: DBSession, folder_id: int, media_id: int) -> None:
     )
 
 
+def _unlink(db: DBSession, link: type[MediaFolder] | type[MediaTag], owner: Any, media_ids: list[int]) -> int:
+    """Delete the links of ``media_ids`` that match ``owner`` (a condition); returns how many existed."""
+    statement = delete(link).where(owner, col(link.media_id).in_(media_ids)).returning(link.media_id)
+    return len(db.exec(statement).all())  # type: ignore[call-overload]
+
+
 def remove_many_from_folder(db: DBSession, folder_id: int, media_ids: list[int]) -> int:
     """Unlink media from a folder (not there: no change); returns how many were there."""
     _folder(db, folder_id)
-    removed = db.exec(  # type: ignore[call-overload]
-        delete(MediaFolder)
-        .where(col(MediaFolder.folder_id) == folder_id, col(MediaFolder.media_id).in_(media_ids))
-        .returning(MediaFolder.media_id)
-    ).all()
-    return len(removed)
+    return _unlink(db, MediaFolder, col(MediaFolder.folder_id) == folder_id, media_ids)
 
 
 def _tag(db: DBSession, who: Principal, name: str) -> Tag:
@@ -225,12 +227,7 @@ def untag_media(db: DBSession, name: str, media_id: int) -> None:
 
 def untag_many(db: DBSession, tag_id: int, media_ids: list[int]) -> int:
     """Take a tag off media (not tagged: no change); returns how many had it."""
-    removed = db.exec(  # type: ignore[call-overload]
-        delete(MediaTag)
-        .where(col(MediaTag.tag_id) == tag_id, col(MediaTag.media_id).in_(media_ids))
-        .returning(MediaTag.media_id)
-    ).all()
-    return len(removed)
+    return _unlink(db, MediaTag, col(MediaTag.tag_id) == tag_id, media_ids)
 
 
 def tag_by_id(db: DBSession, tag_id: int) -> Tag:

@@ -92,6 +92,19 @@ def token_rows(db: DBSession, who: auth.Principal) -> list[TokenRow]:
     return [token_row(t) for t in auth.list_tokens(db, who.user_id)[:TOKEN_ROWS]]
 
 
+# The form's checkboxes: what each adds to the default scopes (downloads and media).
+TOKEN_CHOICES = {
+    "cookies": (auth.Scope.COOKIES_WRITE,),
+    "library": (auth.Scope.LIBRARY_READ, auth.Scope.LIBRARY_WRITE, auth.Scope.EVENTS_READ),
+    "full": auth.Scope.ALL,
+}
+
+
+def token_scopes(form: dict[str, str]) -> tuple[str, ...]:
+    chosen = {scope for key, extra in TOKEN_CHOICES.items() if form.get(key) in ("on", "true") for scope in extra}
+    return tuple(sorted({*auth.Scope.DEFAULT, *chosen}))
+
+
 class ApiTokensState(AuthState):
     """The signed-in user's API tokens (paired browsers and scripts): list, create, revoke.
 
@@ -118,8 +131,7 @@ class ApiTokensState(AuthState):
     @guarded_event
     async def create(self, caller: Caller, form: dict[str, str]):
         label = (form.get("label") or "").strip() or "API token"
-        cookies = form.get("cookies") in ("on", "true")
-        scopes = (*auth.Scope.DEFAULT, auth.Scope.COOKIES_WRITE) if cookies else auth.Scope.DEFAULT
+        scopes = token_scopes(form)
 
         _row, self.new_token = await caller.run(lambda db, who: auth.create_own_token(db, who, label, scopes))
         await self._reload(caller)

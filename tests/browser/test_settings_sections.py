@@ -125,6 +125,7 @@ def test_a_token_is_shown_once_works_and_stops_working_when_revoked(live_server,
     label = f"backup script {page.viewport_label}"  # type: ignore[attr-defined]
     section = page.locator("#settings-pairing")
     section.get_by_placeholder("Label, e.g. backup script").fill(label)
+    section.get_by_role("checkbox").nth(1).click()  # "may organise the library"
     section.get_by_role("button", name="Create token").click()
     shown = section.locator("#new-api-token")
     expect(shown).to_contain_text("mft_")
@@ -132,6 +133,8 @@ def test_a_token_is_shown_once_works_and_stops_working_when_revoked(live_server,
     screenshot(page, "settings-token-created")
     bearer = {"Authorization": f"Bearer {token}"}
     assert page.request.get(live_server.url + "/api/v1/ping", headers=bearer).ok
+    assert page.request.get(live_server.url + "/api/v1/folders", headers=bearer).ok  # the library choice
+    assert page.request.get(live_server.url + "/api/v1/tokens", headers=bearer).status == 403  # and no more
 
     section.get_by_role("button", name="Done").click()
     expect(shown).to_have_count(0)
