@@ -94,3 +94,17 @@ async def test_a_token_without_the_documented_scope_is_refused(client, method, p
     response = await client.request(method, url, json={}, headers=headers)
     assert response.status_code == 403, response.text
     assert f"'{scope}'" in response.json()["error"]["message"]
+
+
+def _operations() -> list[tuple[str, str, bool]]:
+    paths = document(APP.routes)["paths"]
+    return [(method, path, op["security"] == []) for path, ops in paths.items() for method, op in ops.items()]
+
+
+@pytest.mark.parametrize("method,path,public", _operations())
+async def test_every_route_the_document_says_needs_a_credential_refuses_an_anonymous_caller(
+    client, method, path, public
+):
+    url = re.sub(r"{\w+_id}", "1", path).replace("{site}", "example.com")
+    response = await client.request(method, url, json={})
+    assert (response.status_code == 401) is not public, response.text
