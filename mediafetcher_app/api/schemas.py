@@ -89,7 +89,11 @@ class UserEdit(Body):
 
 class TokenCreate(Body):
     label: str = Field(default="API token", max_length=128)
-    scopes: list[ScopeName] = Field(default_factory=lambda: list(Scope.DEFAULT), max_length=len(Scope.ALL))
+    scopes: list[ScopeName] = Field(
+        default_factory=lambda: list(Scope.DEFAULT),
+        max_length=len(Scope.ALL),
+        description=f"Left out: {', '.join(Scope.DEFAULT)}.",
+    )
 
 
 class PairClaim(Body):
