@@ -66,6 +66,8 @@ async def test_a_media_title_and_tags_are_edited_and_shown_in_its_detail(client,
     assert again.json()["tags"] == ["birds", "dogs"] and again.json()["title"] == "New title"
     detail = (await client.get(f"/api/v1/media/{media_id}", headers=alice)).json()
     assert detail["title"] == "New title" and detail["tags"] == ["birds", "dogs"]
+    cleared = await client.patch(f"/api/v1/media/{media_id}", json={"tags": []}, headers=alice)
+    assert cleared.json()["tags"] == []
 
 
 @pytest.mark.parametrize(
