@@ -10,7 +10,7 @@ from mediafetcher_app.api import build_api
 from mediafetcher_app.core import auth, events
 from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.models import Role
-from tests.factories import PASSWORD, bearer, make_token, make_user
+from tests.factories import PASSWORD, bearer, make_session, make_token, make_user
 
 EVERYTHING = auth.Scope.ALL
 
@@ -158,3 +158,13 @@ async def test_events_show_a_user_their_own_and_an_admin_everything(client):
     assert error(await client.get("/api/v1/events?limit=0", headers=root), 400) == "invalid_filter"
     assert error(await client.get("/api/v1/events?limit=many", headers=root), 400) == "invalid_filter"
     assert error(await client.get("/api/v1/events", headers=bearer(make_token("alice"))), 403) == "forbidden"
+
+
+async def test_a_session_mints_a_token_only_from_the_apps_own_origin(client):
+    make_user("alice")
+    client.cookies.set(auth.SESSION_COOKIE, make_session("alice"))
+    forged = await client.post("/api/v1/tokens", json={"label": "x"}, headers={"Origin": "https://evil.example"})
+    assert error(forged, 403) == "forbidden"
+    assert (await client.get("/api/v1/tokens")).json()["tokens"] == []
+    own = await client.post("/api/v1/tokens", json={"label": "mine"}, headers={"Origin": "http://mf.test"})
+    assert own.status_code == 201 and own.json()["label"] == "mine"
