@@ -52,7 +52,8 @@ def migrate(_args: argparse.Namespace) -> None:
 def run(_args: argparse.Namespace) -> None:
     from .launcher import main
 
-    main()
+    if code := main():
+        raise SystemExit(code)
 
 
 def parser() -> argparse.ArgumentParser:

@@ -1,0 +1,190 @@
+"""`make run` supervises: crashed children come back after growing delays, interrupted jobs resume,
+a crash loop stops the stack with a sentence, Ctrl-C stops everything in order."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from mediafetcher_app.core.models import JobStatus
+from mediafetcher_app.core.settings import SupervisorSettings
+from mediafetcher_app.launcher import worker_command
+from mediafetcher_app.supervisor import CrashLoop, Supervisor
+from tests.fixtures.pipeline import assert_done, fixture_server, job_row, new_job, server
+from worker.client import close_pool, enqueue
+
+__all__ = ["fixture_server", "server"]
+
+ROOT = Path(__file__).resolve().parent.parent
+SLEEPER = [sys.executable, "-c", "import time; time.sleep(600)"]
+CRASHER = [sys.executable, "-c", "raise SystemExit(3)"]
+
+
+def policy(**overrides: float) -> SupervisorSettings:
+    values = dict(first_delay_s=0.1, max_delay_s=0.4, crash_limit=5, crash_window_s=60, grace_s=5)
+    return SupervisorSettings(**{**values, **overrides})  # type: ignore[arg-type]
+
+
+def poll(predicate, timeout: float = 30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := predicate():
+            return value
+        time.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+def test_a_killed_child_is_restarted_with_a_log_line(caplog: pytest.LogCaptureFixture):
+    caplog.set_level(logging.INFO, "mediafetcher.launcher")
+    supervisor = Supervisor([("worker", SLEEPER), ("app", SLEEPER)], dict(os.environ), ROOT, policy())
+    supervisor.start()
+    try:
+        worker, app = supervisor.children
+        first_pid, app_pid = worker.proc.pid, app.proc.pid
+        os.kill(first_pid, signal.SIGKILL)
+
+        def restarted():
+            supervisor.check()
+            return worker.proc.pid != first_pid and worker.proc.poll() is None
+
+        poll(restarted)
+        assert app.proc.pid == app_pid, "the other child keeps running"
+        assert f"worker exited with code {-signal.SIGKILL}; restarting it in 0.1 s" in caplog.text
+        assert "restarting worker" in caplog.text
+    finally:
+        supervisor.stop()
+    assert all(child.proc.poll() is not None for child in supervisor.children)
+
+
+def test_restart_delays_grow_and_a_crash_loop_stops_with_a_clear_message(caplog: pytest.LogCaptureFixture):
+    caplog.set_level(logging.INFO, "mediafetcher.launcher")
+    supervisor = Supervisor([("worker", CRASHER)], dict(os.environ), ROOT, policy(crash_limit=5))
+    supervisor.start()
+
+    def crash_loop():
+        try:
+            supervisor.check()
+        except CrashLoop as exc:
+            return exc
+        return None
+
+    error = poll(crash_loop)
+    delays = [r.getMessage().rsplit(" in ", 1)[1] for r in caplog.records if "restarting it in" in r.getMessage()]
+    assert delays == ["0.1 s", "0.2 s", "0.4 s", "0.4 s"], "doubling, up to the cap"
+    assert str(error) == (
+        "the worker crashed 5 times within 60 s (last exit code 3); stopping MediaFetcher. "
+        "Its own output above says why."
+    )
+
+
+def test_crashes_outside_the_window_never_add_up_to_a_crash_loop():
+    supervisor = Supervisor([("worker", CRASHER)], dict(os.environ), ROOT, policy(crash_limit=2, crash_window_s=0.05))
+    supervisor.start()
+    worker = supervisor.children[0]
+    pids = {worker.proc.pid}
+
+    def three_restarts():
+        supervisor.check()  # raises CrashLoop should two crashes ever count together
+        pids.add(worker.proc.pid)
+        return len(pids) >= 4
+
+    poll(three_restarts)
+    supervisor.stop()
+
+
+async def test_a_worker_killed_under_supervision_is_restarted_and_its_job_completes(server, monkeypatch):
+    monkeypatch.setenv("MF_WORKER_STALE_S", "2")
+    env = {**os.environ, "MF_ENGINE_SOCKET_TIMEOUT": "5"}
+    # the restart waits past the dead worker's heartbeat, so the new worker finds its job abandoned
+    supervisor = Supervisor([("worker", worker_command())], env, ROOT, policy(first_delay_s=3, max_delay_s=3))
+    job_id = new_job(server.url("/throttle/media/big.mp4?rate=120000"))
+    try:
+        await enqueue(job_id)
+        supervisor.start()
+        worker = supervisor.children[0]
+        first_pid = worker.proc.pid
+        await asyncio.to_thread(poll, lambda: job_row(job_id).status == JobStatus.downloading)
+        os.kill(first_pid, signal.SIGKILL)
+
+        def finished():
+            supervisor.check()
+            return job_row(job_id).status.is_final
+
+        await asyncio.to_thread(poll, finished, 90)
+        assert worker.proc.pid != first_pid
+    finally:
+        await asyncio.to_thread(supervisor.stop)
+        await close_pool()
+    job = job_row(job_id)
+    assert_done(job)
+    assert job.attempts == 2
+
+
+CHILD = textwrap.dedent(
+    """
+    import signal, sys, time
+    name, log, obey = sys.argv[1], sys.argv[2], sys.argv[3] == "obey"
+    def stopped(*_):
+        with open(log, "a") as f:
+            f.write(name + "\\n")
+        if obey:
+            sys.exit(0)
+    signal.signal(signal.SIGTERM, stopped)
+    open(log + "." + name + ".ready", "w").close()
+    while True:
+        time.sleep(0.05)
+    """
+)
+
+
+def test_ctrl_c_stops_app_then_worker_then_redis_then_postgres(tmp_path: Path):
+    """The real launcher with embedded servers in a fresh data dir; the worker ignores SIGTERM and
+    is killed after the grace period."""
+    data = Path(tempfile.mkdtemp(prefix="mf-launch-"))
+    log = tmp_path / "stopped.log"
+    script = tmp_path / "child.py"
+    script.write_text(CHILD)
+    launch = textwrap.dedent(
+        f"""
+        import logging, sys
+        from mediafetcher_app.core.settings import get_settings
+        from mediafetcher_app.launcher import run_stack
+        logging.basicConfig(level=logging.INFO)
+        child = [sys.executable, {str(script)!r}]
+        sys.exit(run_stack(get_settings(), [
+            ("worker", child + ["worker", {str(log)!r}, "ignore"]),
+            ("app", child + ["app", {str(log)!r}, "obey"]),
+        ]))
+        """
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env.update(MF_DATA_DIR=str(data), MF_STOP_GRACE="1")
+    proc = subprocess.Popen([sys.executable, "-c", launch], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        poll(lambda: all(Path(f"{log}.{name}.ready").exists() for name in ("app", "worker")), 120)
+        redis_pid = int((data / "redis" / "redis.pid").read_text())
+        postgres_pid = int((data / "postgres" / "postmaster.pid").read_text().split()[0])
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert log.read_text().split() == ["app", "worker"]
+    assert "worker did not stop in 1s; killing it" in err
+    assert not (data / "postgres" / "postmaster.pid").exists(), "PostgreSQL was shut down"
+    poll(lambda: not psutil.pid_exists(redis_pid) and not psutil.pid_exists(postgres_pid), 10)
+    shutil.rmtree(data, ignore_errors=True)
+    assert err.index("stopping app") < err.index("stopping worker") < err.rindex("stopped")
