@@ -24,7 +24,7 @@ from mediafetcher_app.core.settings import get_settings
 from . import thumbnails
 from .engines.ytdlp_runner import META_KEYS
 from .errors import PipelineError
-from .finalise import _text, check, source_info
+from .finalise import check, meta_text, source_info
 
 SIDECAR = ".info.json"
 
@@ -93,13 +93,12 @@ def _import_one(path: Path, staging: Path, summary: Summary) -> None:
         library.unbury(db, checked.sha256)  # importing deleted bytes asks for them again
         relative = storage.move_into_final(copy, checked.sha256, checked.content.ext)
         thumb = thumbnails.publish(checked.thumbnail, checked.sha256) if checked.thumbnail else None
-        title = _text(meta, "title") if meta else None
-        media, _ = library.add_media(
-            db, checked.facts(relative, thumb), title or path.stem, _text(meta or {}, "description")
-        )
+        said = meta or {}
+        title, description = meta_text(said, "title") or path.stem, meta_text(said, "description")
+        media, _ = library.add_media(db, checked.facts(relative, thumb), title, description)
         if meta:
             source = library.add_source(
-                db, source_info(meta, _text(meta, "webpage_url", "original_url") or path.as_uri())
+                db, source_info(meta, meta_text(meta, "webpage_url", "original_url") or path.as_uri())
             )
             library.link(db, media.id, job_id=None, source_id=source.id, folder_id=None)  # type: ignore[arg-type]
     summary.imported.append(path)
@@ -110,7 +109,10 @@ def import_files(files: list[Path], on_file: Callable[[Path], None] = lambda _pa
     summary = Summary()
     with _staging() as staging:
         for path in files:
-            _import_one(path, staging, summary)
+            try:
+                _import_one(path, staging, summary)
+            except OSError as exc:  # unreadable, vanished meanwhile: that file alone is refused
+                summary.refused.append((path, f"it could not be read ({exc.strerror or exc})"))
             on_file(path)
     return summary
 
