@@ -123,6 +123,12 @@ def test_restore_into_a_data_dir_or_database_in_use_refuses_and_changes_nothing(
     assert "error: The database already has tables: restore needs an empty database." in into_used_database.stderr
     assert not (tmp_path / "new" / "secret.key").exists()
 
+    with_a_key_variable = cli(
+        "restore", str(backup_dir), env={**os.environ, "MF_DATA_DIR": str(tmp_path / "new"), "MF_SECRET_KEY": "other"}
+    )
+    assert with_a_key_variable.returncode == 2
+    assert "This backup carries its key file: unset MF_SECRET_KEY" in with_a_key_variable.stderr
+
     key_before = (key_file_library / "secret.key").read_bytes()
     into_used_data_dir = cli("restore", str(backup_dir), env={**os.environ, "DATABASE_URL": empty_database})
     assert into_used_data_dir.returncode == 2
@@ -132,6 +138,15 @@ def test_restore_into_a_data_dir_or_database_in_use_refuses_and_changes_nothing(
         assert conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'").fetchone() == (0,)
     with session_scope() as db:
         assert len(db.exec(select(User)).all()) == 1
+
+
+def test_restore_from_a_directory_that_holds_no_backup_says_so(tmp_path: Path):
+    done = cli("restore", str(tmp_path), env=dict(os.environ))
+    assert done.returncode == 2
+    assert (
+        done.stderr.strip()
+        == f"error: {tmp_path} holds no MediaFetcher backup (manifest.json is missing or unreadable)."
+    )
 
 
 def test_a_backup_never_writes_into_a_non_empty_directory(tmp_path: Path):

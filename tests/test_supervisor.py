@@ -13,11 +13,15 @@ import sys
 import tempfile
 import textwrap
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
 import pytest
 
+from mediafetcher_app.core import embedded
 from mediafetcher_app.core.models import JobStatus
 from mediafetcher_app.core.settings import SupervisorSettings
 from mediafetcher_app.launcher import worker_command
@@ -134,12 +138,16 @@ async def test_a_worker_killed_under_supervision_is_restarted_and_its_job_comple
 
 CHILD = textwrap.dedent(
     """
-    import signal, sys, time
-    name, log, obey = sys.argv[1], sys.argv[2], sys.argv[3] == "obey"
+    import os, signal, sys, time
+    name, log, mode = sys.argv[1], sys.argv[2], sys.argv[3]
+    while mode == "crash":  # once the app runs, so that it is there to be stopped
+        if os.path.exists(log + ".app.ready"):
+            sys.exit(7)
+        time.sleep(0.05)
     def stopped(*_):
         with open(log, "a") as f:
             f.write(name + "\\n")
-        if obey:
+        if mode == "obey":
             sys.exit(0)
     signal.signal(signal.SIGTERM, stopped)
     open(log + "." + name + ".ready", "w").close()
@@ -149,12 +157,30 @@ CHILD = textwrap.dedent(
 )
 
 
-def test_ctrl_c_stops_app_then_worker_then_redis_then_postgres(tmp_path: Path):
-    """The real launcher with embedded servers in a fresh data dir; the worker ignores SIGTERM and
-    is killed after the grace period."""
+@dataclass
+class Stack:
+    """The real launcher (``run_stack``) in a subprocess, with embedded PostgreSQL and Redis in a
+    fresh data dir and stand-in children (``CHILD``) for the worker and the app."""
+
+    proc: subprocess.Popen[str]
+    data: Path
+    log: Path
+
+    def ready(self, *names: str) -> None:
+        poll(lambda: all(Path(f"{self.log}.{name}.ready").exists() for name in names), 120)
+
+    def server_pids(self) -> tuple[int, int]:
+        redis = int((self.data / "redis" / "redis.pid").read_text())
+        return redis, int((self.data / "postgres" / "postmaster.pid").read_text().split()[0])
+
+    def stopped_children(self) -> list[str]:
+        return self.log.read_text().split() if self.log.exists() else []
+
+
+@contextmanager
+def stack(tmp_path: Path, worker_mode: str, app_mode: str, **env_extra: str) -> Iterator[Stack]:
     data = Path(tempfile.mkdtemp(prefix="mf-launch-"))
-    log = tmp_path / "stopped.log"
-    script = tmp_path / "child.py"
+    log, script = tmp_path / "stopped.log", tmp_path / "child.py"
     script.write_text(CHILD)
     launch = textwrap.dedent(
         f"""
@@ -164,27 +190,50 @@ def test_ctrl_c_stops_app_then_worker_then_redis_then_postgres(tmp_path: Path):
         logging.basicConfig(level=logging.INFO)
         child = [sys.executable, {str(script)!r}]
         sys.exit(run_stack(get_settings(), [
-            ("worker", child + ["worker", {str(log)!r}, "ignore"]),
-            ("app", child + ["app", {str(log)!r}, "obey"]),
+            ("worker", child + ["worker", {str(log)!r}, {worker_mode!r}]),
+            ("app", child + ["app", {str(log)!r}, {app_mode!r}]),
         ]))
         """
     )
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-    env.update(MF_DATA_DIR=str(data), MF_STOP_GRACE="1")
+    env.update(MF_DATA_DIR=str(data), **env_extra)
     proc = subprocess.Popen([sys.executable, "-c", launch], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
     try:
-        poll(lambda: all(Path(f"{log}.{name}.ready").exists() for name in ("app", "worker")), 120)
-        redis_pid = int((data / "redis" / "redis.pid").read_text())
-        postgres_pid = int((data / "postgres" / "postmaster.pid").read_text().split()[0])
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=120)
+        yield Stack(proc, data, log)
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert proc.returncode == 0, err
-    assert log.read_text().split() == ["app", "worker"]
-    assert "worker did not stop in 1s; killing it" in err
-    assert not (data / "postgres" / "postmaster.pid").exists(), "PostgreSQL was shut down"
+            proc.wait()
+        embedded.stop_redis(data)
+        embedded.stop_postgres(data)
+        shutil.rmtree(data, ignore_errors=True)
+
+
+def assert_servers_stopped(stack: Stack, redis_pid: int, postgres_pid: int) -> None:
+    assert not (stack.data / "postgres" / "postmaster.pid").exists(), "PostgreSQL was shut down"
     poll(lambda: not psutil.pid_exists(redis_pid) and not psutil.pid_exists(postgres_pid), 10)
-    shutil.rmtree(data, ignore_errors=True)
-    assert err.index("stopping app") < err.index("stopping worker") < err.rindex("stopped")
+
+
+def test_ctrl_c_stops_app_then_worker_then_redis_then_postgres(tmp_path: Path):
+    """The worker ignores SIGTERM and is killed after the grace period."""
+    with stack(tmp_path, "ignore", "obey", MF_STOP_GRACE="1") as running:
+        running.ready("app", "worker")
+        pids = running.server_pids()
+        running.proc.send_signal(signal.SIGINT)
+        _, err = running.proc.communicate(timeout=120)
+        assert running.proc.returncode == 0, err
+        assert running.stopped_children() == ["app", "worker"]
+        assert "worker did not stop in 1s; killing it" in err
+        assert err.index("stopping app") < err.index("stopping worker") < err.rindex("stopped")
+        assert_servers_stopped(running, *pids)
+
+
+def test_a_crash_loop_stops_the_whole_stack_with_a_clear_message(tmp_path: Path):
+    with stack(tmp_path, "crash", "obey", MF_RESTART_DELAY="0.05", MF_CRASH_LIMIT="3") as running:
+        pids = poll(lambda: (running.data / "redis" / "redis.pid").exists() and running.server_pids())
+        _, err = running.proc.communicate(timeout=120)  # it stops by itself
+        assert running.proc.returncode == 1, err
+        assert err.count("worker exited with code 7; restarting it in") == 2
+        assert "the worker crashed 3 times within 300 s (last exit code 7); stopping MediaFetcher." in err
+        assert running.stopped_children() == ["app"], "the app was stopped too"
+        assert_servers_stopped(running, *pids)

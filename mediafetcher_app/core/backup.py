@@ -130,13 +130,15 @@ def restore(source: Path, settings: Settings | None = None) -> dict[str, object]
         raise BackupError(f"{source} holds no MediaFetcher backup ({MANIFEST} is missing or unreadable).") from None
     if manifest.get("format") != FORMAT or not (source / DUMP).exists():
         raise BackupError(f"{source} is not a backup this version can restore.")
+    if (source / KEY).exists() and settings.secret_key:
+        raise BackupError("This backup carries its key file: unset MF_SECRET_KEY, or its cookies could not be read.")
+    if manifest.get("secret_key") == "MF_SECRET_KEY" and not settings.secret_key:
+        raise BackupError("This backup was made with MF_SECRET_KEY: set the same MF_SECRET_KEY before restoring.")
     key_file = secret_key.key_file(settings)
     if key_file.exists():
         raise BackupError(f"{settings.data_dir} already has a secret key: restore needs an empty data dir.")
     if not _database_is_empty():
         raise BackupError("The database already has tables: restore needs an empty database.")
-    if manifest.get("secret_key") == "MF_SECRET_KEY" and not settings.secret_key:
-        raise BackupError("This backup was made with MF_SECRET_KEY: set the same MF_SECRET_KEY before restoring.")
     get_engine().dispose()
     _run(
         [
