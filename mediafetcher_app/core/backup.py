@@ -19,7 +19,7 @@ from pathlib import Path
 
 from sqlalchemy import func, text
 from sqlalchemy.engine import make_url
-from sqlmodel import select
+from sqlmodel import col, select
 
 from . import secret_key
 from .db import database_url, get_engine, session_scope
@@ -96,10 +96,8 @@ def backup(target: Path, settings: Settings | None = None) -> dict[str, object]:
         shutil.copy2(key_file, target / KEY)
         (target / KEY).chmod(0o600)
     with session_scope() as db:
-        files = [
-            {"path": m.path, "sha256": m.sha256, "size_bytes": m.size_bytes}
-            for m in db.exec(select(Media).order_by(Media.id)).all()
-        ]
+        rows = db.exec(select(Media.path, Media.sha256, Media.size_bytes).order_by(col(Media.id))).all()
+        files = [{"path": path, "sha256": sha, "size_bytes": size} for path, sha, size in rows]
     (target / MEDIA_LIST).write_text(json.dumps(files, indent=1))
     manifest: dict[str, object] = {
         "format": FORMAT,
