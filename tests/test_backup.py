@@ -143,10 +143,8 @@ def test_restore_into_a_data_dir_or_database_in_use_refuses_and_changes_nothing(
 def test_restore_from_a_directory_that_holds_no_backup_says_so(tmp_path: Path):
     done = cli("restore", str(tmp_path), env=dict(os.environ))
     assert done.returncode == 2
-    assert (
-        done.stderr.strip()
-        == f"error: {tmp_path} holds no MediaFetcher backup (manifest.json is missing or unreadable)."
-    )
+    said = f"error: {tmp_path} holds no MediaFetcher backup (manifest.json is missing or unreadable)."
+    assert done.stderr.strip().endswith(said)
 
 
 def test_a_backup_never_writes_into_a_non_empty_directory(tmp_path: Path):
@@ -155,3 +153,24 @@ def test_a_backup_never_writes_into_a_non_empty_directory(tmp_path: Path):
     assert done.returncode == 2
     assert f"{tmp_path} is not empty: a backup needs a new or empty directory." in done.stderr
     assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
+
+
+def test_a_damaged_dump_is_refused_with_pg_restores_words_and_restores_nothing(
+    key_file_library: Path, empty_database: str, tmp_path: Path
+):
+    make_library()
+    backup_dir = tmp_path / "backup"
+    assert cli("backup", str(backup_dir), env=dict(os.environ)).returncode == 0
+    dump = backup_dir / "database.dump"
+    dump.write_bytes(dump.read_bytes()[: dump.stat().st_size // 2])
+
+    target = tmp_path / "restored-data"
+    done = cli(
+        "restore", str(backup_dir), env={**os.environ, "MF_DATA_DIR": str(target), "DATABASE_URL": empty_database}
+    )
+
+    assert done.returncode == 2
+    assert "error: pg_restore failed: pg_restore: error: could not read from input file" in done.stderr
+    assert not (target / "secret.key").exists()
+    with psycopg.connect(make_url(empty_database).set(drivername="postgresql").render_as_string(False)) as conn:
+        assert conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'").fetchone() == (0,)
