@@ -1,4 +1,5 @@
-"""Command line: ``python -m mediafetcher_app.cli user create ...`` / ``token create ...`` / ``run``.
+"""Command line: ``python -m mediafetcher_app.cli user create ...`` / ``token create ...`` / ``run`` /
+``backup DIR`` / ``restore DIR`` / ``export`` / ``import-folder PATH``.
 
 Reads MF_DATA_DIR / DATABASE_URL like the app, so it talks to the same database.
 """
@@ -7,14 +8,17 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import json
 import logging
 import sys
+from pathlib import Path
 
 from .core import auth
 from .core.bootstrap import prepare
 from .core.db import session_scope
 from .core.errors import DomainError
 from .core.models import Role
+from .core.settings import get_settings
 
 
 def _password(args: argparse.Namespace) -> str:
@@ -49,10 +53,68 @@ def migrate(_args: argparse.Namespace) -> None:
     print("database is at the latest schema")
 
 
+def backup_command(args: argparse.Namespace) -> None:
+    from .core.backup import backup
+
+    prepare()
+    manifest = backup(args.dir)
+    print(f"backed up the database ({manifest['media_files']} media files listed) into {args.dir}")
+    if manifest["secret_key"] == "MF_SECRET_KEY":
+        print("the secret key is MF_SECRET_KEY: keep it with this backup, restoring needs it")
+    print(f"media files are not copied: back up {manifest['media_root']} as well")
+
+
+def restore_command(args: argparse.Namespace) -> None:
+    from .core.backup import restore
+
+    restore(args.dir)
+    prepare()  # a backup from an older release is migrated to the current schema
+    print(f"restored {args.dir} into {get_settings().data_dir}")
+
+
+def export_command(args: argparse.Namespace) -> None:
+    from .core.export import export_library
+
+    prepare()
+    with session_scope() as db:
+        library = export_library(db)
+    text = json.dumps(library, indent=1, ensure_ascii=False)
+    if args.output is None:
+        print(text)
+        return
+    args.output.write_text(text + "\n", encoding="utf-8")
+    print(
+        f"exported {len(library['media'])} media, {len(library['sources'])} sources, "
+        f"{len(library['folders'])} folders and {len(library['tags'])} tags to {args.output}",
+        file=sys.stderr,
+    )
+
+
+def import_folder_command(args: argparse.Namespace) -> None:
+    from rich.progress import Progress
+
+    from worker.importer import candidates, import_files
+
+    prepare()
+    try:
+        files = candidates(args.path)
+    except NotADirectoryError as exc:
+        raise DomainError(str(exc)) from None
+    with Progress(transient=True) as progress:
+        bar = progress.add_task("importing", total=len(files))
+        summary = import_files(files, lambda _path: progress.advance(bar))
+    for path, why in summary.skipped:
+        print(f"skipped {path}: {why}")
+    for path, why in summary.refused:
+        print(f"refused {path}: {why}")
+    print(f"imported {len(summary.imported)}, skipped {len(summary.skipped)}, refused {len(summary.refused)}")
+
+
 def run(_args: argparse.Namespace) -> None:
     from .launcher import main
 
-    main()
+    if code := main():
+        raise SystemExit(code)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -76,6 +138,20 @@ def parser() -> argparse.ArgumentParser:
         "--scope", action="append", choices=list(auth.Scope.ALL), help="repeatable; default: downloads and media"
     )
     mint.set_defaults(handler=token_create)
+
+    save = commands.add_parser("backup", help="dump the database, the secret key and the vault into DIR")
+    save.add_argument("dir", type=Path)
+    save.set_defaults(handler=backup_command)
+    load = commands.add_parser("restore", help="restore a backup into an empty data dir and database")
+    load.add_argument("dir", type=Path)
+    load.set_defaults(handler=restore_command)
+
+    dump = commands.add_parser("export", help="write the library (media, sources, folders, tags) as JSON")
+    dump.add_argument("--output", "-o", type=Path, help="a file; default: standard output")
+    dump.set_defaults(handler=export_command)
+    bring = commands.add_parser("import-folder", help="import the media files under PATH (originals are kept)")
+    bring.add_argument("path", type=Path)
+    bring.set_defaults(handler=import_folder_command)
 
     commands.add_parser("migrate", help="apply database migrations").set_defaults(handler=migrate)
     commands.add_parser("run", help="start everything (what `make run` does)").set_defaults(handler=run)

@@ -1,5 +1,6 @@
 """``make run``: start (or reuse) the services, prepare the database, run the worker and the app.
 
+A crashed child is restarted by the supervisor (growing delays; a crash loop stops the stack).
 Children run in their own process groups and stop in the order app -> worker -> Redis ->
 PostgreSQL, each with a grace period before SIGKILL (DESIGN.md §8: a Granian worker can hang
 on SIGTERM when Redis is gone first).
@@ -10,18 +11,16 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 from .core import embedded
 from .core.bootstrap import prepare
 from .core.migrations import PROJECT_ROOT
-from .core.settings import Settings, get_settings
+from .core.settings import Settings, get_settings, supervisor_settings
+from .supervisor import CrashLoop, Supervisor
 
 log = logging.getLogger("mediafetcher.launcher")
-GRACE_S = 15.0
 
 
 def service_environment(settings: Settings) -> dict[str, str]:
@@ -62,33 +61,11 @@ def app_command(settings: Settings) -> list[str]:
     ]
 
 
-def start(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, start_new_session=True)
-
-
-def stop(proc: subprocess.Popen[bytes], name: str, grace_s: float = GRACE_S) -> None:
-    """SIGTERM the child's whole process group; SIGKILL it after the grace period."""
-    if proc.poll() is not None:
-        return
-    log.info("stopping %s", name)
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(grace_s)
-    except subprocess.TimeoutExpired:
-        log.warning("%s did not stop in %.0fs; killing it", name, grace_s)
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-    except ProcessLookupError:
-        pass
-
-
-def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
-    settings = get_settings()
+def run_stack(settings: Settings, commands: list[tuple[str, list[str]]]) -> int:
+    """Prepare the database, supervise ``commands`` until Ctrl-C/SIGTERM or a crash loop, then stop
+    everything in order: the children (last started first), Redis, PostgreSQL. Returns the exit code."""
     env = service_environment(settings)
     os.environ.update({k: env[k] for k in ("DATABASE_URL", "REDIS_URL")})
-    prepare(settings)
-    children: list[tuple[str, subprocess.Popen[bytes]]] = []
     stopping = False
 
     def request_stop(signum: int, _frame: object) -> None:
@@ -97,25 +74,31 @@ def main() -> None:
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
+    supervisor = Supervisor(commands, env, PROJECT_ROOT, supervisor_settings())
+    code = 0
     try:
-        children.append(("worker", start(worker_command(), env)))
-        children.append(("app", start(app_command(settings), env)))
+        prepare(settings)
+        supervisor.start()
         log.info("MediaFetcher starting on http://127.0.0.1:%d (Ctrl-C stops everything)", settings.port)
-        while not stopping:
-            for name, proc in children:
-                if proc.poll() is not None:
-                    log.error("%s exited with code %s; stopping", name, proc.returncode)
-                    stopping = True
-            time.sleep(0.5)
+        supervisor.run(lambda: stopping)
+    except CrashLoop as exc:
+        log.error("%s", exc)
+        code = 1
     finally:
-        for name, proc in reversed(children):
-            stop(proc, name)
+        supervisor.stop()
         if not settings.redis_url:
             embedded.stop_redis(settings.data_dir)
         if not settings.database_url:
             embedded.stop_postgres(settings.data_dir)
         log.info("stopped")
+    return code
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    settings = get_settings()
+    return run_stack(settings, [("worker", worker_command()), ("app", app_command(settings))])
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

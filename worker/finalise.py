@@ -66,7 +66,7 @@ def _posted_at(meta: dict[str, Any]) -> datetime | None:
     return None
 
 
-def _text(meta: dict[str, Any], *keys: str) -> str | None:
+def meta_text(meta: dict[str, Any], *keys: str) -> str | None:
     for key in keys:
         value = meta.get(key)
         if isinstance(value, str) and value.strip():
@@ -76,9 +76,9 @@ def _text(meta: dict[str, Any], *keys: str) -> str | None:
 
 def source_info(meta: dict[str, Any], page_url: str) -> SourceInfo:
     platform, external_id = identity(meta, page_url)
-    uploader = _text(meta, "uploader", "channel", "uploader_id", "author", "username", "uploader_name")
+    uploader = meta_text(meta, "uploader", "channel", "uploader_id", "author", "username", "uploader_name")
     return SourceInfo(
-        url=_text(meta, "webpage_url") or page_url,
+        url=meta_text(meta, "webpage_url") or page_url,
         platform=platform,
         external_id=external_id,
         uploader=uploader[:255] if uploader else None,
@@ -208,7 +208,7 @@ def publish(produced: Produced, *, page_url: str, folder_id: int | None, guard: 
         media_id, placed = _store(db, checked, guard)
         source = library.add_source(db, info)
         library.link(db, media_id, job_id=guard.job_id, source_id=source.id, folder_id=folder_id)
-        library.fill_titles(db, media_id, _text(produced.meta, "title"), _text(produced.meta, "description"))
+        library.fill_titles(db, media_id, meta_text(produced.meta, "title"), meta_text(produced.meta, "description"))
         try:
             guard.check()  # the last moment a stopped run can still leave no trace
         except JobCancelled:

@@ -30,7 +30,10 @@ def beat_interval_s() -> float:
 
 
 def new_worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+    """``name:pid:random``, the name being MF_WORKER_ID (workers on other hosts, containers with
+    random host names) or the host name; the random part keeps a restarted process distinct."""
+    name = (os.environ.get("MF_WORKER_ID") or "").strip() or socket.gethostname()
+    return f"{name}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
 def beat(db: DBSession, worker_id: str) -> None:

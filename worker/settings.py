@@ -9,6 +9,7 @@ from typing import Any
 
 from arq import cron
 
+from mediafetcher_app.core.bootstrap import ensure_directories
 from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.queue import QUEUE_NAME
 from mediafetcher_app.core.settings import get_settings
@@ -37,6 +38,8 @@ async def _beat_forever(ctx: dict[str, Any]) -> None:
 
 
 async def startup(ctx: dict[str, Any]) -> None:
+    # a worker on another host may start on a fresh data dir (its private cookie dirs live there)
+    await asyncio.to_thread(ensure_directories, get_settings())
     await asyncio.to_thread(egress.proxy.url)  # starts it; a malformed MF_EGRESS_* setting stops the worker here
     worker_id = heartbeat.new_worker_id()
     ctx["worker_id"] = worker_id

@@ -130,9 +130,11 @@ def _link(db: DBSession, model: type, **values: object) -> None:
     db.exec(insert(model).values(**values).on_conflict_do_nothing())  # type: ignore[call-overload]
 
 
-def link(db: DBSession, media_id: int, *, job_id: int, source_id: int | None, folder_id: int | None) -> None:
-    """Tie a media to the job that produced it, where it came from and the requested folder."""
-    _link(db, JobMedia, job_id=job_id, media_id=media_id)
+def link(db: DBSession, media_id: int, *, job_id: int | None, source_id: int | None, folder_id: int | None) -> None:
+    """Tie a media to the job that produced it (none for an imported file), where it came from and
+    the requested folder."""
+    if job_id is not None:
+        _link(db, JobMedia, job_id=job_id, media_id=media_id)
     if source_id is not None:
         _link(db, MediaSource, media_id=media_id, source_id=source_id)
     if folder_id is not None:

@@ -132,3 +132,24 @@ def egress_settings() -> EgressSettings:
         allow=os.environ.get("MF_EGRESS_ALLOW", ""),
         upstream_proxy=os.environ.get("MF_UPSTREAM_PROXY") or None,
     )
+
+
+@dataclass(frozen=True)
+class SupervisorSettings:
+    """How ``make run`` restarts a crashed worker or app process (mediafetcher_app/supervisor.py)."""
+
+    first_delay_s: float  # wait before the first restart; doubles with each crash in the window
+    max_delay_s: float  # the longest wait between restarts
+    crash_limit: int  # this many crashes of one process within the window stop the stack
+    crash_window_s: float
+    grace_s: float  # SIGTERM, then SIGKILL after this long
+
+
+def supervisor_settings() -> SupervisorSettings:
+    return SupervisorSettings(
+        first_delay_s=float(os.environ.get("MF_RESTART_DELAY", "").strip() or 1),
+        max_delay_s=float(os.environ.get("MF_RESTART_MAX_DELAY", "").strip() or 30),
+        crash_limit=max(1, _int("MF_CRASH_LIMIT", 5)),
+        crash_window_s=float(os.environ.get("MF_CRASH_WINDOW", "").strip() or 300),
+        grace_s=float(os.environ.get("MF_STOP_GRACE", "").strip() or 15),
+    )
