@@ -11,6 +11,7 @@ from .media import routes as media_routes
 from .pairing import routes as pairing_routes
 from .security import SecurityLayer
 from .v1 import routes as v1_routes
+from .webapp import routes as webapp_routes
 
 __all__ = ["SecurityLayer", "build_api"]
 
@@ -23,7 +24,7 @@ def build_api() -> Starlette:
     ``api_transformer`` step).
     """
     return Starlette(
-        routes=[*auth_routes, *v1_routes, *cookie_routes, *media_routes, *pairing_routes],
+        routes=[*auth_routes, *v1_routes, *cookie_routes, *media_routes, *pairing_routes, *webapp_routes],
         middleware=[Middleware(BodyLimit)],
         exception_handlers=exception_handlers,
     )
