@@ -1,4 +1,5 @@
-"""Command line: ``python -m mediafetcher_app.cli user create ...`` / ``token create ...`` / ``run``.
+"""Command line: ``python -m mediafetcher_app.cli user create ...`` / ``token create ...`` /
+``library rebuild`` / ``run``.
 
 Reads MF_DATA_DIR / DATABASE_URL like the app, so it talks to the same database.
 """
@@ -10,9 +11,9 @@ import getpass
 import logging
 import sys
 
-from .core import auth
+from .core import auth, library_view
 from .core.bootstrap import prepare
-from .core.db import session_scope
+from .core.db import get_engine, session_scope
 from .core.errors import DomainError
 from .core.models import Role
 
@@ -49,6 +50,14 @@ def migrate(_args: argparse.Namespace) -> None:
     print("database is at the latest schema")
 
 
+def library_rebuild(_args: argparse.Namespace) -> None:
+    prepare()
+    applied = library_view.sync(get_engine())
+    if applied is None:
+        raise DomainError("The library view is off (MF_LIBRARY_VIEW=false): nothing to rebuild.")
+    print(f"library view at {library_view.library_root()}: {applied.added} added, {applied.removed} removed")
+
+
 def run(_args: argparse.Namespace) -> None:
     from .launcher import main
 
@@ -76,6 +85,10 @@ def parser() -> argparse.ArgumentParser:
         "--scope", action="append", choices=list(auth.Scope.ALL), help="repeatable; default: downloads and media"
     )
     mint.set_defaults(handler=token_create)
+
+    library = commands.add_parser("library", help="the media-server view under media/library/")
+    actions = library.add_subparsers(dest="action", required=True)
+    actions.add_parser("rebuild", help="make the view again from the database").set_defaults(handler=library_rebuild)
 
     commands.add_parser("migrate", help="apply database migrations").set_defaults(handler=migrate)
     commands.add_parser("run", help="start everything (what `make run` does)").set_defaults(handler=run)

@@ -126,7 +126,7 @@ def clean_state(services: TestServices) -> Iterator[None]:
     client.flushdb()
     client.close()
     settings = get_settings()
-    for folder in (settings.tmp_dir, settings.final_dir, settings.thumbs_dir):
+    for folder in (settings.tmp_dir, settings.final_dir, settings.thumbs_dir, settings.media_root / "library"):
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
     yield
