@@ -226,3 +226,15 @@ def test_cli_library_rebuild_makes_the_view_again_from_the_database():
     assert done.returncode == 0, done.stderr
     assert "2 added, 1 removed" in done.stdout
     assert tree() == expected and f"Unsorted/{stem(clip)}.mp4" in expected
+
+
+def test_a_view_that_cannot_be_written_never_undoes_the_change(caplog):
+    library_root().rmdir() if library_root().is_dir() else None
+    library_root().write_text("a file where the view's directory should be")
+    try:
+        clip = make_media("Kept")
+        with session_scope() as db:
+            assert db.get(Media, clip) is not None
+        assert "the library view could not follow a change" in caplog.text
+    finally:
+        library_root().unlink()

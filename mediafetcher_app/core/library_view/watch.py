@@ -14,7 +14,6 @@ import logging
 from itertools import chain
 
 from sqlalchemy import event
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from . import sync
@@ -47,8 +46,8 @@ def _after_commit(session: Session) -> None:
     bind = session.get_bind()
     try:
         sync(bind.engine if hasattr(bind, "engine") else bind)  # type: ignore[arg-type]
-    except (OSError, SQLAlchemyError) as exc:
-        log.warning("the library view could not follow a change (the next change or `library rebuild` will): %s", exc)
+    except Exception:  # the commit stands whatever the view does: never fail the caller for it
+        log.exception("the library view could not follow a change (the next change or `library rebuild` will)")
 
 
 def _after_rollback(session: Session) -> None:
