@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from mediafetcher_app.components.shell import empty_state, shell
+from mediafetcher_app.components.shell import empty_state, error_callout, shell
 from mediafetcher_app.state.share import ShareState
 
 
@@ -28,19 +28,9 @@ def _confirm() -> rx.Component:
     )
 
 
-def _error() -> rx.Component:
-    return rx.callout.root(
-        rx.callout.icon(rx.icon("triangle-alert")),
-        rx.callout.text(ShareState.error),
-        color_scheme="red",
-        width="100%",
-        id="share-error",
-    )
-
-
 def share_page() -> rx.Component:
     return shell(
-        rx.cond(ShareState.error != "", _error()),
+        rx.cond(ShareState.error != "", error_callout(ShareState.error, id="share-error")),
         rx.cond(
             ShareState.shared != "",
             rx.text("What was shared: ", rx.code(ShareState.shared, word_break="break-all"), size="2"),
