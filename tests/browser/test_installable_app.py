@@ -19,6 +19,11 @@ from .conftest import ADMIN, csp_violations, open_page, screenshot, sign_in
 
 DONE_TIMEOUT = 90_000
 MIN_GAP_PX = 8
+# The service worker's scope once it is active, or a sentence when it never registers (no hang).
+READY_SCOPE = """Promise.race([
+  navigator.serviceWorker.ready.then((registration) => registration.scope),
+  new Promise((resolve) => setTimeout(() => resolve("no service worker became ready"), 20000)),
+])"""
 
 # What the phone's share sheet does: a top-level form POST to the manifest's share_target.
 SHARE = """([action, fields]) => {
@@ -48,13 +53,18 @@ def phone(browser: Browser, live_server) -> Iterator[Page]:
     assert not violations, "\n".join(violations)
 
 
+def signed_in(page: Page) -> None:
+    sign_in(page, page.base_url)  # type: ignore[attr-defined]
+    expect(page.get_by_role("heading", name="Feed")).to_be_visible()
+
+
 def share(page: Page, fields: dict[str, str]) -> None:
     manifest = json.loads(page.evaluate("fetch('/manifest.webmanifest').then((r) => r.text())"))
     page.evaluate(SHARE, [manifest["share_target"]["action"], fields])
 
 
 def test_the_manifest_parses_with_its_share_target_and_the_worker_caches_nothing(phone: Page):
-    sign_in(phone, phone.base_url)  # type: ignore[attr-defined]
+    signed_in(phone)
     open_page(phone, phone.base_url + "/dashboard")  # type: ignore[attr-defined]
     cdp = phone.context.new_cdp_session(phone)
     manifest = cdp.send("Page.getAppManifest")
@@ -65,7 +75,7 @@ def test_the_manifest_parses_with_its_share_target_and_the_worker_caches_nothing
         "text",
         "url",
     }
-    scope = phone.evaluate("navigator.serviceWorker.ready.then((registration) => registration.scope)")
+    scope = phone.evaluate(READY_SCOPE)
     assert scope == phone.base_url + "/"  # type: ignore[attr-defined]
     phone.reload()
     phone.wait_for_function("navigator.serviceWorker.controller !== null")
@@ -74,7 +84,7 @@ def test_the_manifest_parses_with_its_share_target_and_the_worker_caches_nothing
 
 def test_sharing_with_a_session_creates_the_job_and_shows_its_progress(phone: Page, fixture_server):  # noqa: F811
     url = fixture_server.url("/media/h264.mp4")
-    sign_in(phone, phone.base_url)  # type: ignore[attr-defined]
+    signed_in(phone)
     open_page(phone, phone.base_url + "/")  # type: ignore[attr-defined]
     share(phone, {"title": "A clip", "text": f"Look at this one! {url}"})
     phone.wait_for_url("**/dashboard")
@@ -100,7 +110,7 @@ def test_a_signed_out_share_completes_after_sign_in(phone: Page, fixture_server)
 
 def test_cards_and_the_viewer_show_the_uploader_and_posted_date(phone: Page, live_server, fixture_server):  # noqa: F811
     url = fixture_server.url("/media/clip.mp4")
-    sign_in(phone, live_server.url)
+    signed_in(phone)
     open_page(phone, live_server.url + "/dashboard")
     phone.fill("#add-url-input", url)
     phone.press("#add-url-input", "Enter")
@@ -119,7 +129,7 @@ def test_cards_and_the_viewer_show_the_uploader_and_posted_date(phone: Page, liv
 
 
 def test_the_health_row_has_room_between_its_items_at_360_px(phone: Page):
-    sign_in(phone, phone.base_url)  # type: ignore[attr-defined]
+    signed_in(phone)
     open_page(phone, phone.base_url + "/dashboard")  # type: ignore[attr-defined]
     status = phone.locator("#system-status")
     expect(status).to_contain_text("used of")
