@@ -191,7 +191,7 @@ def test_a_filesystem_without_hard_links_gets_relative_symlinks(tmp_path):
     try:
         target = other_fs / "stored.mp4"
         target.write_bytes(b"bytes")
-        apply(Plan(links={Path("Unsorted/x.mp4"): target}, dirs={Path("Unsorted")}), tmp_path)
+        apply(Plan(links={"Unsorted/x.mp4": target}, dirs={"Unsorted"}), tmp_path)
         link = tmp_path / "Unsorted/x.mp4"
         assert link.is_symlink() and not os.path.isabs(os.readlink(link)) and link.read_bytes() == b"bytes"
     finally:

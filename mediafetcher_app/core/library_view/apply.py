@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
+from posixpath import dirname
 
 from .plan import Plan
 
@@ -27,84 +29,99 @@ class Applied:
     removed: int = 0
 
 
-def _is_link_to(path: Path, target: Path) -> bool:
-    if path.is_symlink():
-        return Path(os.readlink(path)) == Path(os.path.relpath(target, path.parent))
+def _parents(path: str) -> list[str]:
+    found = []
+    while path := dirname(path):
+        found.append(path)
+    return found
+
+
+def _is_link_to(path: str, target: Path) -> bool:
+    if os.path.islink(path):
+        return os.readlink(path) == os.path.relpath(target, os.path.dirname(path))
     try:
-        return path.samefile(target)
+        return os.path.samefile(path, target)
     except OSError:
         return False
 
 
-def _link(path: Path, target: Path) -> None:
+def _link(path: str, target: Path) -> None:
     try:
         os.link(target, path)
     except OSError as exc:
         if exc.errno not in _NO_HARD_LINK:
             raise
-        os.symlink(os.path.relpath(target, path.parent), path)
+        os.symlink(os.path.relpath(target, os.path.dirname(path)), path)
 
 
-def _write(path: Path, content: bytes) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_bytes(content)
+def _write(path: str, content: bytes) -> None:
+    temporary = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.tmp")
+    with open(temporary, "wb") as handle:
+        handle.write(content)
     os.replace(temporary, path)
 
 
-def _existing(root: Path) -> tuple[set[PurePosixPath], set[PurePosixPath]]:
-    """Relative paths of the files (and symlinks) and of the directories now under ``root``."""
-    files: set[PurePosixPath] = set()
-    dirs: set[PurePosixPath] = set()
+def _same_content(path: str, content: bytes) -> bool:
+    if os.path.islink(path) or not os.path.isfile(path) or os.path.getsize(path) != len(content):
+        return False
+    with open(path, "rb") as handle:
+        return handle.read() == content
+
+
+def _existing(root: Path) -> tuple[set[str], set[str]]:
+    """Relative ``/`` paths of the files (and symlinks) and of the directories now under ``root``."""
+    files: set[str] = set()
+    dirs: set[str] = set()
     for current, dir_names, file_names in os.walk(root):
-        here = PurePosixPath(Path(current).relative_to(root).as_posix())
+        here = os.path.relpath(current, root).replace(os.sep, "/")
+        prefix = "" if here == "." else here + "/"
         for name in dir_names:
-            (files if (Path(current) / name).is_symlink() else dirs).add(here / name)
-        files.update(here / name for name in file_names)
+            (files if os.path.islink(os.path.join(current, name)) else dirs).add(prefix + name)
+        files.update(prefix + name for name in file_names)
     return files, dirs
 
 
-def _remove(path: Path) -> None:
-    if path.is_dir() and not path.is_symlink():
-        for child in sorted(path.rglob("*"), reverse=True):
-            child.rmdir() if child.is_dir() and not child.is_symlink() else child.unlink()
-        path.rmdir()
-    else:
-        path.unlink(missing_ok=True)
+def _remove(path: str) -> None:
+    if os.path.isdir(path) and not os.path.islink(path):
+        shutil.rmtree(path)
+    elif os.path.lexists(path):
+        os.unlink(path)
 
 
 def apply(plan: Plan, root: Path) -> Applied:
     """Bring ``root`` in line with ``plan``."""
     root.mkdir(parents=True, exist_ok=True)
+    base = str(root) + os.sep
     files, dirs = _existing(root)
     done = Applied()
     wanted_files = plan.links.keys() | plan.texts.keys()
-    wanted_dirs = set(plan.dirs) | {parent for path in wanted_files for parent in path.parents if parent.parts}
-    wanted_dirs |= {parent for path in plan.dirs for parent in path.parents if parent.parts}
+    wanted_dirs = set(plan.dirs)
+    for path in wanted_files | plan.dirs:
+        wanted_dirs.update(_parents(path))
     for relative in sorted(files - wanted_files) + sorted(dirs & wanted_files):
-        _remove(root / relative)
+        _remove(base + relative)
         done.removed += 1
-    for relative in sorted(dirs - wanted_dirs, key=lambda p: len(p.parts), reverse=True):
-        if (root / relative).exists():
-            _remove(root / relative)
+    for relative in sorted(dirs - wanted_dirs, key=lambda p: p.count("/"), reverse=True):
+        if os.path.lexists(base + relative):
+            _remove(base + relative)
             done.removed += 1
     for relative in sorted(wanted_dirs):
-        path = root / relative
-        if path.is_symlink() or path.is_file():
-            path.unlink()
-        path.mkdir(exist_ok=True)
+        path = base + relative
+        if os.path.islink(path) or os.path.isfile(path):
+            os.unlink(path)
+        if relative not in dirs:
+            os.makedirs(path, exist_ok=True)
     for relative, target in plan.links.items():
-        path = root / relative
-        if path.is_symlink() or path.exists():
+        path = base + relative
+        if os.path.lexists(path):
             if _is_link_to(path, target):
                 continue
-            path.unlink()
+            os.unlink(path)
         if target.exists():
             _link(path, target)
             done.added += 1
     for relative, content in plan.texts.items():
-        path = root / relative
-        if not path.is_symlink() and path.is_file() and path.read_bytes() == content:
-            continue
-        _write(path, content)
-        done.added += 1
+        if not _same_content(base + relative, content):
+            _write(base + relative, content)
+            done.added += 1
     return done

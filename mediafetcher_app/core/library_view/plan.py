@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
+from posixpath import join, splitext
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session as DBSession
@@ -28,80 +30,88 @@ SIDECAR_BYTES = max(len(POSTER), len(NFO))
 
 @dataclass(frozen=True)
 class Plan:
-    """``links``: view path -> the stored file it is; ``texts``: view path -> file content."""
+    """``links``: view path -> the stored file it is; ``texts``: view path -> file content. Paths are
+    relative, ``/``-separated strings (plain strings: a pass handles tens of thousands)."""
 
-    dirs: set[PurePosixPath] = field(default_factory=set)
-    links: dict[PurePosixPath, Path] = field(default_factory=dict)
-    texts: dict[PurePosixPath, bytes] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class _Item:
-    media: Media
-    source: Source | None
-    tags: tuple[str, ...]
+    dirs: set[str] = field(default_factory=set)
+    links: dict[str, Path] = field(default_factory=dict)
+    texts: dict[str, bytes] = field(default_factory=dict)
 
 
-def _folder_paths(db: DBSession) -> dict[int, PurePosixPath]:
+def _folder_paths(db: DBSession) -> dict[int, str]:
     """Each folder's view path; siblings whose safe names collide (or ``Unsorted`` at the top) are numbered."""
-    folders = db.exec(select(Folder).order_by(col(Folder.id))).all()
-    children: dict[int | None, list[Folder]] = defaultdict(list)
-    for folder in folders:
-        children[folder.parent_id].append(folder)
-    paths: dict[int, PurePosixPath] = {}
+    children: dict[int | None, list[tuple[int, str]]] = defaultdict(list)
+    for folder_id, name, parent_id in db.exec(select(Folder.id, Folder.name, Folder.parent_id).order_by(Folder.id)):
+        children[parent_id].append((folder_id, name))
+    paths: dict[int, str] = {}
 
-    def walk(parent_id: int | None, parent: PurePosixPath) -> None:
+    def walk(parent_id: int | None, parent: str) -> None:
         namer = Namer(reserved=(UNSORTED,) if parent_id is None else ())
-        for folder in children.get(parent_id, []):
-            assert folder.id is not None
-            paths[folder.id] = parent / namer.claim(safe_part(folder.name))
-            walk(folder.id, paths[folder.id])
+        for folder_id, name in children.get(parent_id, []):
+            paths[folder_id] = join(parent, namer.claim(safe_part(name)))
+            walk(folder_id, paths[folder_id])
 
-    walk(None, PurePosixPath())
+    walk(None, "")
     return paths
 
 
-def _items(db: DBSession) -> list[_Item]:
-    """Every media with its first source and its tags, in id order (older media keep their names)."""
+def _rows(db: DBSession) -> list[Any]:
+    """Every media with its first source (columns only, no ORM objects), in id order: older media
+    keep their names when a newer one would collide."""
     first_source = (
         select(MediaSource.media_id, func.min(MediaSource.source_id).label("source_id"))
         .group_by(col(MediaSource.media_id))
         .subquery()
     )
-    rows = db.exec(
-        select(Media, Source)
-        .join(first_source, first_source.c.media_id == col(Media.id), isouter=True)
-        .join(Source, col(Source.id) == first_source.c.source_id, isouter=True)
-        .order_by(col(Media.id))
-    ).all()
+    return list(
+        db.exec(
+            select(
+                Media.id,
+                Media.sha256,
+                Media.path,
+                Media.kind,
+                Media.title,
+                Media.description,
+                Media.thumbnail_path,
+                Source.platform,
+                Source.external_id,
+                Source.uploader,
+                Source.posted_at,
+                Source.url,
+            )
+            .join(first_source, first_source.c.media_id == col(Media.id), isouter=True)
+            .join(Source, col(Source.id) == first_source.c.source_id, isouter=True)
+            .order_by(col(Media.id))
+        ).all()
+    )
+
+
+def _tags(db: DBSession) -> dict[int, list[str]]:
     tags: dict[int, list[str]] = defaultdict(list)
-    for media_id, name in db.exec(
-        select(MediaTag.media_id, Tag.name).join(Tag, col(Tag.id) == col(MediaTag.tag_id)).order_by(Tag.name)
-    ).all():
+    query = select(MediaTag.media_id, Tag.name).join(Tag, col(Tag.id) == col(MediaTag.tag_id)).order_by(Tag.name)
+    for media_id, name in db.exec(query):
         tags[media_id].append(name)
-    return [_Item(media, source, tuple(tags[media.id])) for media, source in rows if media.id is not None]
+    return tags
 
 
-def _stem(item: _Item) -> str:
+def _stem(row: Any) -> str:
     """``<title> [<platform> <id>]``; without a platform id, the start of the hash names it."""
-    media, source = item.media, item.source
-    ident = f"{source.platform} {source.external_id}" if source and source.external_id else media.sha256[:12]
+    ident = f"{row.platform} {row.external_id}" if row.external_id else row.sha256[:12]
     tail = f" [{safe_part(ident, 96)}]"
-    return safe_part(media.title, 255 - len(tail.encode()) - SIDECAR_BYTES - 16) + tail
+    return safe_part(row.title, 255 - len(tail.encode()) - SIDECAR_BYTES - 16) + tail
 
 
-def _nfo(item: _Item) -> bytes:
-    source = item.source
+def _nfo(row: Any, tags: list[str]) -> bytes:
     return render(
         NfoFacts(
-            title=item.media.title or "Untitled",
-            plot=item.media.description,
-            uploader=source.uploader if source else None,
-            posted_at=source.posted_at if source else None,
-            url=source.url if source else None,
-            platform=source.platform if source else None,
-            external_id=source.external_id if source else None,
-            tags=item.tags,
+            title=row.title or "Untitled",
+            plot=row.description,
+            uploader=row.uploader,
+            posted_at=row.posted_at,
+            url=row.url,
+            platform=row.platform,
+            external_id=row.external_id,
+            tags=tuple(tags),
         )
     )
 
@@ -110,22 +120,21 @@ def build(db: DBSession, media_root: Path) -> Plan:
     """The whole view for the database as ``db`` sees it now."""
     folder_paths = _folder_paths(db)
     memberships: dict[int, list[int]] = defaultdict(list)
-    for media_id, folder_id in db.exec(select(MediaFolder.media_id, MediaFolder.folder_id)).all():
+    for media_id, folder_id in db.exec(select(MediaFolder.media_id, MediaFolder.folder_id)):
         memberships[media_id].append(folder_id)
-    plan = Plan(dirs={PurePosixPath(UNSORTED), *folder_paths.values()})
-    namers: dict[PurePosixPath, Namer] = defaultdict(Namer)
-    for item in _items(db):
-        media = item.media
-        ext = PurePosixPath(media.path).suffix.lower()
-        homes = sorted({folder_paths[f] for f in memberships[media.id or 0] if f in folder_paths}) or [
-            PurePosixPath(UNSORTED)
-        ]
-        is_video = media.kind == MediaKind.video
+    tags = _tags(db)
+    plan = Plan(dirs={UNSORTED, *folder_paths.values()})
+    namers: dict[str, Namer] = defaultdict(Namer)
+    for row in _rows(db):
+        ext = splitext(row.path)[1].lower()
+        homes = sorted({folder_paths[f] for f in memberships[row.id] if f in folder_paths}) or [UNSORTED]
+        is_video = row.kind == MediaKind.video
+        nfo = _nfo(row, tags[row.id]) if is_video else b""
         for home in homes:
-            stem = namers[home].claim(_stem(item), ext, SIDECAR_BYTES if is_video else 0)
-            plan.links[home / f"{stem}{ext}"] = media_root / media.path
+            stem = join(home, namers[home].claim(_stem(row), ext, SIDECAR_BYTES if is_video else 0))
+            plan.links[stem + ext] = media_root / row.path
             if is_video:
-                plan.texts[home / f"{stem}{NFO}"] = _nfo(item)
-                if media.thumbnail_path:
-                    plan.links[home / f"{stem}{POSTER}"] = media_root / media.thumbnail_path
+                plan.texts[stem + NFO] = nfo
+                if row.thumbnail_path:
+                    plan.links[stem + POSTER] = media_root / row.thumbnail_path
     return plan
