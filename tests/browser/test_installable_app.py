@@ -7,6 +7,7 @@ health row keeping room between its items.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 
 import psycopg
@@ -19,6 +20,7 @@ from .conftest import ADMIN, csp_violations, open_page, screenshot, sign_in
 
 DONE_TIMEOUT = 90_000
 MIN_GAP_PX = 8
+DASHBOARD = re.compile(r"/dashboard/?$")
 # The service worker's scope once it is active, or a sentence when it never registers (no hang).
 READY_SCOPE = """Promise.race([
   navigator.serviceWorker.ready.then((registration) => registration.scope),
@@ -87,7 +89,7 @@ def test_sharing_with_a_session_creates_the_job_and_shows_its_progress(phone: Pa
     signed_in(phone)
     open_page(phone, phone.base_url + "/")  # type: ignore[attr-defined]
     share(phone, {"title": "A clip", "text": f"Look at this one! {url}"})
-    phone.wait_for_url("**/dashboard")
+    phone.wait_for_url(DASHBOARD)
     row = phone.locator(".job-row", has_text=url).first
     expect(row).to_have_attribute("data-status", "done", timeout=DONE_TIMEOUT)
     screenshot(phone, "share-done")
@@ -97,14 +99,14 @@ def test_a_signed_out_share_completes_after_sign_in(phone: Page, fixture_server)
     url = fixture_server.url("/img/red.jpg")
     phone.goto(phone.base_url + "/login")  # type: ignore[attr-defined]
     share(phone, {"url": url})
-    phone.wait_for_url("**/login?next=*")
+    phone.wait_for_url(re.compile(r"/login/?\?next=/share"))
     phone.fill("#username", ADMIN[0])
     phone.fill("#password", ADMIN[1])
     phone.click("#login-submit")
     expect(phone.locator("#share-link")).to_have_text(url)
     screenshot(phone, "share-confirm")
     phone.click("#share-download")
-    phone.wait_for_url("**/dashboard")
+    phone.wait_for_url(DASHBOARD)
     expect(phone.locator(".job-row", has_text=url).first).to_have_attribute("data-status", "done", timeout=DONE_TIMEOUT)
 
 
