@@ -238,3 +238,15 @@ def test_a_view_that_cannot_be_written_never_undoes_the_change(caplog):
         assert "the library view could not follow a change" in caplog.text
     finally:
         library_root().unlink()
+
+
+def test_a_video_with_a_thumbnail_gets_its_poster_beside_it():
+    clip = make_media("With poster")
+    with session_scope() as db:
+        media = db.get(Media, clip)
+        thumb = storage.thumb_name(media.sha256)
+        Image.new("RGB", (32, 18), "blue").save(storage.absolute(thumb), format="WEBP")
+        media.thumbnail_path = thumb
+    poster = library_root() / f"Unsorted/{stem(clip)}-poster.webp"
+    assert poster.samefile(storage.absolute(thumb))
+    assert tree() == {"Unsorted", f"Unsorted/{stem(clip)}-poster.webp"} | video_files("Unsorted", clip)
