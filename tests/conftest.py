@@ -116,6 +116,9 @@ def clean_state(services: TestServices) -> Iterator[None]:
     import redis
 
     from mediafetcher_app.core.db import get_engine
+    from mediafetcher_app.core.library_view import watch
+
+    watch.settle(60)  # the previous test's last library-view pass ends before its files go
 
     with get_engine().begin() as conn:
         tables = conn.execute(

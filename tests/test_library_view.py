@@ -21,7 +21,7 @@ from sqlmodel import select
 
 from mediafetcher_app.core import organize, storage
 from mediafetcher_app.core.db import session_scope
-from mediafetcher_app.core.library_view import library_root
+from mediafetcher_app.core.library_view import library_root, watch
 from mediafetcher_app.core.library_view.apply import apply
 from mediafetcher_app.core.library_view.names import MAX_NAME_BYTES, Namer, safe_part
 from mediafetcher_app.core.library_view.plan import Plan
@@ -38,7 +38,9 @@ def admin():
 
 
 def tree() -> set[str]:
-    """Every path under media/library/, relative, directories included."""
+    """Every path under media/library/ once the view followed every commit so far, relative,
+    directories included."""
+    assert watch.settle(60), "the library view did not follow within a minute"
     root = library_root()
     return {path.relative_to(root).as_posix() for path in root.rglob("*")} if root.exists() else set()
 
@@ -233,6 +235,7 @@ def test_a_view_that_cannot_be_written_never_undoes_the_change(caplog):
     library_root().write_text("a file where the view's directory should be")
     try:
         clip = make_media("Kept")
+        assert watch.settle(60)
         with session_scope() as db:
             assert db.get(Media, clip) is not None
         assert "the library view could not follow a change" in caplog.text
@@ -247,6 +250,7 @@ def test_a_video_with_a_thumbnail_gets_its_poster_beside_it():
         thumb = storage.thumb_name(media.sha256)
         Image.new("RGB", (32, 18), "blue").save(storage.absolute(thumb), format="WEBP")
         media.thumbnail_path = thumb
+    assert watch.settle(60)
     poster = library_root() / f"Unsorted/{stem(clip)}-poster.webp"
     assert poster.samefile(storage.absolute(thumb))
     assert tree() == {"Unsorted", f"Unsorted/{stem(clip)}-poster.webp"} | video_files("Unsorted", clip)
