@@ -93,7 +93,9 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if _services is None:
         return
     from mediafetcher_app.core.db import get_engine
+    from mediafetcher_app.core.library_view import watch
 
+    watch.settle(60)  # no library-view pass may still read the database being dropped
     get_engine().dispose()
     with psycopg.connect(_admin_dsn(_services.server_database_url), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{_services.database_name}" WITH (FORCE)')
