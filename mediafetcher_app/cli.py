@@ -1,5 +1,5 @@
 """Command line: ``python -m mediafetcher_app.cli user create ...`` / ``token create ...`` / ``run`` /
-``backup DIR`` / ``restore DIR`` / ``export`` / ``import-folder PATH``.
+``backup DIR`` / ``restore DIR`` / ``export`` / ``import-folder PATH`` / ``library rebuild``.
 
 Reads MF_DATA_DIR / DATABASE_URL like the app, so it talks to the same database.
 """
@@ -13,9 +13,9 @@ import logging
 import sys
 from pathlib import Path
 
-from .core import auth
+from .core import auth, library_view
 from .core.bootstrap import prepare
-from .core.db import session_scope
+from .core.db import get_engine, session_scope
 from .core.errors import DomainError
 from .core.models import Role
 from .core.settings import get_settings
@@ -110,6 +110,14 @@ def import_folder_command(args: argparse.Namespace) -> None:
     print(f"imported {len(summary.imported)}, skipped {len(summary.skipped)}, refused {len(summary.refused)}")
 
 
+def library_rebuild(_args: argparse.Namespace) -> None:
+    prepare()
+    applied = library_view.sync(get_engine())
+    if applied is None:
+        raise DomainError("The library view is off (MF_LIBRARY_VIEW=false): nothing to rebuild.")
+    print(f"library view at {library_view.library_root()}: {applied.added} added, {applied.removed} removed")
+
+
 def run(_args: argparse.Namespace) -> None:
     from .launcher import main
 
@@ -152,6 +160,10 @@ def parser() -> argparse.ArgumentParser:
     bring = commands.add_parser("import-folder", help="import the media files under PATH (originals are kept)")
     bring.add_argument("path", type=Path)
     bring.set_defaults(handler=import_folder_command)
+
+    library = commands.add_parser("library", help="the media-server view under media/library/")
+    actions = library.add_subparsers(dest="action", required=True)
+    actions.add_parser("rebuild", help="make the view again from the database").set_defaults(handler=library_rebuild)
 
     commands.add_parser("migrate", help="apply database migrations").set_defaults(handler=migrate)
     commands.add_parser("run", help="start everything (what `make run` does)").set_defaults(handler=run)

@@ -7,12 +7,14 @@ import reflex as rx
 
 from mediafetcher_app.api import SecurityLayer, build_api
 from mediafetcher_app.api.origins import socketio_origin_allowed
+from mediafetcher_app.api.webapp import THEME_COLOR
 from mediafetcher_app.pages.dashboard import dashboard_page
 from mediafetcher_app.pages.feed import feed_page
 from mediafetcher_app.pages.library import library_page
 from mediafetcher_app.pages.login import login_page, setup_page
 from mediafetcher_app.pages.pair import pair_page
 from mediafetcher_app.pages.settings import settings_page
+from mediafetcher_app.pages.share import share_page
 from mediafetcher_app.state import broadcaster
 from mediafetcher_app.state.auth import AuthState
 from mediafetcher_app.state.dashboard import DashboardState
@@ -21,12 +23,19 @@ from mediafetcher_app.state.library import LibraryState
 from mediafetcher_app.state.login import LoginState, SetupState
 from mediafetcher_app.state.pairing import PairPageState
 from mediafetcher_app.state.settings import SettingsState
+from mediafetcher_app.state.share import ShareState
 from worker.client import close_pool
 
 app = rx.App(
     # Our routes in front of Reflex's, then the security layer around everything (api/security.py).
     api_transformer=[build_api(), SecurityLayer],
-    head_components=[rx.el.meta(name="theme-color", content="#5b5bd6")],
+    # Installable web app (api/webapp.py): the manifest and the non-caching service worker.
+    head_components=[
+        rx.el.meta(name="theme-color", content=THEME_COLOR),
+        rx.el.link(rel="manifest", href="/manifest.webmanifest"),
+        rx.el.link(rel="apple-touch-icon", href="/icons/icon-192.png"),
+        rx.script(src="/sw-register.js"),
+    ],
 )
 # Socket.IO checks the websocket's Origin itself, against rxconfig's cors_allowed_origins: a static
 # list that cannot name our own origin (it is whatever Host the browser used). Give it our policy.
@@ -46,6 +55,8 @@ signed_in_page(feed_page, "/", "Feed", FeedState.load)
 signed_in_page(dashboard_page, "/dashboard", "Dashboard", DashboardState.load)
 signed_in_page(library_page, "/library", "Library", LibraryState.load)
 signed_in_page(settings_page, "/settings", "Settings", SettingsState.load)
+# Its own sign-in check: signed out, the shared link must survive the trip through /login.
+app.add_page(share_page, route="/share", title="Share · MediaFetcher", on_load=ShareState.load)
 app.register_lifespan_task(broadcaster.run)
 
 

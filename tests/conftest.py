@@ -93,7 +93,9 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if _services is None:
         return
     from mediafetcher_app.core.db import get_engine
+    from mediafetcher_app.core.library_view import watch
 
+    watch.settle(60)  # no library-view pass may still read the database being dropped
     get_engine().dispose()
     with psycopg.connect(_admin_dsn(_services.server_database_url), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{_services.database_name}" WITH (FORCE)')
@@ -116,6 +118,9 @@ def clean_state(services: TestServices) -> Iterator[None]:
     import redis
 
     from mediafetcher_app.core.db import get_engine
+    from mediafetcher_app.core.library_view import watch
+
+    watch.settle(60)  # the previous test's last library-view pass ends before its files go
 
     with get_engine().begin() as conn:
         tables = conn.execute(
@@ -126,7 +131,7 @@ def clean_state(services: TestServices) -> Iterator[None]:
     client.flushdb()
     client.close()
     settings = get_settings()
-    for folder in (settings.tmp_dir, settings.final_dir, settings.thumbs_dir):
+    for folder in (settings.tmp_dir, settings.final_dir, settings.thumbs_dir, settings.media_root / "library"):
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
     yield

@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlmodel import select
 
-from mediafetcher_app.core import catalog, organize
+from mediafetcher_app.core import catalog, organize, system
 from mediafetcher_app.core.catalog import MediaFilter
 from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.errors import InvalidInput
-from mediafetcher_app.core.models import utcnow
+from mediafetcher_app.core.models import Source, utcnow
+from mediafetcher_app.state.dashboard import server_health
+from mediafetcher_app.state.formatting import human_bytes
 from tests.factories import make_media, make_principal
 
 
@@ -122,3 +125,24 @@ def test_detail_lists_every_source_folder_and_tag(library):
 def test_bad_filters_are_clear_errors(filt):
     with session_scope() as db, pytest.raises(InvalidInput):
         catalog.list_media(db, filt)
+
+
+def test_cards_and_the_viewer_show_the_posted_date_and_the_uploader():
+    clip = make_media("Posted clip", "video", "youtube", uploader="Some Channel")
+    make_media("Nobody's", "image", "pinterest", uploader="")
+    with session_scope() as db:
+        source = db.exec(select(Source).where(Source.uploader == "Some Channel")).one()
+        source.posted_at = utcnow().replace(year=2023, month=3, day=9)
+    with session_scope() as db:
+        cards = {card.title: card for card in catalog.list_media(db, MediaFilter()).items}
+        shown = catalog.detail(db, clip)
+    assert (cards["Posted clip"].uploader, cards["Posted clip"].posted_at) == ("Some Channel", "2023-03-09")
+    assert (cards["Nobody's"].uploader, cards["Nobody's"].posted_at) == ("", "")
+    assert (shown.uploader, shown.posted_at) == ("Some Channel", "2023-03-09")
+
+
+def test_the_nas_line_has_used_total_and_free():
+    with session_scope() as db:
+        health = server_health(db)
+    assert health["disk_total"] == human_bytes(system.disk().total)
+    assert health["disk_used"].endswith("B") and health["disk_free"].endswith("B")

@@ -14,6 +14,7 @@ from .openapi import openapi_route
 from .pairing import routes as pairing_routes
 from .security import SecurityLayer
 from .v1 import routes as v1_routes
+from .webapp import routes as webapp_routes
 
 __all__ = ["SecurityLayer", "build_api"]
 
@@ -33,6 +34,7 @@ def build_api() -> Starlette:
         *cookie_routes,
         *media_routes,
         *pairing_routes,
+        *webapp_routes,
     ]
     routes.append(openapi_route(routes))
     return Starlette(

@@ -25,8 +25,9 @@ Two header sets:
     ``<style>`` elements and ``style`` attributes at run time, without a nonce.
   - ``img-src 'self'`` and ``media-src 'self'`` (thumbnails and files from /thumbs and /media),
     ``connect-src 'self'`` (the websocket and ``/auth/*`` are same-origin; CSP 3 lets ``'self'``
-    cover ``ws:``/``wss:`` on our host), ``form-action 'self'``, ``base-uri 'none'``; nothing
-    else (``default-src 'none'``): no fonts, frames, workers, plugins or manifests are loaded.
+    cover ``ws:``/``wss:`` on our host), ``manifest-src 'self'`` and ``worker-src 'self'`` (the
+    installable app's manifest and service worker, api/webapp.py), ``form-action 'self'``,
+    ``base-uri 'none'``; nothing else (``default-src 'none'``): no fonts, frames or plugins.
   - ``frame-ancestors 'none'`` and ``X-Frame-Options: DENY``: no page of ours, ``/pair`` above
     all, can be framed to trick a click. ``Referrer-Policy: same-origin``: our URLs (a NAS
     address, search terms) never leave in a Referer, while same-origin requests keep their
@@ -53,7 +54,8 @@ FILE_PREFIXES = ("/media/", "/thumbs/")
 FILE_POLICY = "default-src 'none'; sandbox; frame-ancestors 'none'"
 PAGE_POLICY = (
     "default-src 'none'; script-src 'self' 'unsafe-eval'{hashes}; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self'; media-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; "
+    "img-src 'self'; media-src 'self'; connect-src 'self'; manifest-src 'self'; worker-src 'self'; "
+    "form-action 'self'; base-uri 'none'; "
     "frame-ancestors 'none'"
 )
 COMMON_HEADERS = {

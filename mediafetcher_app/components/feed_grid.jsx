@@ -16,6 +16,11 @@ function formatDuration(seconds) {
 
 const KIND_ICON = { video: "▶", audio: "♪", image: "▣" };
 
+// "youtube · Some Channel · 2024-05-17": where it came from, who posted it and when.
+function byline(item) {
+  return [item.platform, item.uploader, item.posted_at].filter(Boolean).join(" · ");
+}
+
 function Card({ item, selecting, selected, onOpen, onToggle }) {
   const ratio = item.width && item.height ? item.height / item.width : item.kind === "audio" ? 1 : 0.5625;
   const click = () => (selecting ? onToggle(item.id) : onOpen(item.id));
@@ -69,8 +74,11 @@ function Card({ item, selecting, selected, onOpen, onToggle }) {
                       display: "-webkit-box", WebkitLineClamp: 2, WebkitBoxOrient: "vertical", overflow: "hidden" }}>
           {item.title}
         </div>
-        {item.platform && (
-          <div style={{ fontSize: 11, color: "var(--gray-10)", marginTop: 2 }}>{item.platform}</div>
+        {byline(item) && (
+          <div className="mf-card-byline" style={{ fontSize: 11, color: "var(--gray-10)", marginTop: 2,
+                                                   overflow: "hidden", textOverflow: "ellipsis", whiteSpace: "nowrap" }}>
+            {byline(item)}
+          </div>
         )}
       </div>
     </button>

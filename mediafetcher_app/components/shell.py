@@ -184,3 +184,15 @@ def empty_state(icon: str, title: str, hint: str) -> rx.Component:
         border=f"1px dashed {rx.color('gray', 6)}",
         border_radius="var(--radius-4)",
     )
+
+
+def error_callout(message: rx.Var[str] | str, **props) -> rx.Component:
+    """A refusal or failure, said in a sentence (read out by screen readers as it appears)."""
+    return rx.callout.root(
+        rx.callout.icon(rx.icon("triangle-alert")),
+        rx.callout.text(message),
+        color_scheme="red",
+        role="alert",
+        width="100%",
+        **props,
+    )

@@ -173,6 +173,10 @@ def viewer() -> rx.Component:
                 _actions(),
                 _player(),
                 rx.dialog.title(FeedState.v_title, size="5", margin="0"),
+                rx.cond(
+                    FeedState.v_byline != "",
+                    rx.text(FeedState.v_byline, size="2", weight="medium", id="viewer-byline"),
+                ),
                 rx.hstack(
                     rx.foreach(FeedState.v_facts, lambda f: rx.text(f, size="2", color=rx.color("gray", 10))),
                     spacing="3",

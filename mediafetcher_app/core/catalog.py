@@ -71,6 +71,8 @@ class Card:
     duration_s: float | None
     has_thumb: bool
     created_at: str
+    uploader: str = ""
+    posted_at: str = ""  # the day the source posted it (ISO date), "" when unknown
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -150,19 +152,28 @@ def _conditions(filt: MediaFilter) -> list[Any]:
     return where
 
 
-def _platforms(db: DBSession, media_ids: list[int]) -> dict[int, str]:
-    """The first source's platform of each media (one query for the whole page)."""
+@dataclass(frozen=True)
+class Origin:
+    """What a card says about where a media came from: its first source."""
+
+    platform: str = ""
+    uploader: str = ""
+    posted_at: str = ""
+
+
+def _origins(db: DBSession, media_ids: list[int]) -> dict[int, Origin]:
+    """The first source of each media (one query for the whole page)."""
     if not media_ids:
         return {}
     rows = db.exec(
-        select(MediaSource.media_id, Source.platform)
+        select(MediaSource.media_id, Source.platform, Source.uploader, Source.posted_at)
         .join(Source, col(Source.id) == col(MediaSource.source_id))
         .where(col(MediaSource.media_id).in_(media_ids))
         .order_by(col(MediaSource.media_id), col(Source.id))
     ).all()
-    found: dict[int, str] = {}
-    for media_id, platform in rows:
-        found.setdefault(media_id, platform)
+    found: dict[int, Origin] = {}
+    for media_id, platform, uploader, posted_at in rows:
+        found.setdefault(media_id, Origin(platform, uploader or "", posted_at.date().isoformat() if posted_at else ""))
     return found
 
 
@@ -187,13 +198,15 @@ def list_media(db: DBSession, filt: MediaFilter) -> CardPage:
     rows = db.exec(query.order_by(*order).limit(filt.limit + 1)).all()
     more = len(rows) > filt.limit
     rows = rows[: filt.limit]
-    platforms = _platforms(db, [row.id for row in rows])
+    origins = _origins(db, [row.id for row in rows])
     items = [
         Card(
             id=row.id,
             kind=row.kind.value,
             title=row.title or "Untitled",
-            platform=platforms.get(row.id, ""),
+            platform=(origin := origins.get(row.id, Origin())).platform,
+            uploader=origin.uploader,
+            posted_at=origin.posted_at,
             width=row.width,
             height=row.height,
             duration_s=row.duration_s,
@@ -233,6 +246,8 @@ class MediaDetail:
     created_at: str
     has_thumb: bool
     file_name: str
+    uploader: str = ""  # the first source that names one
+    posted_at: str = ""  # the first source's posting day that is known (ISO date)
     sources: list[dict[str, str]] = field(default_factory=list)
     folders: list[dict[str, Any]] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
@@ -275,6 +290,8 @@ def detail(db: DBSession, media_id: int) -> MediaDetail:
         created_at=media.created_at.isoformat(),
         has_thumb=bool(media.thumbnail_path),
         file_name=download_name(title, media.path),
+        uploader=next((s.uploader for s in sources if s.uploader), ""),
+        posted_at=next((s.posted_at.date().isoformat() for s in sources if s.posted_at), ""),
         sources=[
             {
                 "url": s.url,

@@ -10,7 +10,11 @@ from sqlalchemy import Engine
 from sqlmodel import Session, create_engine
 
 from .embedded import ensure_postgres
+from .library_view import watch
 from .settings import get_settings
+
+# Every commit that changes what media/library/ shows updates it (core/library_view/watch.py).
+watch.install()
 
 
 def database_url() -> str:

@@ -20,9 +20,12 @@ from sqlmodel import col, select
 from . import events, library, storage
 from .auth import Principal
 from .errors import Conflict, Forbidden, InvalidInput, NotFound
+from .library_view.watch import settle as settle_library_view
 from .models import Folder, Media, MediaFolder, MediaSource, MediaTag, Source, Tag, utcnow
 
 log = logging.getLogger(__name__)
+# How long a deletion waits for the library view to drop its links (a pass on a large library).
+LIBRARY_VIEW_PATIENCE_S = 120
 
 
 MAX_TITLE = 500
@@ -330,7 +333,12 @@ def delete_media(db: DBSession, principal: Principal, media_id: int) -> list[str
 
 def remove_files(sha256s: list[str]) -> list[Path]:
     """Remove every file of these hashes (each ``final/{sha}.*`` and the thumbnail); returns those
-    that could not be removed, which stay for the recovery sweep (their hash is tombstoned)."""
+    that could not be removed, which stay for the recovery sweep (their hash is tombstoned).
+
+    The library view's pass for the deleting commit goes first: its hard links to these bytes are
+    gone before the stored file is, so ``media/library/`` never holds the last copy of anything.
+    """
+    settle_library_view(LIBRARY_VIEW_PATIENCE_S)
     left: list[Path] = []
     for sha256 in sha256s:
         for path in storage.files_of(sha256):

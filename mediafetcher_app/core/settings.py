@@ -64,6 +64,8 @@ class Settings:
     trusted_proxies: tuple[Network, ...]
     # --- the HTTP edge (issue 8: origins) ---
     allowed_origins: tuple[str, ...]
+    # --- media servers (issue 13: the human-named view under media/library/) ---
+    library_view: bool
 
     @property
     def tmp_dir(self) -> Path:
@@ -105,6 +107,8 @@ def load_settings() -> Settings:
         trusted_proxies=_networks("MF_TRUSTED_PROXIES"),
         # --- the HTTP edge (issue 8: origins) ---
         allowed_origins=_origins("MF_ALLOWED_ORIGINS"),
+        # --- media servers (issue 13: the human-named view under media/library/) ---
+        library_view=_flag("MF_LIBRARY_VIEW", True),
     )
 
 

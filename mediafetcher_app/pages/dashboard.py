@@ -41,6 +41,7 @@ def _status(label: str, ok: rx.Var[bool], detail: rx.Var | str) -> rx.Component:
         rx.text(detail, size="1", color=rx.color("gray", 10)),
         align="center",
         spacing="2",
+        class_name="mf-status",
     )
 
 
@@ -51,8 +52,14 @@ def system_status() -> rx.Component:
             _status("Database", health["database"], rx.cond(health["database"], "connected", "unreachable")),
             _status("Queue", health["queue"], rx.cond(health["queue"], "connected", "unreachable")),
             _status("Workers", health["workers_ok"], health["workers"].to_string() + " · " + health["worker_age"]),
-            _status("NAS", health["disk_percent"] < 95, health["disk_free"] + " free"),
-            gap="5",
+            _status(
+                "NAS",
+                health["disk_percent"] < 95,
+                health["disk_used"] + " used of " + health["disk_total"] + " · " + health["disk_free"] + " free",
+            ),
+            # Room between the items whether they sit on one line or wrap (a phone: one per line).
+            column_gap="2em",
+            row_gap="0.6em",
             flex_wrap="wrap",
         ),
         width="100%",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from mediafetcher_app.components.shell import error_callout
 from mediafetcher_app.state.pairing import PairPageState
 
 
@@ -70,13 +71,7 @@ def _outcome() -> rx.Component:
 
 
 def _error() -> rx.Component:
-    return rx.callout.root(
-        rx.callout.icon(rx.icon("triangle-alert")),
-        rx.callout.text(PairPageState.error),
-        color_scheme="red",
-        role="alert",
-        width="100%",
-    )
+    return error_callout(PairPageState.error)
 
 
 def pair_page() -> rx.Component:

@@ -54,6 +54,8 @@ class Health(TypedDict):
     worker_age: str
     workers_ok: bool
     disk_free: str
+    disk_used: str
+    disk_total: str
     disk_percent: int
 
 
@@ -99,6 +101,8 @@ def server_health(db: DBSession) -> Health:
         worker_age=f"{min(w.age_s for w in alive):.0f}s ago" if alive else "no heartbeat",
         workers_ok=bool(alive),
         disk_free=human_bytes(disk.free),
+        disk_used=human_bytes(disk.used),
+        disk_total=human_bytes(disk.total),
         disk_percent=round(100 * disk.used / disk.total) if disk.total else 0,
     )
 
@@ -134,7 +138,15 @@ class DashboardState(AuthState):
     counters: Counters = Counters(active=0, done=0, failed=0)
     events: list[EventRow] = []
     health: Health = Health(
-        database=False, queue=False, workers=0, worker_age="", workers_ok=False, disk_free="", disk_percent=0
+        database=False,
+        queue=False,
+        workers=0,
+        worker_age="",
+        workers_ok=False,
+        disk_free="",
+        disk_used="",
+        disk_total="",
+        disk_percent=0,
     )
     loaded: bool = False
 

@@ -101,6 +101,7 @@ class FeedState(AuthState):
     v_title: str = ""
     v_description: str = ""
     v_facts: list[str] = []
+    v_byline: str = ""  # "by <uploader> · posted <day>", whichever is known
     v_sources: list[SourceRow] = []
     v_folders: list[FolderRef] = []
     v_tags: list[str] = []
@@ -214,6 +215,8 @@ class FeedState(AuthState):
             facts.append(human_duration(info.duration_s))
         facts.append(f"added {info.created_at[:10]}")
         self.v_facts = facts
+        byline = [f"by {info.uploader}"] if info.uploader else []
+        self.v_byline = " · ".join(byline + ([f"posted {info.posted_at}"] if info.posted_at else []))
         self.v_sources = [SourceRow(**source) for source in info.sources]  # type: ignore[typeddict-item]
         self.v_folders = [FolderRef(id=f["id"], name=f["name"]) for f in info.folders]
         self.v_tags = info.tags

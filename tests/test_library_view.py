@@ -1,0 +1,258 @@
+"""Issue 13 item 2: media/library/, the human-named view for media servers, follows the database.
+
+Every change goes through the core functions the app, the API and the worker call, in committed
+transactions on the real database; the tree on disk is then compared, path by path, with what
+the database holds.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from sqlmodel import select
+
+from mediafetcher_app.core import organize, storage
+from mediafetcher_app.core.db import session_scope
+from mediafetcher_app.core.library_view import library_root, watch
+from mediafetcher_app.core.library_view.apply import apply
+from mediafetcher_app.core.library_view.names import MAX_NAME_BYTES, Namer, safe_part
+from mediafetcher_app.core.library_view.plan import Plan
+from mediafetcher_app.core.migrations import PROJECT_ROOT
+from mediafetcher_app.core.models import Media, MediaSource, Role, Source
+from mediafetcher_app.core.settings import get_settings
+from tests.factories import make_media, make_principal
+from worker.finalise import index_file
+
+
+@pytest.fixture
+def admin():
+    return make_principal("admin", Role.admin)
+
+
+def tree() -> set[str]:
+    """Every path under media/library/ once the view followed every commit so far, relative,
+    directories included."""
+    assert watch.settle(60), "the library view did not follow within a minute"
+    root = library_root()
+    return {path.relative_to(root).as_posix() for path in root.rglob("*")} if root.exists() else set()
+
+
+def stem(media_id: int) -> str:
+    """``<title> [<platform> <id>]`` as the database names this media."""
+    with session_scope() as db:
+        media = db.get(Media, media_id)
+        source = db.exec(
+            select(Source).join(MediaSource, MediaSource.source_id == Source.id).where(MediaSource.media_id == media_id)
+        ).one()
+        return f"{media.title} [{source.platform} {source.external_id}]"
+
+
+def video_files(folder: str, media_id: int) -> set[str]:
+    return {f"{folder}/{stem(media_id)}.mp4", f"{folder}/{stem(media_id)}.nfo"}
+
+
+def final_path(media_id: int) -> Path:
+    with session_scope() as db:
+        return get_settings().media_root / db.get(Media, media_id).path
+
+
+def test_the_view_follows_folders_membership_titles_and_deletion(admin):
+    clip = make_media("First clip")
+    assert tree() == {"Unsorted"} | video_files("Unsorted", clip)
+    linked = library_root() / f"Unsorted/{stem(clip)}.mp4"
+    assert linked.samefile(final_path(clip)) and not linked.is_symlink()  # a hard link: no second copy
+
+    with session_scope() as db:
+        music = organize.create_folder(db, admin, "Music").id
+    assert tree() == {"Unsorted", "Music"} | video_files("Unsorted", clip)
+
+    with session_scope() as db:
+        organize.add_to_folder(db, music, [clip])
+        live = organize.create_folder(db, admin, "Live", parent_id=music).id
+        organize.add_to_folder(db, live, [clip])
+    assert tree() == {"Unsorted", "Music", "Music/Live"} | video_files("Music", clip) | video_files("Music/Live", clip)
+
+    with session_scope() as db:
+        organize.rename_folder(db, admin, music, "Songs")
+        organize.move_folder(db, admin, live, None)
+    assert tree() == {"Unsorted", "Songs", "Live"} | video_files("Songs", clip) | video_files("Live", clip)
+
+    with session_scope() as db:
+        organize.remove_from_folder(db, music, clip)
+        db.get(Media, clip).title = "Renamed clip"
+    assert stem(clip).startswith("Renamed clip [")
+    assert tree() == {"Unsorted", "Songs", "Live"} | video_files("Live", clip)
+
+    with session_scope() as db:
+        organize.delete_folder(db, admin, live)
+    assert tree() == {"Unsorted", "Songs"} | video_files("Unsorted", clip)
+
+    with session_scope() as db:
+        gone = organize.delete_media(db, admin, clip)
+    organize.remove_files(gone)
+    # The view dropped its links before the stored file went: no moment with library/ the last copy.
+    assert not [path for path in library_root().rglob("*") if path.is_file()]
+    assert tree() == {"Unsorted", "Songs"}
+
+
+def test_the_nfo_is_jellyfin_xml_with_title_plot_studio_aired_url_and_tags(admin):
+    clip = make_media("A <b>&bold</b> title", description="What it shows", uploader="Some Channel")
+    with session_scope() as db:
+        source = db.exec(select(Source)).one()
+        source.posted_at = datetime(2024, 5, 17, 12, tzinfo=UTC)
+        organize.tag_media(db, admin, "cats", [clip])
+        organize.tag_media(db, admin, "funny", [clip])
+    (nfo,) = [path for path in tree() if path.endswith(".nfo")]
+    assert nfo == "Unsorted/A _b_&bold__b_ title [youtube " + stem(clip).rsplit(" ", 1)[1] + ".nfo"
+    document = ET.parse(library_root() / nfo).getroot()
+    assert document.tag == "movie"
+    fields = {name: document.findtext(name) for name in ("title", "plot", "studio", "aired", "premiered", "year")}
+    assert fields == {
+        "title": "A <b>&bold</b> title",
+        "plot": "What it shows",
+        "studio": "Some Channel",
+        "aired": "2024-05-17",
+        "premiered": "2024-05-17",
+        "year": "2024",
+    }
+    assert document.findtext("website") == source.url
+    assert [tag.text for tag in document.findall("tag")] == ["cats", "funny"]
+    assert document.find("uniqueid").attrib["type"] == "youtube"
+
+
+def test_a_title_with_reserved_characters_and_names_is_safe_everywhere():
+    clip = make_media('CON: a/b\\c?*"<>|  trailing. . ')
+    names = {path.split("/", 1)[1] for path in tree() if "/" in path}
+    assert all(not set('<>:"\\|?*').intersection(name) for name in names)
+    video = next(name for name in names if name.endswith(".mp4"))
+    assert video.startswith("CON_ a_b_c______ trailing [youtube ")  # "CON" alone would be reserved
+    assert (library_root() / "Unsorted" / video).samefile(final_path(clip))
+
+
+@pytest.mark.parametrize(
+    ("raw", "safe"),
+    [
+        ("CON", "_CON"),
+        ("nul.txt", "_nul.txt"),
+        ("Com3", "_Com3"),
+        ("CONSOLE", "CONSOLE"),
+        ("  .hidden name...  ", "hidden name"),
+        ("tab\tand\nnewline", "tab and newline"),
+        ("", "Untitled"),
+        ("...", "Untitled"),
+    ],
+)
+def test_safe_part_handles_reserved_names_and_edges(raw, safe):
+    assert safe_part(raw) == safe
+
+
+def test_long_titles_are_cut_to_255_bytes_on_a_character_boundary():
+    clip = make_media("日本語のタイトル" * 40)  # 3 bytes a character: over 900 bytes
+    for name in (path.rsplit("/", 1)[-1] for path in tree()):
+        assert len(name.encode()) <= MAX_NAME_BYTES
+        name.encode().decode()  # whole characters only
+    assert stem(clip)[:10] in " ".join(tree())
+
+
+def test_names_that_differ_only_in_case_or_after_cleaning_are_numbered(admin):
+    namer = Namer(reserved=("Unsorted",))
+    assert [namer.claim(name) for name in ("unsorted", "Clip", "CLIP", "clip")] == [
+        "unsorted (2)",
+        "Clip",
+        "CLIP (2)",
+        "clip (3)",
+    ]
+    with session_scope() as db:
+        organize.create_folder(db, admin, "a:b")
+        organize.create_folder(db, admin, "a_b")
+        organize.create_folder(db, admin, "unsorted")
+    assert tree() == {"Unsorted", "a_b", "a_b (2)", "unsorted (2)"}
+
+
+def test_new_media_from_the_worker_appear_at_once():
+    picture = get_settings().final_dir / "incoming"
+    Image.new("RGB", (32, 24), "red").save(picture, format="JPEG")
+    sha = storage.sha256_file(picture)
+    final = picture.rename(picture.with_name(sha))  # as recovery finds a file in final/ without a row
+    media_id = index_file(final, sha)
+    with session_scope() as db:
+        path = db.get(Media, media_id).path
+    assert tree() == {"Unsorted", f"Unsorted/Untitled [{sha[:12]}].jpg"}
+    assert (library_root() / f"Unsorted/Untitled [{sha[:12]}].jpg").samefile(get_settings().media_root / path)
+
+
+def test_a_filesystem_without_hard_links_gets_relative_symlinks(tmp_path):
+    other_fs = Path("/dev/shm") / f"mf-library-test-{os.getpid()}"
+    other_fs.mkdir(exist_ok=True)
+    try:
+        target = other_fs / "stored.mp4"
+        target.write_bytes(b"bytes")
+        apply(Plan(links={"Unsorted/x.mp4": target}, dirs={"Unsorted"}), tmp_path)
+        link = tmp_path / "Unsorted/x.mp4"
+        assert link.is_symlink() and not os.path.isabs(os.readlink(link)) and link.read_bytes() == b"bytes"
+    finally:
+        shutil.rmtree(other_fs)
+
+
+def test_the_view_is_off_with_mf_library_view_false(monkeypatch):
+    monkeypatch.setenv("MF_LIBRARY_VIEW", "false")
+    get_settings.cache_clear()
+    try:
+        make_media("Not shown")
+        assert tree() == set()
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+
+
+def test_cli_library_rebuild_makes_the_view_again_from_the_database():
+    clip = make_media("Rebuilt")
+    expected = tree()
+    shutil.rmtree(library_root())
+    (get_settings().media_root / "library").mkdir()
+    (library_root() / "stray file.txt").write_text("not ours")
+    done = subprocess.run(
+        [sys.executable, "-m", "mediafetcher_app.cli", "library", "rebuild"],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        env=dict(os.environ),
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "2 added, 1 removed" in done.stdout
+    assert tree() == expected and f"Unsorted/{stem(clip)}.mp4" in expected
+
+
+def test_a_view_that_cannot_be_written_never_undoes_the_change(caplog):
+    library_root().rmdir() if library_root().is_dir() else None
+    library_root().write_text("a file where the view's directory should be")
+    try:
+        clip = make_media("Kept")
+        assert watch.settle(60)
+        with session_scope() as db:
+            assert db.get(Media, clip) is not None
+        assert "the library view could not follow a change" in caplog.text
+    finally:
+        library_root().unlink()
+
+
+def test_a_video_with_a_thumbnail_gets_its_poster_beside_it():
+    clip = make_media("With poster")
+    with session_scope() as db:
+        media = db.get(Media, clip)
+        thumb = storage.thumb_name(media.sha256)
+        Image.new("RGB", (32, 18), "blue").save(storage.absolute(thumb), format="WEBP")
+        media.thumbnail_path = thumb
+    assert watch.settle(60)
+    poster = library_root() / f"Unsorted/{stem(clip)}-poster.webp"
+    assert poster.samefile(storage.absolute(thumb))
+    assert tree() == {"Unsorted", f"Unsorted/{stem(clip)}-poster.webp"} | video_files("Unsorted", clip)
