@@ -18,7 +18,8 @@ RUN missing=""; \
     command -v python3.11 >/dev/null || missing="python3 python3-venv"; \
     [ -e /etc/ssl/certs/ca-certificates.crt ] || missing="$missing ca-certificates"; \
     if [ -n "$missing" ]; then \
-      apt-get update && apt-get install -y --no-install-recommends $missing && rm -rf /var/lib/apt/lists/*; \
+      apt-get update && apt-get install -y --no-install-recommends $missing \
+      && apt-get clean && rm -rf /var/lib/apt/lists/*; \
     fi
 
 FROM python AS build
@@ -36,9 +37,10 @@ COPY Makefile requirements.txt requirements-nodeps.txt ./
 RUN make setup && rm -rf /root/.npm /root/.cache
 COPY . .
 # The production frontend, exactly as `reflex run --env prod` builds it, into .web/build/client.
-# Its node_modules are needed for the build only.
+# Its node_modules are needed for the build only, pip for installing only.
 RUN PATH=/app/.tools/bin:$PATH .venv/bin/reflex export --frontend-only --no-zip --env prod \
- && rm -rf .web/node_modules .web/.cache
+ && rm -rf .web/node_modules .web/.cache \
+ && .venv/bin/python -m pip uninstall --quiet --yes pip
 
 FROM python
 # Match the owner of the NAS share mounted at /media (compose passes APP_UID/APP_GID).
@@ -55,7 +57,8 @@ ENV PORT=${PORT} \
     MF_MEDIA_ROOT=/media \
     PATH=/app/.venv/bin:$PATH
 RUN if [ "$WITH_FFMPEG" = 1 ]; then \
-      apt-get update && apt-get install -y --no-install-recommends ffmpeg && rm -rf /var/lib/apt/lists/*; \
+      apt-get update && apt-get install -y --no-install-recommends ffmpeg \
+      && apt-get clean && rm -rf /var/lib/apt/lists/*; \
     fi \
  && groupadd --gid "$APP_GID" mediafetcher \
  && useradd --uid "$APP_UID" --gid "$APP_GID" --no-create-home --home-dir /data mediafetcher \
@@ -65,11 +68,15 @@ WORKDIR /app
 # Owned by root and read-only to the app: only /data, /media and /tmp are written.
 COPY --from=build /app/.venv .venv
 COPY --from=build /app/.web .web
+# The links the compile made to the components' own JavaScript (assets/external).
+COPY --from=build /app/assets assets
 COPY rxconfig.py alembic.ini ./
 COPY alembic alembic
 COPY docker docker
 COPY worker worker
 COPY mediafetcher_app mediafetcher_app
+# Compiled now: the app user cannot write here, and every start would compile again.
+RUN .venv/bin/python -m compileall -q rxconfig.py alembic worker mediafetcher_app
 USER mediafetcher
 EXPOSE ${PORT}
 HEALTHCHECK --interval=30s --timeout=10s --start-period=60s --retries=3 \
