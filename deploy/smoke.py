@@ -24,16 +24,20 @@ import os
 import secrets
 import shutil
 import socket
+import socketserver
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import psycopg
+from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -220,52 +224,88 @@ def owned_dir(path: Path) -> Path:
     return path
 
 
+@dataclass
+class Services:
+    database_url: str  # SQLAlchemy URL, as the containers get it
+    redis_url: str
+
+
+class SocketBridge(socketserver.ThreadingTCPServer):
+    """A loopback TCP port onto the embedded PostgreSQL, which listens on a private Unix socket
+    only (in its data directory, which the containers' user may not enter)."""
+
+    daemon_threads = True
+
+    def __init__(self, socket_path: Path) -> None:
+        self.socket_path = socket_path
+        super().__init__(("127.0.0.1", 0), _BridgeHandler)
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    @property
+    def port(self) -> int:
+        return self.server_address[1]
+
+    def close(self) -> None:
+        self.shutdown()
+        self.server_close()
+
+
+class _BridgeHandler(socketserver.BaseRequestHandler):
+    def handle(self) -> None:
+        assert isinstance(self.server, SocketBridge)
+        with socket.socket(socket.AF_UNIX) as upstream:
+            upstream.connect(str(self.server.socket_path))
+            back = threading.Thread(target=_pipe, args=(upstream, self.request), daemon=True)
+            back.start()
+            _pipe(self.request, upstream)
+            back.join()
+
+
+def _pipe(source: socket.socket, target: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        while data := source.recv(65536):
+            target.sendall(data)
+    with contextlib.suppress(OSError):
+        target.shutdown(socket.SHUT_WR)
+
+
 @contextlib.contextmanager
-def services(work: Path) -> Iterator[tuple[str, str]]:
-    """(DATABASE_URL, REDIS_URL) the containers reach over the host network."""
-    machine = machine_services_answer()
-    if machine:
-        server, redis_url = "postgresql://postgres@127.0.0.1:5432", f"redis://127.0.0.1:6379/{REDIS_DB}"
-        step("PostgreSQL and Redis: the machine's own at 127.0.0.1")
+def services(work: Path, embedded_only: bool) -> Iterator[Services]:
+    """The machine's PostgreSQL and Redis where they answer on 127.0.0.1 (as .ci/run decides),
+    else embedded ones started here; a fresh database and an empty Redis db either way."""
+    machine_pg = not embedded_only and answers(["pg_isready", "-q", "-h", "127.0.0.1", "-p", "5432"])
+    machine_redis = not embedded_only and answers(["redis-cli", "-h", "127.0.0.1", "ping"])
+    bridge: SocketBridge | None = None
+    if machine_pg:
+        server = make_url("postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     else:
-        step("PostgreSQL and Redis: embedded ones started on the host")
-        server = embedded_postgres_tcp(work)
-        redis_url = embedded.ensure_redis(work)
+        socket_url = make_url(embedded.ensure_postgres(work))
+        socket_path = Path(str(socket_url.query["host"])) / ".s.PGSQL.5432"
+        bridge = SocketBridge(socket_path)
+        server = make_url(f"postgresql+psycopg://postgres@127.0.0.1:{bridge.port}/postgres")
+    redis_url = f"redis://127.0.0.1:6379/{REDIS_DB}" if machine_redis else embedded.ensure_redis(work)
+    where = {True: "the machine's own at 127.0.0.1", False: "embedded, started here"}
+    step(f"PostgreSQL: {where[machine_pg]}; Redis: {where[machine_redis]}")
     name = f"mf_smoke_{secrets.token_hex(4)}"
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+    admin = server.set(drivername="postgresql", database="postgres").render_as_string(False)
+    with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     flush_redis(redis_url)
     try:
-        yield f"postgresql+psycopg://{server.split('://', 1)[1]}/{name}", redis_url
+        yield Services(server.set(database=name).render_as_string(False), redis_url)
     finally:
-        with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         flush_redis(redis_url)
-        if not machine:
+        if not machine_redis:
             embedded.stop_redis(work)
+        if bridge is not None:
+            bridge.close()
             embedded.stop_postgres(work)
 
 
-def machine_services_answer() -> bool:
-    """As .ci/run decides: the machine's PostgreSQL and Redis on their default ports."""
-    checks = (["pg_isready", "-q", "-h", "127.0.0.1", "-p", "5432"], ["redis-cli", "-h", "127.0.0.1", "ping"])
-    return all(
-        shutil.which(check[0]) and subprocess.run(check, capture_output=True, check=False).returncode == 0
-        for check in checks
-    )
-
-
-def embedded_postgres_tcp(work: Path) -> str:
-    """The embedded server listens on a socket only; a TCP port lets the containers in."""
-    url = embedded.ensure_postgres(work)
-    socket_dir = url.split("host=", 1)[1]
-    port = free_port()
-    with psycopg.connect(host=socket_dir, user="postgres", dbname="postgres", autocommit=True) as conn:
-        conn.execute("ALTER SYSTEM SET listen_addresses = '127.0.0.1'")
-        conn.execute(f"ALTER SYSTEM SET port = {port}")
-    embedded.stop_postgres(work)
-    embedded.ensure_postgres(work)
-    return f"postgresql://postgres@127.0.0.1:{port}"
+def answers(check: list[str]) -> bool:
+    return shutil.which(check[0]) is not None and subprocess.run(check, capture_output=True).returncode == 0
 
 
 def flush_redis(url: str) -> None:
@@ -287,13 +327,13 @@ def free_port() -> int:
 class Deployment:
     """An app and a worker container sharing the data and media directories, as compose runs them."""
 
-    def __init__(self, podman: Podman, work: Path, run_id: str, database_url: str, redis_url: str) -> None:
+    def __init__(self, podman: Podman, work: Path, run_id: str, services: Services) -> None:
         self.podman, self.run_id = podman, run_id
         self.port = free_port()
         self.data, self.media = owned_dir(work / "data"), owned_dir(work / "media")
         self.env = {
-            "DATABASE_URL": database_url,
-            "REDIS_URL": redis_url,
+            "DATABASE_URL": services.database_url,
+            "REDIS_URL": services.redis_url,
             "PORT": str(self.port),
             "MF_ADMIN_USER": "admin",
             "MF_ADMIN_PASSWORD": PASSWORD,
@@ -373,9 +413,9 @@ def library(client: httpx.Client) -> list[int]:
     return sorted(item["id"] for item in client.get("/api/v1/media").json()["items"])
 
 
-def run_deployment(podman: Podman, work: Path, run_id: str, fixture: FixtureServer) -> None:
-    with services(work) as (database_url, redis_url):
-        deployment = Deployment(podman, work, run_id, database_url, redis_url)
+def run_deployment(podman: Podman, work: Path, run_id: str, fixture: FixtureServer, embedded_only: bool) -> None:
+    with services(work, embedded_only) as found:
+        deployment = Deployment(podman, work, run_id, found)
         try:
             step("worker and app containers start together against the same database")
             deployment.start()
@@ -409,6 +449,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cache", type=Path, default=Path("/var/cache/mediafetcher-ci"), help="kept between runs")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (logs, media) for a look")
+    parser.add_argument("--embedded", action="store_true", help="embedded servers even where the machine's answer")
     args = parser.parse_args()
     started = time.monotonic()
     args.cache.mkdir(parents=True, exist_ok=True)
@@ -423,7 +464,7 @@ def main() -> None:
     fixture = FixtureServer(make_all(work / "fixtures")).start()
     try:
         offline_start(podman, work, run_id)
-        run_deployment(podman, work, run_id, fixture)
+        run_deployment(podman, work, run_id, fixture, args.embedded)
     finally:
         fixture.stop()
         if args.keep:
