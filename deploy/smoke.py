@@ -48,6 +48,7 @@ from tests.fixtures.server import FixtureServer  # noqa: E402
 
 BASE_IMAGE = "localhost/bookworm:base"
 IMAGE = "localhost/mediafetcher:smoke"
+BUILD_STAGE = "localhost/mediafetcher:smoke-build"  # the Dockerfile's build stage, kept as cache
 APP_UID, APP_GID = 1501, 1502  # the "configured owner" of the media share, not 1000 nor root
 IMAGE_PORT = 3000  # the port the image's frontend was built for (Dockerfile ARG PORT)
 CERTS = "/etc/ssl/certs"
@@ -155,17 +156,30 @@ def ensure_base(podman: Podman, cache: Path) -> None:
 
 
 def build_image(podman: Podman) -> None:
+    """Builds IMAGE, and tags its build stage too: the stage stays as the next run's cache, and
+    what earlier runs built is removed instead of piling up untagged."""
     step(f"podman build {IMAGE} from {BASE_IMAGE} (APP_UID={APP_UID}, APP_GID={APP_GID})")
     started = time.monotonic()
+    previous = {tag: image_id(podman, tag) for tag in (BUILD_STAGE, IMAGE)}
     # The certificates as an overlay: packages that update them write to a throwaway layer.
     # The docker format keeps the HEALTHCHECK (OCI images have none).
-    podman(
+    common = [
         "build", "--format", "docker", "--network", "host", "--volume", f"{CERTS}:{CERTS}:O",
         "--build-arg", f"BASE_IMAGE={BASE_IMAGE}", "--build-arg", f"APP_UID={APP_UID}",
-        "--build-arg", f"APP_GID={APP_GID}", "--tag", IMAGE, str(ROOT),
-    )  # fmt: skip
+        "--build-arg", f"APP_GID={APP_GID}",
+    ]  # fmt: skip
+    podman(*common, "--target", "build", "--tag", BUILD_STAGE, str(ROOT))
+    podman(*common, "--tag", IMAGE, str(ROOT))
+    for tag, old in previous.items():
+        if old and old != image_id(podman, tag):
+            podman("rmi", old, check=False, capture=True)
     size = int(podman.output("image", "inspect", "--format", "{{.Size}}", IMAGE))
     step(f"built in {time.monotonic() - started:.0f} s; image size {size / 1e6:.0f} MB")
+
+
+def image_id(podman: Podman, tag: str) -> str | None:
+    found = podman("image", "inspect", "--format", "{{.Id}}", tag, check=False, capture=True)
+    return found.stdout.strip() if found.returncode == 0 else None
 
 
 def wait_for(what: str, ready: Callable[[], bool], deadline_s: float) -> float:
