@@ -1,10 +1,10 @@
 """Container smoke test: the NAS image really builds and runs here (issue 11, DESIGN.md §10).
 
 Run by .ci/run after the test suite, as root, from the project's venv:
-    .venv/bin/python deploy/smoke.py [--cache DIR] [--keep]
+    .venv/bin/python deploy/smoke.py [--cache DIR] [--keep] [--embedded]
 
-1. installs podman, runc, debootstrap and podman-compose when missing, and checks compose.yaml
-   with `podman-compose config`;
+1. installs podman, runc, debootstrap and docker-compose when missing, and checks compose.yaml
+   with `docker-compose config` (Debian's podman-compose 1.0.3 has no `config`);
 2. makes a Debian base image with debootstrap once (its tarball cached in --cache, reused later);
 3. builds the image from it (podman, runc, host network, the host's certificates);
 4. starts an app container with no network at all on embedded servers: it serves within 30 s;
@@ -12,7 +12,8 @@ Run by .ci/run after the test suite, as root, from the project's venv:
    embedded ones started here), starts an app and a worker container together, signs in,
    downloads a fixture served by tests/fixtures through the API, finds the file in the mounted
    media directory with the configured owner, restarts both containers and finds everything again;
-6. removes its containers, database and directories (the image and the base stay cached).
+6. removes its containers, database and directories (the image, its build stage as the next
+   run's cache and the base stay; what earlier runs built is removed).
 """
 
 from __future__ import annotations
