@@ -1,7 +1,8 @@
 """The NAS deployment (DESIGN.md §7): compose.yaml, Dockerfile, docker/entrypoint.sh, .env.example.
 
-No Docker engine runs here, so these read the files: compose.yaml with PyYAML, the Dockerfile and
-Makefile line by line. The entrypoint is run for real against stub binaries.
+These read the files: compose.yaml with PyYAML, the Dockerfile and Makefile line by line. The
+entrypoint is run for real against stub binaries. deploy/smoke.py (run by .ci/run) builds the image
+and runs its containers with podman.
 """
 
 from __future__ import annotations
@@ -167,7 +168,8 @@ def test_every_compose_variable_is_documented() -> None:
 def test_dockerfile_installs_like_make_run() -> None:
     assert "setup" in _make_prerequisites("run"), "`make run` no longer depends on `setup`"
     steps = _dockerfile()
-    assert steps[0] == ("FROM", "python:3.11-slim-bookworm")
+    assert steps[0] == ("ARG", "BASE_IMAGE=python:3.11-slim-bookworm"), "the official image is the default base"
+    assert steps[1] == ("FROM", "${BASE_IMAGE} AS python")
     runs = [i for i, (op, args) in enumerate(steps) if op == "RUN" and re.search(r"\bmake setup\b", args)]
     assert runs, "the Dockerfile does not run `make setup`"
     apt = " ".join(args for op, args in steps[: runs[0]] if op == "RUN")
@@ -187,6 +189,33 @@ def test_dockerfile_copies_the_project_and_uses_the_entrypoint() -> None:
     assert ("ENTRYPOINT", '["/app/docker/entrypoint.sh"]') in steps
     users = [args for op, args in steps if op == "USER"]
     assert users and users[-1] not in {"root", "0"}
+
+
+def _stages() -> list[list[tuple[str, str]]]:
+    stages: list[list[tuple[str, str]]] = []
+    for op, args in _dockerfile():
+        if op == "FROM":
+            stages.append([])
+        if stages:
+            stages[-1].append((op, args))
+    return stages
+
+
+def test_the_image_builds_the_frontend_so_containers_start_without_registries() -> None:
+    build = next(stage for stage in _stages() if stage[0][1].endswith("AS build"))
+    assert any(op == "RUN" and "reflex export --frontend-only --no-zip --env prod" in args for op, args in build)
+
+
+def test_the_runtime_stage_carries_no_build_tools_and_has_a_healthcheck() -> None:
+    runtime = _stages()[-1]
+    assert runtime[0] == ("FROM", "python"), "the runtime stage starts from the same Python as the build"
+    runs = " ".join(args for op, args in runtime if op == "RUN")
+    for tool in ("nodejs", "npm", "make", "bun"):
+        assert not re.search(rf"\b{tool}\b", runs), f"{tool} installed in the runtime stage"
+    copied = [args for op, args in runtime if op == "COPY"]
+    assert not any(args.split()[-2:] == [".", "."] for args in copied), "the whole build context in the runtime"
+    assert not any(".tools" in args for args in copied), "bun in the runtime stage"
+    assert any(op == "HEALTHCHECK" and '"healthcheck"]' in args for op, args in runtime)
 
 
 def test_dockerignore_keeps_local_state_out() -> None:
@@ -216,7 +245,7 @@ def stub_project(tmp_path: Path) -> Path:
 
 def _run_entrypoint(project: Path, *args: str, **env: str) -> tuple[int, list[str]]:
     log = project / "calls.log"
-    full_env = {"PATH": os.environ["PATH"], "STUB_LOG": str(log), **env}
+    full_env = {"PATH": os.environ["PATH"], "STUB_LOG": str(log), "TMPDIR": str(project), **env}
     proc = subprocess.run([str(project / "docker" / "entrypoint.sh"), *args], env=full_env, timeout=30)
     return proc.returncode, log.read_text().splitlines() if log.exists() else []
 
@@ -231,17 +260,27 @@ def test_entrypoint_app_migrates_then_serves_on_port(stub_project: Path) -> None
     assert code == 0
     assert calls == [
         "python -m mediafetcher_app.cli migrate",
-        "reflex run --env prod --single-port --backend-port 4321 --backend-host 0.0.0.0",
+        "python -m mediafetcher_app.serve_built",
     ]
-    env = (stub_project / "calls.log.reflex.env").read_text().splitlines()
+    env = (stub_project / "calls.log.python.env").read_text().splitlines()
     assert "REFLEX_REDIS_URL=redis://redis:6379/0" in env, "Reflex's state manager must use the compose Redis"
     assert "GRANIAN_WORKERS=1" in env
+    assert "PORT=4321" in env
 
 
 def test_entrypoint_worker_migrates_then_runs_arq(stub_project: Path) -> None:
     code, calls = _run_entrypoint(stub_project, "worker")
     assert code == 0
     assert calls == ["python -m mediafetcher_app.cli migrate", "arq worker.settings.WorkerSettings"]
+
+
+@pytest.mark.parametrize(("role", "check"), [("app", "python -c"), ("worker", "python -m worker.healthcheck")])
+def test_entrypoint_healthcheck_checks_what_the_container_runs(stub_project: Path, role: str, check: str) -> None:
+    _run_entrypoint(stub_project, role)
+    (stub_project / "calls.log").unlink()
+    code, calls = _run_entrypoint(stub_project, "healthcheck")
+    assert code == 0
+    assert len(calls) == 1 and calls[0].startswith(check)
 
 
 def test_entrypoint_stops_when_migrations_fail(stub_project: Path) -> None:
