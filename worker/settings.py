@@ -9,7 +9,9 @@ from typing import Any
 
 from arq import cron
 
+from mediafetcher_app.core import engine_updates
 from mediafetcher_app.core.db import session_scope
+from mediafetcher_app.core.errors import DomainError
 from mediafetcher_app.core.queue import QUEUE_NAME
 from mediafetcher_app.core.settings import get_settings
 
@@ -72,9 +74,23 @@ async def reconcile_cron(ctx: dict[str, Any]) -> None:
     await asyncio.to_thread(cookie_dirs.sweep)
 
 
+async def engine_update_cron(ctx: dict[str, Any]) -> None:
+    """MF_ENGINE_AUTO_UPDATE: once a day, install newer engines (self-tested; events say how it went)."""
+    if not get_settings().engine_auto_update:
+        return
+    try:
+        log.info("%s", await asyncio.to_thread(engine_updates.update))
+    except DomainError as exc:
+        log.warning("engine update: %s", exc.message)
+
+
 class WorkerSettings:
     functions = [download, check_cookies]
-    cron_jobs = [cron(reconcile_cron, second={0, 30}, run_at_startup=False, unique=True)]
+    cron_jobs = [
+        cron(reconcile_cron, second={0, 30}, run_at_startup=False, unique=True),
+        # one worker of all that share Redis runs it (unique), at a quiet hour
+        cron(engine_update_cron, hour={4}, minute={17}, second={0}, run_at_startup=False, unique=True),
+    ]
     on_startup = startup
     on_shutdown = shutdown
     queue_name = QUEUE_NAME

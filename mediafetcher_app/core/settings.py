@@ -64,6 +64,10 @@ class Settings:
     trusted_proxies: tuple[Network, ...]
     # --- the HTTP edge (issue 8: origins) ---
     allowed_origins: tuple[str, ...]
+    # --- engines (issue 9) ---
+    js_runtime: str  # "deno", "node", "bun" or "quickjs", optionally ":/path/to/binary"
+    engine_index: str | None  # where engine updates come from: an index URL or a wheel directory
+    engine_auto_update: bool  # check for and install engine updates once a day
 
     @property
     def tmp_dir(self) -> Path:
@@ -105,6 +109,10 @@ def load_settings() -> Settings:
         trusted_proxies=_networks("MF_TRUSTED_PROXIES"),
         # --- the HTTP edge (issue 8: origins) ---
         allowed_origins=_origins("MF_ALLOWED_ORIGINS"),
+        # --- engines (issue 9) ---
+        js_runtime=os.environ.get("MF_JS_RUNTIME", "").strip() or "deno",
+        engine_index=os.environ.get("MF_ENGINE_INDEX", "").strip() or None,
+        engine_auto_update=_flag("MF_ENGINE_AUTO_UPDATE", False),
     )
 
 
