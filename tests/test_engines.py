@@ -1,0 +1,79 @@
+"""Engines fully equipped (issue 9.1) and the doctor that says so (issue 9.2)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from mediafetcher_app.core import doctor
+from mediafetcher_app.core.engine_report import collect
+from mediafetcher_app.core.engine_setup import ytdlp_equipment
+from mediafetcher_app.core.migrations import PROJECT_ROOT
+from worker.engines.ytdlp_runner import _Log, base_params
+
+
+def cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "mediafetcher_app.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        env={**os.environ, **env},
+        timeout=300,
+    )
+
+
+def test_a_ytdlp_verbose_report_in_our_engine_setup_shows_the_js_runtime_ejs_and_ffprobe():
+    report = collect()
+    assert report["js_runtimes"].startswith("deno-"), report
+    assert "yt_dlp_ejs-" in report["libraries"] and "curl_cffi-" in report["libraries"]
+    assert "ffprobe" in report["executables"] and "ffmpeg" in report["executables"]
+    assert "curl_cffi" in report["request_handlers"] and report["impersonate"]
+
+
+def test_the_engine_runner_gives_ytdlp_the_runtime_and_an_ffmpeg_dir_holding_ffprobe():
+    cfg = {"tmp": "/tmp", "proxy": "", "socket_timeout": 3, "max_bytes": 1, **ytdlp_equipment()}
+    params = base_params(cfg, _Log())
+    (runtime,) = params["js_runtimes"].items()
+    assert runtime[0] == "deno" and Path(runtime[1]["path"]).is_file()
+    location = Path(params["ffmpeg_location"])
+    assert (location / "ffmpeg").exists() and (location / "ffprobe").exists()
+
+
+def test_doctor_prints_one_line_per_fact_and_exits_zero_when_equipped():
+    done = cli("doctor")
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    names = [line[5:].split(":", 1)[0] for line in lines]
+    engines = ["yt-dlp", "yt-dlp-ejs", "gallery-dl", "JS runtime", "impersonation", "ffmpeg"]
+    assert names == [*engines, "database", "Redis", "media volume"]
+    assert all(line.startswith("ok ") for line in lines), done.stdout
+    assert "libx264 yes, aac yes, libmp3lame yes, ffprobe yes" in done.stdout
+    assert "free" in lines[-1]
+
+
+def test_a_missing_js_runtime_is_reported_in_a_sentence_and_doctor_exits_non_zero(tmp_path: Path):
+    done = cli("doctor", MF_JS_RUNTIME=f"deno:{tmp_path / 'no-deno'}")
+    assert done.returncode == 1, done.stdout + done.stderr
+    line = next(line for line in done.stdout.splitlines() if "JS runtime:" in line)
+    assert line.startswith("FAIL JS runtime: none - yt-dlp finds no JavaScript runtime")
+    assert "MF_JS_RUNTIME" in line
+
+
+def test_an_ffmpeg_without_the_needed_encoders_is_named(tmp_path: Path, monkeypatch):
+    fake = tmp_path / "ffmpeg"
+    fake.write_text("#!/bin/sh\necho 'ffmpeg version 0.0-stub'\necho ' A..... pcm_s16le PCM'\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("FFMPEG", str(fake))
+    from mediafetcher_app.core.ffmpeg import ffmpeg_exe
+
+    ffmpeg_exe.cache_clear()
+    try:
+        check = doctor.ffmpeg_check()
+    finally:
+        ffmpeg_exe.cache_clear()
+    assert not check.ok and check.required
+    assert "libx264 no, aac no, libmp3lame no" in check.detail
+    assert check.problem.startswith("This ffmpeg cannot encode with libx264, aac, libmp3lame")
