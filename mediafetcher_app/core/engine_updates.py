@@ -101,27 +101,28 @@ def _specs(packages: Sequence[str], version: str | None) -> list[str]:
     return [f"{package}=={version}" if version else package for package in packages]
 
 
-def available_versions(packages: Sequence[str] = ENGINE_PACKAGES, version: str | None = None) -> dict[str, str]:
-    """What pip would install for each package (newest, or ``version``), without installing."""
+def _available(spec: str) -> tuple[str | None, str]:
+    """(version pip would install for ``spec``, or None and pip's reason), installing nothing."""
     report = engines_dir() / f".report-{os.getpid()}-{token_hex(3)}.json"
     report.parent.mkdir(parents=True, exist_ok=True)
     try:
-        done = _pip(
-            "install", "--dry-run", "--ignore-installed", "--no-deps", "--quiet", "--report", str(report),
-            *_specs(packages, version),
-        )  # fmt: skip
+        done = _pip("install", "--dry-run", "--ignore-installed", "--no-deps", "--quiet", "--report", str(report), spec)
         if done.returncode != 0:
-            raise DomainError(f"No engine update could be found: {_last_line(done.stderr)}")
+            return None, _last_line(done.stderr)
         installs = json.loads(report.read_text()).get("install", [])
     finally:
         report.unlink(missing_ok=True)
-    found = {canonicalize_name(item["metadata"]["name"]): item["metadata"]["version"] for item in installs}
-    return {package: found[canonicalize_name(package)] for package in packages if canonicalize_name(package) in found}
+    return (installs[0]["metadata"]["version"], "") if installs else (None, "nothing to install")
 
 
 def check(packages: Sequence[str] = ENGINE_PACKAGES, version: str | None = None) -> list[EngineVersion]:
-    active, available = active_versions(), available_versions(packages, version)
-    return [EngineVersion(package, active[package], available.get(package)) for package in packages]
+    """Active and available version of each package; raises when none can be looked up."""
+    active = active_versions()
+    found = {spec.partition("==")[0]: _available(spec) for spec in _specs(packages, version)}
+    if all(available is None for available, _ in found.values()):
+        reason = next(iter(found.values()))[1]
+        raise DomainError(f"No engine update could be found: {reason}")
+    return [EngineVersion(package, active[package], found[package][0]) for package in packages]
 
 
 @contextmanager
