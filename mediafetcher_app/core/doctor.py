@@ -7,6 +7,8 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -170,3 +172,42 @@ def run_all() -> list[Check]:
 
 def healthy(checks: Iterable[Check]) -> bool:
     return all(check.ok or not check.required for check in checks)
+
+
+class _EngineFactsCache:
+    """The last engine facts (a few seconds to gather), for the dashboard's status: served at once,
+    refreshed in a background thread when older than ``max_age_s`` or when the overlay changed."""
+
+    def __init__(self, max_age_s: float = 600) -> None:
+        self.max_age_s = max_age_s
+        self._lock = threading.Lock()
+        self._facts: list[Check] | None = None
+        self._key: tuple[str | None, float] = (None, 0.0)
+        self._refreshing = False
+
+    def refresh(self) -> list[Check]:
+        """Gather now (Settings' "Check again"), and keep the result."""
+        facts = engine_facts()
+        with self._lock:
+            self._facts, self._key = facts, (read_state().current, time.monotonic())
+        return facts
+
+    def _refresh_in_background(self) -> None:
+        try:
+            self.refresh()
+        finally:
+            with self._lock:
+                self._refreshing = False
+
+    def latest(self) -> list[Check] | None:
+        """What is known now (None before the first gathering ends); starts a refresh when stale."""
+        with self._lock:
+            overlay, at = self._key
+            stale = self._facts is None or overlay != read_state().current or time.monotonic() - at > self.max_age_s
+            if stale and not self._refreshing:
+                self._refreshing = True
+                threading.Thread(target=self._refresh_in_background, daemon=True).start()
+            return self._facts
+
+
+engine_facts_cache = _EngineFactsCache()

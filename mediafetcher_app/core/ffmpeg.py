@@ -42,9 +42,7 @@ def ffmpeg_exe() -> str:
     if configured:
         return configured
     scripts = os.path.realpath(sysconfig.get_path("scripts"))
-    path = os.pathsep.join(
-        part for part in os.environ.get("PATH", "").split(os.pathsep) if part and os.path.realpath(part) != scripts
-    )
+    path = os.pathsep.join(part for part in os.get_exec_path() if part and os.path.realpath(part) != scripts)
     found = shutil.which("ffmpeg", path=path)
     if found:
         return found

@@ -52,8 +52,23 @@ def system_status() -> rx.Component:
             _status("Queue", health["queue"], rx.cond(health["queue"], "connected", "unreachable")),
             _status("Workers", health["workers_ok"], health["workers"].to_string() + " · " + health["worker_age"]),
             _status("NAS", health["disk_percent"] < 95, health["disk_free"] + " free"),
+            _status("Engines", health["engines_ok"], rx.cond(health["engines_ok"], health["engines"], "")),
             gap="5",
             flex_wrap="wrap",
+        ),
+        rx.cond(
+            ~health["engines_ok"],
+            rx.callout.root(
+                rx.callout.icon(rx.icon("triangle-alert", size=16)),
+                rx.callout.text(
+                    health["engines"],
+                    rx.cond(DashboardState.is_admin, rx.link(" Open Settings: Engines", href="/settings#engines")),
+                ),
+                color_scheme="red",
+                size="1",
+                margin_top="0.75em",
+                id="engines-warning",
+            ),
         ),
         width="100%",
         id="system-status",
