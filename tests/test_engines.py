@@ -7,10 +7,20 @@ import subprocess
 import sys
 from pathlib import Path
 
-from mediafetcher_app.core import doctor
+import pytest
+from sqlmodel import select
+
+from mediafetcher_app.core import doctor, engine_admin
+from mediafetcher_app.core.db import session_scope
+from mediafetcher_app.core.engine_overlay import read_state
 from mediafetcher_app.core.engine_report import collect
 from mediafetcher_app.core.engine_setup import ytdlp_equipment
+from mediafetcher_app.core.errors import Forbidden
 from mediafetcher_app.core.migrations import PROJECT_ROOT
+from mediafetcher_app.core.models import Event
+from mediafetcher_app.core.settings import get_settings
+from mediafetcher_app.state.dashboard import engines_status
+from tests.factories import make_principal
 from worker.engines.ytdlp_runner import _Log, base_params
 
 
@@ -77,3 +87,30 @@ def test_an_ffmpeg_without_the_needed_encoders_is_named(tmp_path: Path, monkeypa
     assert not check.ok and check.required
     assert "libx264 no, aac no, libmp3lame no" in check.detail
     assert check.problem.startswith("This ffmpeg cannot encode with libx264, aac, libmp3lame")
+
+
+def engine_events() -> list[str]:
+    with session_scope() as db:
+        return [e.message for e in db.exec(select(Event).where(Event.kind == "engines"))]
+
+
+def test_only_an_admin_may_see_update_or_roll_back_the_engines():
+    user = make_principal("mallory")
+    for action in (engine_admin.facts, engine_admin.check, engine_admin.update, engine_admin.rollback):
+        with pytest.raises(Forbidden):
+            action(user)
+    assert read_state().current is None and engine_events() == []
+
+
+def test_the_dashboard_status_warns_with_the_doctors_sentence_when_the_runtime_is_missing(tmp_path, monkeypatch):
+    monkeypatch.setenv("MF_JS_RUNTIME", f"deno:{tmp_path / 'no-deno'}")
+    get_settings.cache_clear()
+    try:
+        doctor.engine_facts_cache.refresh()
+        ok, sentence = engines_status()
+    finally:
+        get_settings.cache_clear()
+        doctor.engine_facts_cache.refresh()
+    assert not ok
+    assert sentence.startswith("yt-dlp finds no JavaScript runtime")
+    assert engines_status() == (True, "ok")

@@ -51,6 +51,12 @@ def _version(row: VersionRow) -> rx.Component:
     )
 
 
+def _action(icon: str, label: str, on_click: rx.EventHandler | rx.event.EventSpec, **props) -> rx.Component:
+    """A button of the section, disabled while something runs."""
+    props.setdefault("disabled", EnginesState.busy != "")
+    return rx.button(rx.icon(icon, size=16), label, on_click=on_click, size="2", **props)
+
+
 def _body() -> rx.Component:
     return rx.vstack(
         rx.cond(
@@ -67,39 +73,16 @@ def _body() -> rx.Component:
             rx.hstack(rx.spinner(size="2"), rx.text(EnginesState.busy, size="2"), align="center", id="engines-busy"),
         ),
         rx.flex(
-            rx.button(
-                rx.icon("refresh-cw", size=16),
-                "Check again",
-                on_click=EnginesState.recheck,
-                size="2",
-                variant="soft",
-                disabled=EnginesState.busy != "",
-            ),
-            rx.button(
-                rx.icon("search", size=16),
-                "Check for updates",
-                on_click=EnginesState.check_updates,
-                size="2",
-                variant="soft",
-                disabled=EnginesState.busy != "",
-            ),
-            rx.button(
-                rx.icon("download", size=16),
-                "Update engines",
-                on_click=EnginesState.update,
-                size="2",
-                disabled=EnginesState.busy != "",
-                id="engines-update",
-            ),
-            rx.button(
-                rx.icon("undo-2", size=16),
+            _action("refresh-cw", "Check again", EnginesState.load(True), variant="soft"),
+            _action("search", "Check for updates", EnginesState.check_updates, variant="soft"),
+            _action("download", "Update engines", EnginesState.update),
+            _action(
+                "undo-2",
                 "Roll back",
-                on_click=EnginesState.rollback,
-                size="2",
+                EnginesState.rollback,
                 variant="outline",
                 color_scheme="orange",
                 disabled=(EnginesState.busy != "") | ~EnginesState.rollback_ready,
-                id="engines-rollback",
             ),
             gap="2",
             flex_wrap="wrap",
@@ -120,5 +103,5 @@ def engines_section() -> rx.Component:
         rx.vstack(rx.heading("Engines", size="4"), _body(), spacing="3", width="100%"),
         width="100%",
         id="engines",
-        on_mount=EnginesState.load,
+        on_mount=EnginesState.load(False),
     )

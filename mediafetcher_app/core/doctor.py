@@ -113,6 +113,10 @@ def ffmpeg_check() -> Check:
     return Check("ffmpeg", not problem, f"{name} ({listed}, {probe})", problem)
 
 
+def _service(name: str, ok: bool, fix: str) -> Check:
+    return Check(name, ok, "reachable" if ok else "unreachable", "" if ok else fix)
+
+
 def database_check() -> Check:
     from .db import session_scope
     from .system import database_ok
@@ -122,12 +126,7 @@ def database_check() -> Check:
             ok = database_ok(db)
     except Exception:
         ok = False
-    return Check(
-        "database",
-        ok,
-        "reachable" if ok else "unreachable",
-        "" if ok else "PostgreSQL does not answer: start it or fix DATABASE_URL.",
-    )
+    return _service("database", ok, "PostgreSQL does not answer: start it or fix DATABASE_URL.")
 
 
 def redis_check() -> Check:
@@ -137,12 +136,7 @@ def redis_check() -> Check:
         ok = redis_ok()
     except Exception:
         ok = False
-    return Check(
-        "Redis",
-        ok,
-        "reachable" if ok else "unreachable",
-        "" if ok else "Redis does not answer: start it or fix REDIS_URL.",
-    )
+    return _service("Redis", ok, "Redis does not answer: start it or fix REDIS_URL.")
 
 
 def media_check() -> Check:

