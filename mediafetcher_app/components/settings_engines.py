@@ -32,7 +32,7 @@ def _fact(fact: FactRow) -> rx.Component:
         spacing="2",
         width="100%",
         class_name="engine-fact",
-        custom_attrs={"data-ok": fact["ok"].to(str)},
+        custom_attrs={"data-ok": fact["ok"].to(str), "data-name": fact["name"]},
     )
 
 
@@ -48,6 +48,7 @@ def _version(row: VersionRow) -> rx.Component:
         spacing="2",
         align="center",
         class_name="engine-version",
+        custom_attrs={"data-package": row["package"]},
     )
 
 

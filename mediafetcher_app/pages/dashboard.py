@@ -13,6 +13,7 @@ EVENT_ICONS = {
     "cancelled": ("ban", "orange"),
     "deleted": ("trash-2", "red"),
     "cookies_synced": ("cookie", "violet"),
+    "engines": ("cpu", "iris"),
 }
 
 
