@@ -56,9 +56,9 @@ class EngineVersion:
         return self.available is not None and self.available != self.active
 
 
-def _distribution(package: str, overlay: Path | None) -> metadata.Distribution | None:
-    path = [str(overlay)] if overlay else []
-    for dist in metadata.distributions(path=[*path, *sys.path]):
+def _distribution(package: str, path: list[str]) -> metadata.Distribution | None:
+    """The first distribution of ``package`` along ``path`` (as an import would find it)."""
+    for dist in metadata.distributions(path=path):
         if canonicalize_name(dist.metadata["Name"] or "") == canonicalize_name(package):
             return dist
     return None
@@ -67,7 +67,8 @@ def _distribution(package: str, overlay: Path | None) -> metadata.Distribution |
 def active_versions() -> dict[str, str | None]:
     """The version of each engine package an engine process imports now (overlay first)."""
     overlay = active_overlay()
-    return {package: getattr(_distribution(package, overlay), "version", None) for package in ENGINE_PACKAGES}
+    path = [str(overlay), *sys.path] if overlay else sys.path
+    return {package: getattr(_distribution(package, path), "version", None) for package in ENGINE_PACKAGES}
 
 
 def _index_args() -> list[str]:
@@ -143,7 +144,7 @@ def _update_lock() -> Iterator[None]:
 
 def _drop_distribution(staging: Path, package: str) -> None:
     """Remove ``package``'s files (its RECORD) from the staged copy before pip puts the new one in."""
-    dist = _distribution_in(staging, package)
+    dist = _distribution(package, [str(staging)])
     if dist is None:
         return
     tops = {Path(str(entry)).parts[0] for entry in dist.files or [] if not str(entry).startswith("..")}
@@ -153,13 +154,6 @@ def _drop_distribution(staging: Path, package: str) -> None:
             shutil.rmtree(target)
         else:
             target.unlink(missing_ok=True)
-
-
-def _distribution_in(folder: Path, package: str) -> metadata.Distribution | None:
-    for dist in metadata.distributions(path=[str(folder)]):
-        if canonicalize_name(dist.metadata["Name"] or "") == canonicalize_name(package):
-            return dist
-    return None
 
 
 def self_test(overlay: Path, expected: dict[str, str]) -> str | None:

@@ -1,7 +1,7 @@
 """Settings > Engines (administrators): what the engines have, and their updates and rollback.
 
-Gathering the facts takes seconds and an update minutes: the work runs in a thread, with
-``busy`` shown meanwhile (the handlers stream: first the busy flag, then the result)."""
+Gathering the facts takes seconds and an update minutes: the handlers are background events
+(the state is not locked meanwhile) and show ``busy`` while their work runs in a thread."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from mediafetcher_app.core import engine_admin
 from mediafetcher_app.core.doctor import Check
 
 from .auth import AuthState
-from .guard import Caller, guarded_event
+from .guard import Caller, guarded_background_event
 
 
 class FactRow(TypedDict):
@@ -44,52 +44,57 @@ class EnginesState(AuthState):
 
     async def _facts(self, caller: Caller, refresh: bool) -> None:
         rows = fact_rows(await asyncio.to_thread(engine_admin.facts, caller.who, refresh))
-        self.facts, self.rollback_ready = rows, engine_admin.rollback_ready()
+        ready = await asyncio.to_thread(engine_admin.rollback_ready)
+        async with self:
+            self.facts, self.rollback_ready = rows, ready
 
-    @guarded_event
+    async def _set_busy(self, what: str) -> None:
+        async with self:
+            self.busy = what
+
+    @guarded_background_event
     async def load(self, caller: Caller, refresh: bool):
         """The facts: the last known on opening the page (``refresh``: gathered now)."""
-        self.busy = "Checking the engines…"
-        yield
+        await self._set_busy("Checking the engines…")
         try:
             await self._facts(caller, refresh)
         finally:
-            self.busy = ""
+            await self._set_busy("")
 
-    @guarded_event
+    @guarded_background_event
     async def check_updates(self, caller: Caller):
-        self.busy = "Looking for updates…"
-        yield
+        await self._set_busy("Looking for updates…")
         try:
             found = await asyncio.to_thread(engine_admin.check, caller.who)
-            self.versions = [
+            rows = [
                 VersionRow(
                     package=v.package, active=v.active or "missing", available=v.available or "not found", newer=v.newer
                 )
                 for v in found
             ]
+            async with self:
+                self.versions = rows
         finally:
-            self.busy = ""
+            await self._set_busy("")
 
-    @guarded_event
+    @guarded_background_event
     async def update(self, caller: Caller):
-        self.busy = "Installing and self-testing the update…"
-        yield
+        await self._set_busy("Installing and self-testing the update…")
         try:
             message = await asyncio.to_thread(engine_admin.update, caller.who)
-            self.versions = []
+            async with self:
+                self.versions = []
             await self._facts(caller, refresh=False)
         finally:
-            self.busy = ""
+            await self._set_busy("")
         yield rx.toast.success(message)
 
-    @guarded_event
+    @guarded_background_event
     async def rollback(self, caller: Caller):
-        self.busy = "Rolling back…"
-        yield
+        await self._set_busy("Rolling back…")
         try:
             message = await asyncio.to_thread(engine_admin.rollback, caller.who)
             await self._facts(caller, refresh=False)
         finally:
-            self.busy = ""
+            await self._set_busy("")
         yield rx.toast.success(message)

@@ -33,6 +33,7 @@ def test_admins_see_the_engine_facts_update_and_roll_back(live_server, page: Pag
     section.get_by_role("button", name="Roll back").click()
     expect(page.get_by_text("Engines rolled back to the pinned versions")).to_be_visible(timeout=60_000)
     expect(section.locator('.engine-fact[data-name="yt-dlp"]')).to_contain_text("(pinned)")
+    expect(page.get_by_text("An error occurred")).to_have_count(0)  # minutes of work never hold the state lock
 
 
 @pytest.fixture(scope="module")
