@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import col, select
 
-from mediafetcher_app.core import engine_updates
+from mediafetcher_app.core import doctor, engine_updates
 from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.engine_overlay import active_overlay, engines_dir, read_state, versions_dir
 from mediafetcher_app.core.engine_report import collect
@@ -52,6 +52,9 @@ def test_an_update_is_self_tested_then_used_by_the_next_engine_process_and_is_an
     assert report["yt_dlp"] == "2099.1.1"
     assert Path(report["yt_dlp_path"]).resolve().is_relative_to(overlay.resolve())
     assert report["js_runtimes"].startswith("deno-")  # the rest of the equipment is still there
+    lines = {check.name: check.detail for check in doctor.engine_checks(report)}
+    assert lines["yt-dlp"] == f"2099.1.1 (update {overlay.name})"
+    assert lines["gallery-dl"].endswith("(pinned)")
     assert engine_events() == ["Engines updated: yt-dlp 2099.1.1; engines use it from their next job."]
 
 

@@ -12,9 +12,12 @@ def _fact(fact: FactRow) -> rx.Component:
     return rx.hstack(
         rx.cond(
             fact["ok"],
-            rx.icon("circle-check", size=16, color=rx.color("green", 9)),
+            rx.icon("circle-check", size=16, color=rx.color("green", 9), flex_shrink="0"),
             rx.icon(
-                "triangle-alert", size=16, color=rx.cond(fact["required"], rx.color("red", 9), rx.color("amber", 9))
+                "triangle-alert",
+                size=16,
+                color=rx.cond(fact["required"], rx.color("red", 9), rx.color("amber", 9)),
+                flex_shrink="0",
             ),
         ),
         rx.vstack(

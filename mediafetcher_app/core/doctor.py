@@ -50,13 +50,16 @@ def engine_checks(report: dict[str, Any]) -> list[Check]:
     if "error" in report:
         return [Check("engines", False, "not started", f"{report['error']} Reinstall the requirements.")]
     overlay = read_state().current
-    where = f"update {overlay}" if overlay else "pinned"
+
+    def where(package: str) -> str:
+        return f"update {overlay}" if package in report.get("from_update", []) else "pinned"
+
     runtime_name, runtime_path = js_runtime()
     runtimes = report.get("js_runtimes") or "none"
     targets = report.get("impersonate") or []
     clients = sorted({target.split("-", 1)[0] for target in targets})
     return [
-        Check("yt-dlp", True, f"{report['yt_dlp']} ({where})"),
+        Check("yt-dlp", True, f"{report['yt_dlp']} ({where('yt-dlp')})"),
         Check(
             "yt-dlp-ejs",
             bool(report.get("yt_dlp_ejs")),
@@ -66,7 +69,7 @@ def engine_checks(report: dict[str, Any]) -> list[Check]:
             else "yt-dlp-ejs is not installed, so YouTube videos lose formats or fail: "
             "install the pinned requirements.",
         ),
-        Check("gallery-dl", True, f"{report['gallery_dl']} ({where})"),
+        Check("gallery-dl", True, f"{report['gallery_dl']} ({where('gallery-dl')})"),
         Check(
             "JS runtime",
             runtimes != "none",

@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 from .engine_overlay import active_overlay, with_overlay
@@ -53,8 +54,14 @@ def report() -> dict[str, Any]:
         targets = sorted({str(target) for target, _handler in ydl._get_available_impersonate_targets()})
     import gallery_dl.version
     import yt_dlp
+    import yt_dlp_ejs
 
+    overlay = active_overlay()
+    modules = {"yt-dlp": yt_dlp, "yt-dlp-ejs": yt_dlp_ejs, "gallery-dl": gallery_dl}
     return {
+        "from_update": [
+            name for name, module in modules.items() if overlay and overlay in Path(module.__file__ or "").parents
+        ],
         "yt_dlp": ytdlp_version,
         "yt_dlp_path": os.path.dirname(yt_dlp.__file__),
         "yt_dlp_ejs": _version("yt-dlp-ejs"),
