@@ -8,6 +8,7 @@ recorded: the update's staging, self-test and switch are timed one by one). Prin
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import time
 from collections.abc import Callable
@@ -26,11 +27,19 @@ def main() -> None:
     scratch = Path(tempfile.mkdtemp(prefix="mf-engines-bench-"))
     wheels = scratch / "wheels"
     os.environ.update(MF_DATA_DIR=str(scratch / "data"), MF_ENGINE_INDEX=str(wheels))
-    from mediafetcher_app.core import doctor, engine_updates
-    from mediafetcher_app.core.engine_report import collect
     from tests.fixtures.wheels import wrapped_ytdlp
 
     wrapped_ytdlp(wheels, "2099.1.1")
+    try:
+        run()
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def run() -> None:
+    from mediafetcher_app.core import doctor, engine_updates
+    from mediafetcher_app.core.engine_report import collect
+
     timed("engine report (yt-dlp -v header, subprocess)", collect)
     timed("ffmpeg facts (version, encoders)", doctor.ffmpeg_check)
     timed("engine facts (what Settings shows)", doctor.engine_facts)
