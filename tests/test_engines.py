@@ -73,6 +73,16 @@ def test_a_missing_js_runtime_is_reported_in_a_sentence_and_doctor_exits_non_zer
     assert "MF_JS_RUNTIME" in line
 
 
+def test_an_unknown_js_runtime_is_named_and_doctor_exits_non_zero():
+    done = cli("doctor", MF_JS_RUNTIME="perl")
+    assert done.returncode == 1, done.stdout + done.stderr
+    line = next(line for line in done.stdout.splitlines() if "JS runtime:" in line)
+    assert line == (
+        "FAIL JS runtime: misconfigured - "
+        "MF_JS_RUNTIME: 'perl' is not one of deno, node, bun, quickjs: fix MF_JS_RUNTIME."
+    )
+
+
 def test_an_ffmpeg_without_the_needed_encoders_is_named(tmp_path: Path, monkeypatch):
     fake = tmp_path / "ffmpeg"
     fake.write_text("#!/bin/sh\necho 'ffmpeg version 0.0-stub'\necho ' A..... pcm_s16le PCM'\n")

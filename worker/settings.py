@@ -11,6 +11,7 @@ from arq import cron
 
 from mediafetcher_app.core import engine_updates
 from mediafetcher_app.core.db import session_scope
+from mediafetcher_app.core.engine_setup import js_runtime
 from mediafetcher_app.core.errors import DomainError
 from mediafetcher_app.core.queue import QUEUE_NAME
 from mediafetcher_app.core.settings import get_settings
@@ -40,6 +41,7 @@ async def _beat_forever(ctx: dict[str, Any]) -> None:
 
 async def startup(ctx: dict[str, Any]) -> None:
     await asyncio.to_thread(egress.proxy.url)  # starts it; a malformed MF_EGRESS_* setting stops the worker here
+    js_runtime()  # a malformed MF_JS_RUNTIME stops the worker here, with its name
     worker_id = heartbeat.new_worker_id()
     ctx["worker_id"] = worker_id
     with session_scope() as db:

@@ -160,6 +160,10 @@ def media_check() -> Check:
 
 def engine_facts() -> list[Check]:
     """The engine lines alone (no database or Redis): what Settings > Engines shows."""
+    try:
+        js_runtime()
+    except ValueError as exc:  # the engines would not start either
+        return [Check("JS runtime", False, "misconfigured", f"{exc}: fix MF_JS_RUNTIME."), ffmpeg_check()]
     return [*engine_checks(collect()), ffmpeg_check()]
 
 

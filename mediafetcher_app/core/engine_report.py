@@ -54,13 +54,18 @@ def report() -> dict[str, Any]:
         targets = sorted({str(target) for target, _handler in ydl._get_available_impersonate_targets()})
     import gallery_dl.version
     import yt_dlp
-    import yt_dlp_ejs
 
+    try:
+        import yt_dlp_ejs
+    except ImportError:  # the doctor says what that costs
+        yt_dlp_ejs = None
     overlay = active_overlay()
     modules = {"yt-dlp": yt_dlp, "yt-dlp-ejs": yt_dlp_ejs, "gallery-dl": gallery_dl}
     return {
         "from_update": [
-            name for name, module in modules.items() if overlay and overlay in Path(module.__file__ or "").parents
+            name
+            for name, module in modules.items()
+            if module and overlay and overlay in Path(module.__file__ or "").parents
         ],
         "yt_dlp": ytdlp_version,
         "yt_dlp_path": os.path.dirname(yt_dlp.__file__),
