@@ -6,6 +6,8 @@ Gathering the facts takes seconds and an update minutes: the handlers are backgr
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from typing import TypedDict
 
 import reflex as rx
@@ -48,23 +50,26 @@ class EnginesState(AuthState):
         async with self:
             self.facts, self.rollback_ready = rows, ready
 
-    async def _set_busy(self, what: str) -> None:
+    @contextlib.asynccontextmanager
+    async def _busy(self, what: str) -> AsyncIterator[None]:
+        """``busy`` says ``what`` while the block runs."""
         async with self:
             self.busy = what
+        try:
+            yield
+        finally:
+            async with self:
+                self.busy = ""
 
     @guarded_background_event
     async def load(self, caller: Caller, refresh: bool):
         """The facts: the last known on opening the page (``refresh``: gathered now)."""
-        await self._set_busy("Checking the engines…")
-        try:
+        async with self._busy("Checking the engines…"):
             await self._facts(caller, refresh)
-        finally:
-            await self._set_busy("")
 
     @guarded_background_event
     async def check_updates(self, caller: Caller):
-        await self._set_busy("Looking for updates…")
-        try:
+        async with self._busy("Looking for updates…"):
             found = await asyncio.to_thread(engine_admin.check, caller.who)
             rows = [
                 VersionRow(
@@ -74,27 +79,19 @@ class EnginesState(AuthState):
             ]
             async with self:
                 self.versions = rows
-        finally:
-            await self._set_busy("")
 
     @guarded_background_event
     async def update(self, caller: Caller):
-        await self._set_busy("Installing and self-testing the update…")
-        try:
+        async with self._busy("Installing and self-testing the update…"):
             message = await asyncio.to_thread(engine_admin.update, caller.who)
             async with self:
                 self.versions = []
             await self._facts(caller, refresh=False)
-        finally:
-            await self._set_busy("")
         yield rx.toast.success(message)
 
     @guarded_background_event
     async def rollback(self, caller: Caller):
-        await self._set_busy("Rolling back…")
-        try:
+        async with self._busy("Rolling back…"):
             message = await asyncio.to_thread(engine_admin.rollback, caller.who)
             await self._facts(caller, refresh=False)
-        finally:
-            await self._set_busy("")
         yield rx.toast.success(message)

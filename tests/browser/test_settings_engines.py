@@ -35,6 +35,10 @@ def test_admins_see_the_engine_facts_update_and_roll_back(live_server, page: Pag
     expect(section.locator('.engine-fact[data-name="yt-dlp"]')).to_contain_text("(pinned)")
     expect(page.get_by_text("An error occurred")).to_have_count(0)  # minutes of work never hold the state lock
 
+    open_page(page, live_server.url + "/dashboard")
+    expect(page.locator("#system-status")).to_contain_text("Engines")
+    expect(page.locator("#engines-warning")).to_have_count(0)  # equipped: no warning
+
 
 @pytest.fixture(scope="module")
 def plain_user(live_server) -> tuple[str, str]:
