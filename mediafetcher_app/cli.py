@@ -1,5 +1,6 @@
 """Command line: ``python -m mediafetcher_app.cli user create ...`` / ``token create ...`` / ``run`` /
-``backup DIR`` / ``restore DIR`` / ``export`` / ``import-folder PATH`` / ``library rebuild``.
+``backup DIR`` / ``restore DIR`` / ``export`` / ``import-folder PATH`` / ``library rebuild`` /
+``doctor`` / ``engines update|rollback|status``.
 
 Reads MF_DATA_DIR / DATABASE_URL like the app, so it talks to the same database.
 """
@@ -118,6 +119,42 @@ def library_rebuild(_args: argparse.Namespace) -> None:
     print(f"library view at {library_view.library_root()}: {applied.added} added, {applied.removed} removed")
 
 
+def doctor(_args: argparse.Namespace) -> None:
+    """One line per fact; exit 1 when something a seed platform needs is missing."""
+    from .core import doctor as checks
+
+    found = checks.run_all()
+    for check in found:
+        print(check.line())
+    if not checks.healthy(found):
+        raise SystemExit(1)
+
+
+def engines_status(_args: argparse.Namespace) -> None:
+    from .core import engine_updates
+
+    for item in engine_updates.check():
+        hint = f" (update: {item.available})" if item.newer else ""
+        print(f"{item.package}: {item.active or 'missing'}{hint}")
+
+
+def engines_update(args: argparse.Namespace) -> None:
+    from .core import engine_updates
+
+    prepare()
+    packages = [args.engine] if args.engine else list(engine_updates.ENGINE_PACKAGES)
+    if args.version and not args.engine:
+        packages = ["yt-dlp"]
+    print(engine_updates.update(packages, args.version))
+
+
+def engines_rollback(_args: argparse.Namespace) -> None:
+    from .core import engine_updates
+
+    prepare()
+    print(engine_updates.rollback())
+
+
 def run(_args: argparse.Namespace) -> None:
     from .launcher import main
 
@@ -165,6 +202,20 @@ def parser() -> argparse.ArgumentParser:
     actions = library.add_subparsers(dest="action", required=True)
     actions.add_parser("rebuild", help="make the view again from the database").set_defaults(handler=library_rebuild)
 
+    commands.add_parser("doctor", help="check engines, ffmpeg, database, Redis and storage").set_defaults(
+        handler=doctor
+    )
+    engines = commands.add_parser("engines", help="engine versions, updates and rollback").add_subparsers(
+        dest="action", required=True
+    )
+    engines.add_parser("status", help="active and available versions").set_defaults(handler=engines_status)
+    upgrade = engines.add_parser("update", help="install newer engines after a self-test")
+    upgrade.add_argument("--engine", choices=["yt-dlp", "yt-dlp-ejs", "gallery-dl"], help="default: all three")
+    upgrade.add_argument("--version", help="this version instead of the newest (default engine: yt-dlp)")
+    upgrade.set_defaults(handler=engines_update)
+    engines.add_parser("rollback", help="back to the version before the last change").set_defaults(
+        handler=engines_rollback
+    )
     commands.add_parser("migrate", help="apply database migrations").set_defaults(handler=migrate)
     commands.add_parser("run", help="start everything (what `make run` does)").set_defaults(handler=run)
     return root

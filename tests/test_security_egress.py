@@ -21,7 +21,7 @@ import pytest
 
 from mediafetcher_app.core.egress_policy import PRIVATE_ADDRESS, PrivateAddress, UnresolvedHost, egress_policy
 from mediafetcher_app.core.errors import InvalidInput
-from mediafetcher_app.core.ffmpeg import ffmpeg_exe
+from mediafetcher_app.core.ffmpeg import ffmpeg_location
 from tests.fixtures.pipeline import assert_done, fixture_server, media_of, new_job, run, server
 from tests.fixtures.server import FixtureServer, Handler
 from worker import egress
@@ -69,7 +69,13 @@ def through_proxy(request_line: str) -> str:
 
 
 def engine_config(url: str, tmp: Path) -> dict:
-    return {"url": url, "tmp": str(tmp), "ffmpeg": ffmpeg_exe(), "socket_timeout": 3, "max_bytes": 10**8}
+    return {
+        "url": url,
+        "tmp": str(tmp),
+        "ffmpeg_location": str(ffmpeg_location()),
+        "socket_timeout": 3,
+        "max_bytes": 10**8,
+    }
 
 
 async def download_after_probe(event: Event) -> Event | None:

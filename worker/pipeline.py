@@ -37,8 +37,8 @@ from tenacity import (
 from mediafetcher_app.core import events, jobs, library, storage
 from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.egress_policy import EgressRefused
+from mediafetcher_app.core.engine_setup import ytdlp_equipment
 from mediafetcher_app.core.errors import InvalidInput
-from mediafetcher_app.core.ffmpeg import ffmpeg_exe
 from mediafetcher_app.core.models import DownloadJob, JobStatus, utcnow
 from mediafetcher_app.core.settings import get_settings
 from mediafetcher_app.core.urls import check_destination, validate_url
@@ -203,7 +203,7 @@ class JobRun:
         return {
             "url": self.job.url,
             "tmp": str(self.tmp),
-            "ffmpeg": ffmpeg_exe(),
+            **ytdlp_equipment(),  # ffmpeg_location (with ffprobe) and js_runtimes
             "socket_timeout": self.engines.socket_timeout_s,
             "max_bytes": self.settings.max_file_bytes,
             "cookiefile": str(self.cookiefile) if self.cookiefile else None,

@@ -10,7 +10,10 @@ from typing import Any
 from arq import cron
 
 from mediafetcher_app.core.bootstrap import ensure_directories
+from mediafetcher_app.core import engine_updates
 from mediafetcher_app.core.db import session_scope
+from mediafetcher_app.core.engine_setup import js_runtime
+from mediafetcher_app.core.errors import DomainError
 from mediafetcher_app.core.queue import QUEUE_NAME
 from mediafetcher_app.core.settings import get_settings
 
@@ -41,6 +44,7 @@ async def startup(ctx: dict[str, Any]) -> None:
     # a worker on another host may start on a fresh data dir (its private cookie dirs live there)
     await asyncio.to_thread(ensure_directories, get_settings())
     await asyncio.to_thread(egress.proxy.url)  # starts it; a malformed MF_EGRESS_* setting stops the worker here
+    js_runtime()  # a malformed MF_JS_RUNTIME stops the worker here, with its name
     worker_id = heartbeat.new_worker_id()
     ctx["worker_id"] = worker_id
     with session_scope() as db:
@@ -75,9 +79,23 @@ async def reconcile_cron(ctx: dict[str, Any]) -> None:
     await asyncio.to_thread(cookie_dirs.sweep)
 
 
+async def engine_update_cron(ctx: dict[str, Any]) -> None:
+    """MF_ENGINE_AUTO_UPDATE: once a day, install newer engines (self-tested; events say how it went)."""
+    if not get_settings().engine_auto_update:
+        return
+    try:
+        log.info("%s", await asyncio.to_thread(engine_updates.update))
+    except DomainError as exc:
+        log.warning("engine update: %s", exc.message)
+
+
 class WorkerSettings:
     functions = [download, check_cookies]
-    cron_jobs = [cron(reconcile_cron, second={0, 30}, run_at_startup=False, unique=True)]
+    cron_jobs = [
+        cron(reconcile_cron, second={0, 30}, run_at_startup=False, unique=True),
+        # one worker of all that share Redis runs it (unique), at a quiet hour
+        cron(engine_update_cron, hour={4}, minute={17}, second={0}, run_at_startup=False, unique=True),
+    ]
     on_startup = startup
     on_shutdown = shutdown
     queue_name = QUEUE_NAME

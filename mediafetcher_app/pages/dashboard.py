@@ -13,6 +13,7 @@ EVENT_ICONS = {
     "cancelled": ("ban", "orange"),
     "deleted": ("trash-2", "red"),
     "cookies_synced": ("cookie", "violet"),
+    "engines": ("cpu", "iris"),
 }
 
 
@@ -57,10 +58,25 @@ def system_status() -> rx.Component:
                 health["disk_percent"] < 95,
                 health["disk_used"] + " used of " + health["disk_total"] + " · " + health["disk_free"] + " free",
             ),
+            _status("Engines", health["engines_ok"], rx.cond(health["engines_ok"], health["engines"], "")),
             # Room between the items whether they sit on one line or wrap (a phone: one per line).
             column_gap="2em",
             row_gap="0.6em",
             flex_wrap="wrap",
+        ),
+        rx.cond(
+            ~health["engines_ok"],
+            rx.callout.root(
+                rx.callout.icon(rx.icon("triangle-alert", size=16)),
+                rx.callout.text(
+                    health["engines"],
+                    rx.cond(DashboardState.is_admin, rx.link(" Open Settings: Engines", href="/settings#engines")),
+                ),
+                color_scheme="red",
+                size="1",
+                margin_top="0.75em",
+                id="engines-warning",
+            ),
         ),
         width="100%",
         id="system-status",

@@ -1,8 +1,10 @@
-"""Settings: account, users (admin), connections (everyone's own; admins also everyone's), pairing, storage."""
+"""Settings: account, users (admin), connections (everyone's own; admins also everyone's), pairing, storage,
+engines (admin)."""
 
 import reflex as rx
 
 from mediafetcher_app.components.settings_connections import connections_section
+from mediafetcher_app.components.settings_engines import engines_section
 from mediafetcher_app.components.settings_pairing import pairing_section
 from mediafetcher_app.components.shell import shell
 from mediafetcher_app.state.settings import SettingsState, UserRow
@@ -200,6 +202,7 @@ def settings_page() -> rx.Component:
             rx.cond(SettingsState.is_admin, users_section()),
             connections_section(),
             storage_section(),
+            rx.cond(SettingsState.is_admin, engines_section()),
             columns=rx.breakpoints(initial="1", lg="2"),
             spacing="4",
             width="100%",

@@ -10,7 +10,7 @@ from sqlalchemy import func
 from sqlmodel import Session as DBSession
 from sqlmodel import select
 
-from mediafetcher_app.core import auth, events, jobs, system
+from mediafetcher_app.core import auth, doctor, events, jobs, system
 from mediafetcher_app.core.models import ACTIVE_STATUSES, DownloadJob, JobStatus
 from worker.client import enqueue_stored
 
@@ -57,6 +57,17 @@ class Health(TypedDict):
     disk_used: str
     disk_total: str
     disk_percent: int
+    engines_ok: bool
+    engines: str  # "ok", "checking…", or the first problem's sentence
+
+
+def engines_status() -> tuple[bool, str]:
+    """From the doctor's last engine facts (gathered in the background, never on this path)."""
+    facts = doctor.engine_facts_cache.latest()
+    if facts is None:
+        return True, "checking…"
+    problems = [check for check in facts if not check.ok]
+    return not problems, problems[0].problem if problems else "ok"
 
 
 def job_row(job: DownloadJob) -> JobRow:
@@ -94,6 +105,7 @@ def server_health(db: DBSession) -> Health:
     """Server-wide status, the same for every viewer: the broadcaster computes it once per push."""
     alive = [w for w in system.workers(db) if w.age_s < 30]
     disk = system.disk()
+    engines_ok, engines = engines_status()
     return Health(
         database=system.database_ok(db),
         queue=system.redis_ok(),
@@ -104,6 +116,8 @@ def server_health(db: DBSession) -> Health:
         disk_used=human_bytes(disk.used),
         disk_total=human_bytes(disk.total),
         disk_percent=round(100 * disk.used / disk.total) if disk.total else 0,
+        engines_ok=engines_ok,
+        engines=engines,
     )
 
 
@@ -147,6 +161,8 @@ class DashboardState(AuthState):
         disk_used="",
         disk_total="",
         disk_percent=0,
+        engines_ok=True,
+        engines="",
     )
     loaded: bool = False
 

@@ -83,7 +83,7 @@ def is_guarded(handler: Callable[..., Any]) -> bool:
     return handler in _guarded
 
 
-def guarded_event(handler: Callable[..., Any]) -> Any:
+def guarded_event(handler: Callable[..., Any], *, background: bool = False) -> Any:
     """An ``rx.event`` whose body runs only for a signed-in caller and reaches data through them.
 
     ``handler`` is an async function or async generator taking ``(self, caller, *args)``; the
@@ -119,4 +119,10 @@ def guarded_event(handler: Callable[..., Any]) -> Any:
     event.__signature__ = inspect.Signature([parameters[0], *parameters[2:]])  # type: ignore[attr-defined]
     event.__annotations__ = {k: v for k, v in handler.__annotations__.items() if k != caller_name}
     _guarded.add(event)
-    return rx.event(event)
+    return rx.event(event, background=background)
+
+
+def guarded_background_event(handler: Callable[..., Any]) -> Any:
+    """``guarded_event`` for work that takes seconds or minutes: Reflex runs it without holding the
+    state's lock, so the body changes its state only inside ``async with self:``."""
+    return guarded_event(handler, background=True)

@@ -25,6 +25,7 @@ from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, e
 from sqlalchemy.engine import make_url
 
 from mediafetcher_app.core.migrations import PROJECT_ROOT
+from tests.fixtures.wheels import wrapped_ytdlp
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
@@ -81,6 +82,8 @@ def live_server(services, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     port = _free_port()
     data_dir = tmp_path_factory.mktemp("live")
     log = data_dir / "app.log"
+    engine_wheels = tmp_path_factory.mktemp("engine-wheels")
+    wrapped_ytdlp(engine_wheels, "2099.1.1")
     env = dict(
         os.environ,
         PORT=str(port),
@@ -97,6 +100,8 @@ def live_server(services, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         # turn the block on per test, in-process).
         MF_BLOCK_PRIVATE_URLS="false",
         MF_ALLOWED_ORIGINS=PROXY_ORIGIN,
+        # Engine updates come from a folder holding a "yt-dlp 2099.1.1" that wraps the pinned one.
+        MF_ENGINE_INDEX=str(engine_wheels),
     )
     with log.open("wb") as out:
         proc = subprocess.Popen(

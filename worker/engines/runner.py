@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from mediafetcher_app.core.engine_overlay import active_overlay, with_overlay
 from worker import egress
 
 Event = dict[str, Any]
@@ -38,14 +39,15 @@ class EngineRun:
 
 def _child_env() -> dict[str, str]:
     """The worker's environment, with the egress proxy as every proxy variable and no exceptions
-    (``no_proxy``): whatever the engine starts (ffmpeg included) honours them."""
+    (``no_proxy``): whatever the engine starts (ffmpeg included) honours them. The engine update
+    overlay in force now comes first on its path (a spare made before an update is not used)."""
     proxy = egress.proxy.url()
     env = {name: value for name, value in os.environ.items() if name.lower() not in (*PROXY_VARIABLES, "no_proxy")}
     for variable in PROXY_VARIABLES:
         env[variable] = env[variable.upper()] = proxy
     env["YTDLP_NO_PLUGINS"] = "1"  # never load user plugins (DESIGN.md §8)
     env["PYTHONUNBUFFERED"] = "1"
-    return env
+    return with_overlay(env, active_overlay())
 
 
 async def _spawn(module: str, env: dict[str, str] | None = None) -> asyncio.subprocess.Process:

@@ -97,7 +97,7 @@ def base_params(cfg: dict[str, Any], log: _Log) -> dict[str, Any]:
         "overwrites": True,
         "cachedir": False,
         "proxy": cfg["proxy"],  # the egress proxy: every request, the probe's, segments' and redirects' too
-        "ffmpeg_location": cfg["ffmpeg"],
+        "ffmpeg_location": cfg["ffmpeg_location"],
         "socket_timeout": cfg["socket_timeout"],
         "retries": 1,
         "fragment_retries": 3,
@@ -109,6 +109,8 @@ def base_params(cfg: dict[str, Any], log: _Log) -> dict[str, Any]:
         "external_downloader": {"default": "native"},
         "hls_prefer_native": True,
     }
+    if cfg.get("js_runtimes"):
+        params["js_runtimes"] = cfg["js_runtimes"]  # yt-dlp-ejs runs in it (YouTube's challenges)
     if cfg.get("cookiefile"):
         params["cookiefile"] = cfg["cookiefile"]
     return params
