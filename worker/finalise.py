@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlmodel import Session as DBSession
 
-from mediafetcher_app.core import jobs, library, storage
+from mediafetcher_app.core import jobs, library, platforms, storage
 from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.library import FileFacts, SourceInfo
 from mediafetcher_app.core.settings import get_settings
@@ -29,8 +29,9 @@ from . import thumbnails
 from .content import Content, identify
 from .errors import JobCancelled, too_large
 
-GENERIC_PLATFORMS = frozenset({"generic", "directlink", "html5mediaembed", "mfgeneric"})
 MAX_EXTERNAL_ID = 255
+MAX_SOURCE_TAGS = 40
+SOURCE_TAG_KEYS = ("tags", "categories", "hashtags")  # yt-dlp's and gallery-dl's names
 
 
 @dataclass(frozen=True)
@@ -44,8 +45,8 @@ class Produced:
 def identity(meta: dict[str, Any], page_url: str) -> tuple[str, str | None]:
     """(platform, external_id) of an item. On generic pages the site's own id means nothing
     across sites, so the item's own URL is its identity."""
-    platform = str(meta.get("extractor_key") or meta.get("category") or "web").lower()
-    if platform not in GENERIC_PLATFORMS:
+    platform = platforms.normalise(meta.get("extractor_key") or meta.get("category"))
+    if platform != platforms.WEB:
         external = meta.get("id")
         return platform, str(external) if external not in (None, "") else None
     item_url = meta.get("media_url") or f"{meta.get('webpage_url') or page_url}#{meta.get('id') or ''}"
@@ -64,6 +65,20 @@ def _posted_at(meta: dict[str, Any]) -> datetime | None:
         except ValueError:
             continue
     return None
+
+
+def source_tags(meta: dict[str, Any]) -> list[str]:
+    """The site's own hashtags, categories and tags of an item, as tag names: lists from yt-dlp,
+    lists or space-separated strings from gallery-dl (Danbooru's ``tags``)."""
+    names: list[str] = []
+    for key in SOURCE_TAG_KEYS:
+        value = meta.get(key)
+        items = value.split() if isinstance(value, str) else value if isinstance(value, list) else []
+        for item in items:
+            name = " ".join(str(item).split()).lstrip("#").lower()[:128] if isinstance(item, str | int) else ""
+            if name and name not in names:
+                names.append(name)
+    return names[:MAX_SOURCE_TAGS]
 
 
 def _text(meta: dict[str, Any], *keys: str) -> str | None:
@@ -209,6 +224,7 @@ def publish(produced: Produced, *, page_url: str, folder_id: int | None, guard: 
         source = library.add_source(db, info)
         library.link(db, media_id, job_id=guard.job_id, source_id=source.id, folder_id=folder_id)
         library.fill_titles(db, media_id, _text(produced.meta, "title"), _text(produced.meta, "description"))
+        library.tag_from_source(db, media_id, source_tags(produced.meta))
         try:
             guard.check()  # the last moment a stopped run can still leave no trace
         except JobCancelled:

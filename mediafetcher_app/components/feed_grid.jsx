@@ -26,7 +26,7 @@ function Card({ item, selecting, selected, onOpen, onToggle }) {
       data-media-id={item.id}
       data-kind={item.kind}
       aria-pressed={selecting ? selected : undefined}
-      aria-label={`${item.title} (${item.kind}${item.platform ? ", " + item.platform : ""})`}
+      aria-label={`${item.title} (${item.kind}${item.platform ? ", " + item.platform_label : ""})`}
       onClick={click}
       style={{
         all: "unset", boxSizing: "border-box", display: "block", width: "100%", cursor: "pointer",
@@ -70,7 +70,11 @@ function Card({ item, selecting, selected, onOpen, onToggle }) {
           {item.title}
         </div>
         {item.platform && (
-          <div style={{ fontSize: 11, color: "var(--gray-10)", marginTop: 2 }}>{item.platform}</div>
+          <div className="mf-card-platform" style={{ display: "flex", alignItems: "center", gap: 4, fontSize: 11,
+                                                     color: "var(--gray-10)", marginTop: 2 }}>
+            <img src={item.platform_icon} alt="" width={12} height={12} />
+            {item.platform_label}
+          </div>
         )}
       </div>
     </button>

@@ -320,6 +320,8 @@ class MediaTag(SQLModel, table=True):
         default=None,
         sa_column=Column(BigInteger, ForeignKey("tag.id", ondelete="CASCADE"), primary_key=True, index=True),
     )
+    # the site gave it (a hashtag, category or tag in the extractor's metadata), not a user
+    from_source: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=text("false")))
 
 
 class CookieJar(SQLModel, table=True):
