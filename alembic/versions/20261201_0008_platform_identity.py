@@ -1,5 +1,6 @@
-"""Platform identity and source tags: ``source.platform`` names the site, ``media_tag.from_source``
-marks tags the site gave (hashtags, categories) apart from the users' own.
+"""Platform identity, source tags and error links: ``source.platform`` names the site,
+``media_tag.from_source`` marks tags the site gave (hashtags, categories) apart from the users'
+own, ``download_job.error_action`` is the page that fixes a failure (Connections, Engines).
 
 Existing rows get ``core.platforms.normalise`` of the extractor key they were stored under
 (``twitter`` -> ``x``, ``telegramembed`` -> ``telegram``, ``generic`` -> ``web``). Two sources that
@@ -46,8 +47,10 @@ def upgrade() -> None:
             bind.execute(sa.text("UPDATE source SET platform = :new WHERE platform = :old"), {"new": new, "old": old})
         bind.execute(sa.text(MERGE))
         op.create_unique_constraint("uq_source_platform_external_id", "source", ["platform", "external_id"])
+    op.add_column("download_job", sa.Column("error_action", sa.String(length=64), nullable=True))
     op.add_column("media_tag", sa.Column("from_source", sa.Boolean(), nullable=False, server_default=sa.text("false")))
 
 
 def downgrade() -> None:
     op.drop_column("media_tag", "from_source")
+    op.drop_column("download_job", "error_action")

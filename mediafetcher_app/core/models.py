@@ -252,6 +252,8 @@ class DownloadJob(SQLModel, table=True):
     eta_s: float | None = None
     error_message: str | None = Field(default=None, sa_type=Text)
     error_detail: str | None = Field(default=None, sa_type=Text)
+    # the app page where the user fixes the failure (Connections, Engines), linked beside the sentence
+    error_action: str | None = Field(default=None, sa_type=String(64))
     attempt_log: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
     worker_id: str | None = Field(default=None, sa_type=String(128))
     created_at: datetime = _created()
