@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -32,6 +33,10 @@ from .errors import JobCancelled, too_large
 MAX_EXTERNAL_ID = 255
 MAX_SOURCE_TAGS = 40
 SOURCE_TAG_KEYS = ("tags", "categories", "hashtags")  # yt-dlp's and gallery-dl's names
+HASHTAG = re.compile(r"(?<![\w&])#(\w*[^\W\d_]\w*)")  # "#dance" in a caption; not "#1" or "&#39;"
+UPLOADER_KEYS = ("uploader", "channel", "uploader_id", "author", "username", "uploader_name", "user", "pinner")
+# in gallery-dl's dicts for a person (X's ``author``, TikTok's ``author``, Pinterest's ``pinner``)
+PERSON_NAME_KEYS = ("name", "username", "uniqueId", "nick", "full_name")
 
 
 @dataclass(frozen=True)
@@ -69,12 +74,14 @@ def _posted_at(meta: dict[str, Any]) -> datetime | None:
 
 def source_tags(meta: dict[str, Any]) -> list[str]:
     """The site's own hashtags, categories and tags of an item, as tag names: lists from yt-dlp,
-    lists or space-separated strings from gallery-dl (Danbooru's ``tags``)."""
+    lists or space-separated strings from gallery-dl (Danbooru's ``tags``), and the hashtags of
+    the caption (TikTok and X put them only there)."""
     names: list[str] = []
+    caption = " ".join(text for key in ("description", "title", "content") if isinstance(text := meta.get(key), str))
     for key in SOURCE_TAG_KEYS:
         value = meta.get(key)
         items = value.split() if isinstance(value, str) else value if isinstance(value, list) else []
-        for item in items:
+        for item in [*items, *(HASHTAG.findall(caption) if key == "hashtags" else [])]:
             name = " ".join(str(item).split()).lstrip("#").lower()[:128] if isinstance(item, str | int) else ""
             if name and name not in names:
                 names.append(name)
@@ -89,9 +96,18 @@ def _text(meta: dict[str, Any], *keys: str) -> str | None:
     return None
 
 
+def _uploader(meta: dict[str, Any]) -> str | None:
+    for key in UPLOADER_KEYS:
+        value = meta.get(key)
+        person = _text(value, *PERSON_NAME_KEYS) if isinstance(value, dict) else _text(meta, key)
+        if person:
+            return person
+    return None
+
+
 def source_info(meta: dict[str, Any], page_url: str) -> SourceInfo:
     platform, external_id = identity(meta, page_url)
-    uploader = _text(meta, "uploader", "channel", "uploader_id", "author", "username", "uploader_name")
+    uploader = _uploader(meta)
     return SourceInfo(
         url=_text(meta, "webpage_url") or page_url,
         platform=platform,

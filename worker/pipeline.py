@@ -40,7 +40,7 @@ from mediafetcher_app.core.egress_policy import EgressRefused
 from mediafetcher_app.core.errors import InvalidInput
 from mediafetcher_app.core.ffmpeg import ffmpeg_exe
 from mediafetcher_app.core.models import DownloadJob, JobStatus, utcnow
-from mediafetcher_app.core.settings import get_settings
+from mediafetcher_app.core.settings import egress_settings, get_settings
 from mediafetcher_app.core.urls import check_destination, validate_url
 
 from . import cookie_dirs, finalise
@@ -212,6 +212,7 @@ class JobRun:
             "socket_timeout": self.engines.socket_timeout_s,
             "max_bytes": self.settings.max_file_bytes,
             "cookiefile": str(self.cookiefile) if self.cookiefile else None,
+            "ca_file": egress_settings().upstream_proxy_ca,
         }
 
     async def run_engine_once(self, route: Route) -> Outcome:

@@ -21,6 +21,7 @@ from worker.engines import child
 
 MF_GENERIC_PREFIX = "mfgeneric:"
 _SKIP_KEYS = {"_http_headers", "_fallback", "_http_validate", "_http_signature", "_http_expected_status"}
+PERSON_KEYS = {"author", "user", "owner", "pinner"}  # dicts worth keeping: who posted the item
 
 
 class _ErrorLog(logging.Handler):
@@ -59,6 +60,8 @@ def configure(cfg: dict[str, Any], extra: dict[str, Any]) -> None:
     config.set(("output",), "mode", "null")
     if cfg.get("cookiefile"):
         config.set(("extractor",), "cookies", cfg["cookiefile"])
+    if cfg.get("ca_file"):  # an upstream proxy that inspects TLS signs every site with this CA
+        config.set(("extractor",), "verify", cfg["ca_file"])
 
 
 def register_port_aware_generic() -> None:
@@ -85,6 +88,8 @@ def plain_metadata(kwdict: dict[str, Any]) -> dict[str, Any]:
             continue
         if isinstance(value, datetime):
             plain[key] = value.isoformat()
+        elif key in PERSON_KEYS and isinstance(value, dict):  # who posted it: its plain fields
+            plain[key] = {k: v for k, v in value.items() if isinstance(v, str | int | float | bool)}
         elif isinstance(value, str | int | float | bool | list | tuple):
             plain[key] = list(value) if isinstance(value, tuple) else value
     return plain

@@ -7,6 +7,7 @@ Events out: ``probe``, ``progress``, ``file``, ``error``. After ``probe`` the wo
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -111,7 +112,18 @@ def base_params(cfg: dict[str, Any], log: _Log) -> dict[str, Any]:
     }
     if cfg.get("cookiefile"):
         params["cookiefile"] = cfg["cookiefile"]
+    if cfg.get("ca_file"):
+        # the system store, where SSL_CERT_FILE (set by ``trust_upstream_ca``) adds the proxy's CA
+        params["compat_opts"] = {"no-certifi"}
     return params
+
+
+def trust_upstream_ca(cfg: dict[str, Any]) -> None:
+    """An upstream proxy that inspects TLS (MF_UPSTREAM_PROXY_CA) signs every site with its own CA:
+    OpenSSL's default store reads it from SSL_CERT_FILE, beside the system's certificate directory."""
+    if cfg.get("ca_file"):
+        # written, not read: OpenSSL reads SSL_CERT_FILE; curl-cffi (impersonated requests) CURL_CA_BUNDLE
+        os.environ.update(SSL_CERT_FILE=cfg["ca_file"], CURL_CA_BUNDLE=cfg["ca_file"])
 
 
 def mode_params(mode: str) -> dict[str, Any]:
@@ -167,6 +179,7 @@ def main() -> None:
     keep_ffmpeg_local()
     warm_up()
     cfg = child.start()
+    trust_upstream_ca(cfg)
     log = _Log()
     throttle = child.Throttle()
     try:

@@ -1,0 +1,80 @@
+"""Each seed platform through its real extractor: yt-dlp's or gallery-dl's own code for the site,
+its HTTPS requests answered by the fake sites of ``tests.fixtures.platforms``. They arrive there
+through the egress proxy (MF_UPSTREAM_PROXY), whose tunnels the fixture server intercepts with a
+test CA the engines trust (MF_UPSTREAM_PROXY_CA). What stays unproven offline is listed per
+platform in the module docstrings of ``tests/fixtures/platforms/``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+
+import pytest
+from sqlmodel import select
+
+from mediafetcher_app.core.db import session_scope
+from mediafetcher_app.core.ffmpeg import MediaInfo
+from mediafetcher_app.core.models import MediaTag, Tag
+from tests.fixtures.pipeline import assert_done, fixture_server, media_of, probe, run, server, sources_of
+from tests.fixtures.platforms import tiktok
+from tests.fixtures.server import FixtureServer
+
+__all__ = ["fixture_server", "server"]
+
+
+@pytest.fixture
+def replay(server: FixtureServer, monkeypatch: pytest.MonkeyPatch) -> FixtureServer:
+    monkeypatch.setenv("MF_UPSTREAM_PROXY", server.base)
+    monkeypatch.setenv("MF_UPSTREAM_PROXY_CA", str(server.ca.pem))
+    server.proxied.clear()
+    return server
+
+
+def source_tags_of(media_id: int) -> set[str]:
+    with session_scope() as db:
+        query = select(Tag.name).join(MediaTag, MediaTag.tag_id == Tag.id)
+        return set(db.exec(query.where(MediaTag.media_id == media_id, MediaTag.from_source)).all())
+
+
+def digest(server: FixtureServer, relative: str) -> str:
+    return hashlib.sha256((server.root / relative).read_bytes()).hexdigest()
+
+
+def assert_h264_aac(info: MediaInfo) -> None:
+    assert info.video is not None and info.audio is not None, info
+    assert (info.video.codec, info.audio.codec) == ("h264", "aac"), info
+
+
+async def test_tiktok_video_goes_through_yt_dlp_as_h264_aac_mp4(replay):
+    job = await run(f"https://www.tiktok.com/@mffixtures/video/{tiktok.VIDEO_ID}")
+    assert_done(job)
+    assert job.engine == "yt-dlp"
+    [media] = media_of(job.id)
+    assert media.kind == "video" and media.mime == "video/mp4"
+    assert_h264_aac(probe(media))
+    assert media.title == "Fixture dance #mediafetcher #Replay"
+    [source] = sources_of(media.id)
+    assert (source.platform, source.external_id) == ("tiktok", tiktok.VIDEO_ID)
+    assert source.uploader == "mffixtures"
+    assert source.posted_at == datetime.fromtimestamp(tiktok.CREATED, UTC)
+    assert source_tags_of(media.id) == {"mediafetcher", "replay"}
+    assert f"https://www.tiktok.com/@mffixtures/video/{tiktok.VIDEO_ID}" in replay.proxied
+
+
+async def test_tiktok_photo_slideshow_ends_as_images_through_the_gallery_dl_fallback(replay):
+    """yt-dlp has no extractor for /photo/ posts (its generic one finds nothing); gallery-dl's
+    TikTok extractor reads the slideshow's photos from the same page data."""
+    job = await run(f"https://www.tiktok.com/@mffixtures/photo/{tiktok.PHOTO_ID}")
+    assert_done(job)
+    assert [entry["engine"] for entry in job.attempt_log] == ["yt-dlp", "gallery-dl"]
+    assert job.engine == "gallery-dl"
+    media = media_of(job.id)
+    assert [m.sha256 for m in media] == [digest(replay, photo) for photo in tiktok.PHOTOS]
+    assert all(m.kind == "image" and m.mime == "image/jpeg" for m in media)
+    assert media[0].title == "Fixture slideshow #mediafetcher"
+    [source] = sources_of(media[0].id)
+    assert (source.platform, source.external_id) == ("tiktok", tiktok.PHOTO_ID)
+    assert source.uploader == "mffixtures"
+    assert source.posted_at == datetime.fromtimestamp(tiktok.CREATED, UTC)
+    assert source_tags_of(media[0].id) == {"mediafetcher"}
