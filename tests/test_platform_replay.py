@@ -17,7 +17,7 @@ from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.ffmpeg import MediaInfo
 from mediafetcher_app.core.models import MediaTag, Tag
 from tests.fixtures.pipeline import assert_done, fixture_server, media_of, probe, run, server, sources_of
-from tests.fixtures.platforms import tiktok
+from tests.fixtures.platforms import tiktok, twitch
 from tests.fixtures.server import FixtureServer
 
 __all__ = ["fixture_server", "server"]
@@ -78,3 +78,27 @@ async def test_tiktok_photo_slideshow_ends_as_images_through_the_gallery_dl_fall
     assert source.uploader == "mffixtures"
     assert source.posted_at == datetime.fromtimestamp(tiktok.CREATED, UTC)
     assert source_tags_of(media[0].id) == {"mediafetcher"}
+
+
+async def test_twitch_clip_goes_through_yt_dlp_with_its_access_token(replay):
+    job = await run(f"https://clips.twitch.tv/{twitch.SLUG}")
+    assert_done(job)
+    assert job.engine == "yt-dlp"
+    [media] = media_of(job.id)
+    assert media.kind == "video" and media.mime == "video/mp4"
+    assert_h264_aac(probe(media))
+    assert media.title == "Fixture clip of the stream"
+    [source] = sources_of(media.id)
+    assert (source.platform, source.external_id) == ("twitch", twitch.CLIP_ID)
+    assert source.uploader == "MF Curator"
+    assert source.posted_at == datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)
+    assert source_tags_of(media.id) == {"just chatting"}
+    assert "https://gql.twitch.tv/gql" in replay.proxied
+
+
+async def test_a_deleted_twitch_clip_says_it_was_removed(replay):
+    """TwitchClipsIE's own error for ``clip: null`` ("This clip is no longer available")."""
+    job = await run(f"https://clips.twitch.tv/{twitch.GONE_SLUG}")
+    assert job.status == "failed"
+    assert job.error_message == "This post on clips.twitch.tv is private or was removed."
+    assert "no longer available" in (job.error_detail or "")
