@@ -17,7 +17,7 @@ from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.ffmpeg import MediaInfo
 from mediafetcher_app.core.models import MediaTag, Tag
 from tests.fixtures.pipeline import assert_done, fixture_server, media_of, probe, run, server, sources_of
-from tests.fixtures.platforms import tiktok, twitch
+from tests.fixtures.platforms import soundcloud, tiktok, twitch
 from tests.fixtures.server import FixtureServer
 
 __all__ = ["fixture_server", "server"]
@@ -102,3 +102,26 @@ async def test_a_deleted_twitch_clip_says_it_was_removed(replay):
     assert job.status == "failed"
     assert job.error_message == "This post on clips.twitch.tv is private or was removed."
     assert "no longer available" in (job.error_detail or "")
+
+
+async def test_soundcloud_track_becomes_mp3_192k_through_yt_dlp(replay):
+    job = await run(soundcloud.TRACK)
+    assert_done(job)
+    assert job.engine == "yt-dlp"
+    [media] = media_of(job.id)
+    assert media.kind == "audio" and media.mime == "audio/mpeg" and media.path.endswith(".mp3")
+    info = probe(media)
+    assert info.audio is not None and info.audio.codec == "mp3" and info.audio.bitrate_kbps == 192
+    assert media.title == "Fixture tone"
+    [source] = sources_of(media.id)
+    assert (source.platform, source.external_id) == ("soundcloud", str(soundcloud.TRACK_ID))
+    assert source.uploader == "MF Fixtures"
+    assert source.posted_at == datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)
+    assert source_tags_of(media.id) == {"lo fi", "fixture", "ambient"}
+
+
+async def test_a_geo_blocked_soundcloud_track_says_so(replay):
+    """SoundcloudIE's own raise_geo_restricted for a BLOCK policy without formats."""
+    job = await run(soundcloud.BLOCKED)
+    assert job.status == "failed"
+    assert job.error_message == "soundcloud.com does not offer this in the country this server is in."

@@ -32,7 +32,7 @@ from .errors import JobCancelled, too_large
 
 MAX_EXTERNAL_ID = 255
 MAX_SOURCE_TAGS = 40
-SOURCE_TAG_KEYS = ("tags", "categories", "hashtags")  # yt-dlp's and gallery-dl's names
+SOURCE_TAG_KEYS = ("tags", "categories", "genres", "hashtags")  # yt-dlp's and gallery-dl's names
 HASHTAG = re.compile(r"(?<![\w&])#(\w*[^\W\d_]\w*)")  # "#dance" in a caption; not "#1" or "&#39;"
 UPLOADER_KEYS = ("uploader", "channel", "uploader_id", "author", "username", "uploader_name", "user", "pinner")
 # in gallery-dl's dicts for a person (X's ``author``, TikTok's ``author``, Pinterest's ``pinner``)

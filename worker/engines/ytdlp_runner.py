@@ -50,6 +50,7 @@ META_KEYS = (
     "release_timestamp",
     "tags",
     "categories",
+    "genres",
     "duration",
     "width",
     "height",
