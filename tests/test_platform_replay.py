@@ -16,8 +16,8 @@ from sqlmodel import select
 from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.ffmpeg import MediaInfo
 from mediafetcher_app.core.models import MediaTag, Tag
-from tests.fixtures.pipeline import assert_done, fixture_server, media_of, probe, run, server, sources_of
-from tests.fixtures.platforms import soundcloud, tiktok, twitch
+from tests.fixtures.pipeline import assert_done, file_of, fixture_server, media_of, probe, run, server, sources_of
+from tests.fixtures.platforms import pinterest, soundcloud, tiktok, twitch
 from tests.fixtures.server import FixtureServer
 
 __all__ = ["fixture_server", "server"]
@@ -125,3 +125,34 @@ async def test_a_geo_blocked_soundcloud_track_says_so(replay):
     job = await run(soundcloud.BLOCKED)
     assert job.status == "failed"
     assert job.error_message == "soundcloud.com does not offer this in the country this server is in."
+
+
+async def test_pinterest_image_pin_keeps_the_original_bytes_through_gallery_dl(replay):
+    """yt-dlp's PinterestIE finds no video formats; gallery-dl fetches ``images.orig`` as it is."""
+    job = await run(f"https://www.pinterest.com/pin/{pinterest.IMAGE_PIN}/")
+    assert_done(job)
+    assert [entry["engine"] for entry in job.attempt_log] == ["yt-dlp", "gallery-dl"]
+    [media] = media_of(job.id)
+    original = (replay.root / pinterest.ORIGINAL).read_bytes()
+    assert file_of(media).read_bytes() == original
+    assert media.kind == "image" and media.mime == "image/webp"
+    [source] = sources_of(media.id)
+    assert (source.platform, source.external_id) == ("pinterest", pinterest.IMAGE_PIN)
+    assert source.uploader == "mfpinner"
+    assert source.posted_at == datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)
+    assert source_tags_of(media.id) == {"fixture", "pinned"}
+
+
+async def test_pinterest_video_pin_goes_through_yt_dlp(replay):
+    job = await run(f"https://www.pinterest.com/pin/{pinterest.VIDEO_PIN}/")
+    assert_done(job)
+    assert job.engine == "yt-dlp"
+    [media] = media_of(job.id)
+    assert media.kind == "video" and media.mime == "video/mp4"
+    assert_h264_aac(probe(media))
+    assert media.title == "Fixture video pin"
+    [source] = sources_of(media.id)
+    assert (source.platform, source.external_id) == ("pinterest", pinterest.VIDEO_PIN)
+    assert source.uploader == "MF Pinner"
+    assert source.posted_at == datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)
+    assert source_tags_of(media.id) == {"fixture", "pinned"}

@@ -16,6 +16,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +70,22 @@ def _posted_at(meta: dict[str, Any]) -> datetime | None:
             return datetime.strptime(str(meta.get(key))[:19], fmt).replace(tzinfo=UTC)
         except ValueError:
             continue
-    return None
+    return _site_date(meta.get("created_at"))
+
+
+def _site_date(value: object) -> datetime | None:
+    """A site's own date text, as gallery-dl passes some on unparsed: RFC 2822 (Pinterest's
+    "Mon, 06 May 2024 07:08:09 +0000") or ISO 8601."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        found = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        try:
+            found = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    return found if found.tzinfo else found.replace(tzinfo=UTC)
 
 
 def source_tags(meta: dict[str, Any]) -> list[str]:
