@@ -17,7 +17,7 @@ from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.ffmpeg import MediaInfo
 from mediafetcher_app.core.models import MediaTag, Tag
 from tests.fixtures.pipeline import assert_done, file_of, fixture_server, media_of, probe, run, server, sources_of
-from tests.fixtures.platforms import pinterest, soundcloud, tiktok, twitch
+from tests.fixtures.platforms import pinterest, soundcloud, tiktok, twitch, x
 from tests.fixtures.server import FixtureServer
 
 __all__ = ["fixture_server", "server"]
@@ -138,7 +138,7 @@ async def test_pinterest_image_pin_keeps_the_original_bytes_through_gallery_dl(r
     assert media.kind == "image" and media.mime == "image/webp"
     [source] = sources_of(media.id)
     assert (source.platform, source.external_id) == ("pinterest", pinterest.IMAGE_PIN)
-    assert source.uploader == "mfpinner"
+    assert source.uploader == "MF Pinner"
     assert source.posted_at == datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)
     assert source_tags_of(media.id) == {"fixture", "pinned"}
 
@@ -156,3 +156,50 @@ async def test_pinterest_video_pin_goes_through_yt_dlp(replay):
     assert source.uploader == "MF Pinner"
     assert source.posted_at == datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)
     assert source_tags_of(media.id) == {"fixture", "pinned"}
+
+
+POSTED = datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)
+
+
+async def test_x_image_tweet_keeps_the_original_bytes_through_gallery_dl(replay):
+    """yt-dlp's TwitterIE finds no video in a photo tweet; gallery-dl asks for ``name=orig``."""
+    job = await run(f"https://x.com/mffixtures/status/{x.PHOTO_TWEET}")
+    assert_done(job)
+    assert [entry["engine"] for entry in job.attempt_log] == ["yt-dlp", "gallery-dl"]
+    [media] = media_of(job.id)
+    assert file_of(media).read_bytes() == (replay.root / x.PHOTO).read_bytes()
+    assert media.kind == "image" and media.mime == "image/png"
+    [source] = sources_of(media.id)
+    assert (source.platform, source.external_id) == ("x", x.PHOTO_TWEET)
+    assert source.uploader == "MF Fixtures"
+    assert source.posted_at == POSTED
+    assert source_tags_of(media.id) == {"mediafetcher", "replay"}
+    assert "https://pbs.twimg.com/media/MfFixturePhoto?format=png&name=orig" in replay.proxied
+
+
+async def test_x_video_tweet_goes_through_yt_dlp(replay):
+    job = await run(f"https://x.com/mffixtures/status/{x.VIDEO_TWEET}")
+    assert_done(job)
+    assert job.engine == "yt-dlp"
+    [media] = media_of(job.id)
+    assert media.kind == "video" and media.mime == "video/mp4"
+    assert_h264_aac(probe(media))
+    assert media.title == "MF Fixtures - Fixture tweet #MediaFetcher #replay"
+    [source] = sources_of(media.id)
+    # yt-dlp names a tweet's video by the video's own id
+    assert (source.platform, source.external_id) == ("x", x.VIDEO_MEDIA_ID)
+    assert source.uploader == "MF Fixtures"
+    assert source.posted_at == POSTED
+    assert source_tags_of(media.id) == {"mediafetcher", "replay"}
+
+
+async def test_a_protected_tweet_asks_for_x_cookies(replay):
+    """Both extractors' own errors for a protected tweet (yt-dlp's raise_login_required,
+    gallery-dl's AuthRequired) become the sign-in sentence, linked to Connections."""
+    job = await run(f"https://x.com/mffixtures/status/{x.PROTECTED}")
+    assert job.status == "failed"
+    assert (
+        job.error_message
+        == "x.com only shows this to signed-in users: add your x.com cookies under Connections, then retry."
+    )
+    assert job.error_action == "/settings#settings-connections"

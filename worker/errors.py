@@ -60,8 +60,8 @@ _UNREACHABLE = re.compile(
     re.IGNORECASE,
 )
 _NO_MEDIA = re.compile(
-    r"Unsupported URL|No video formats found|no suitable InfoExtractor|No media found|There's no video|"
-    r"does not contain any (?:video|media)",
+    r"Unsupported URL|No video formats found|No video could be found|no suitable InfoExtractor|No media found|"
+    r"There's no video|does not contain any (?:video|media)",
     re.IGNORECASE,
 )
 _AGE = re.compile(
