@@ -8,6 +8,7 @@ platform in the module docstrings of ``tests/fixtures/platforms/``.
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -17,7 +18,7 @@ from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.ffmpeg import MediaInfo
 from mediafetcher_app.core.models import MediaTag, Tag
 from tests.fixtures.pipeline import assert_done, file_of, fixture_server, media_of, probe, run, server, sources_of
-from tests.fixtures.platforms import pinterest, soundcloud, tiktok, twitch, x
+from tests.fixtures.platforms import instagram, pinterest, soundcloud, tiktok, twitch, x
 from tests.fixtures.server import FixtureServer
 
 __all__ = ["fixture_server", "server"]
@@ -203,3 +204,51 @@ async def test_a_protected_tweet_asks_for_x_cookies(replay):
         == "x.com only shows this to signed-in users: add your x.com cookies under Connections, then retry."
     )
     assert job.error_action == "/settings#settings-connections"
+
+
+@pytest.fixture
+def instagram_paced(replay, monkeypatch):
+    """gallery-dl waits 6-12 s between Instagram requests by default; the operator's config
+    (MF_GALLERYDL_CONFIG) can change that, and does here: the fake site has no limit."""
+    monkeypatch.setenv("MF_GALLERYDL_CONFIG", json.dumps({"extractor": {"instagram": {"sleep-request": 0}}}))
+    return replay
+
+
+def assert_instagram_source(media_id: int, shortcode: str) -> None:
+    [source] = sources_of(media_id)
+    assert (source.platform, source.external_id) == ("instagram", shortcode)
+    assert source.uploader == "MF Fixtures"
+    assert source.posted_at == datetime.fromtimestamp(instagram.TAKEN_AT, UTC)
+    assert source_tags_of(media_id) == {"mediafetcher", "replay"}
+
+
+async def test_instagram_image_post_keeps_the_original_bytes_through_gallery_dl(instagram_paced):
+    job = await run(f"https://www.instagram.com/p/{instagram.IMAGE}/")
+    assert_done(job)
+    assert [entry["engine"] for entry in job.attempt_log] == ["yt-dlp", "gallery-dl"]
+    [media] = media_of(job.id)
+    assert file_of(media).read_bytes() == (instagram_paced.root / instagram.FILES[instagram.IMAGE]).read_bytes()
+    assert media.kind == "image" and media.mime == "image/jpeg"
+    assert_instagram_source(media.id, instagram.IMAGE)
+
+
+async def test_instagram_carousel_gives_one_image_per_slide(instagram_paced):
+    job = await run(f"https://www.instagram.com/p/{instagram.CAROUSEL}/")
+    assert_done(job)
+    assert job.engine == "gallery-dl"
+    media = media_of(job.id)
+    expected = [digest(instagram_paced, instagram.FILES[code]) for code in instagram.CAROUSEL_ITEMS]
+    assert [m.sha256 for m in media] == expected
+    for item, code in zip(media, instagram.CAROUSEL_ITEMS, strict=True):
+        assert item.kind == "image"
+        assert_instagram_source(item.id, code)
+
+
+async def test_instagram_reel_goes_through_yt_dlp(instagram_paced):
+    job = await run(f"https://www.instagram.com/reel/{instagram.REEL}/")
+    assert_done(job)
+    assert job.engine == "yt-dlp"
+    [media] = media_of(job.id)
+    assert media.kind == "video" and media.mime == "video/mp4"
+    assert_h264_aac(probe(media))
+    assert_instagram_source(media.id, instagram.REEL)

@@ -61,7 +61,7 @@ _UNREACHABLE = re.compile(
 )
 _NO_MEDIA = re.compile(
     r"Unsupported URL|No video formats found|No video could be found|no suitable InfoExtractor|No media found|"
-    r"There's no video|does not contain any (?:video|media)",
+    r"There's no video|There is no video|does not contain any (?:video|media)",
     re.IGNORECASE,
 )
 _AGE = re.compile(

@@ -35,7 +35,17 @@ MAX_EXTERNAL_ID = 255
 MAX_SOURCE_TAGS = 40
 SOURCE_TAG_KEYS = ("tags", "categories", "genres", "hashtags")  # yt-dlp's and gallery-dl's names
 HASHTAG = re.compile(r"(?<![\w&])#(\w*[^\W\d_]\w*)")  # "#dance" in a caption; not "#1" or "&#39;"
-UPLOADER_KEYS = ("uploader", "channel", "uploader_id", "author", "username", "uploader_name", "user", "pinner")
+UPLOADER_KEYS = (
+    "uploader",
+    "channel",
+    "uploader_id",
+    "author",
+    "fullname",
+    "username",
+    "uploader_name",
+    "user",
+    "pinner",
+)
 # in gallery-dl's dicts for a person (X's ``author``, TikTok's ``author``, Pinterest's ``pinner``)
 # (the display name first, as yt-dlp's ``uploader`` has it: X's ``nick``, Pinterest's ``full_name``)
 PERSON_NAME_KEYS = ("nick", "full_name", "fullname", "name", "username", "uniqueId")
@@ -54,7 +64,8 @@ def identity(meta: dict[str, Any], page_url: str) -> tuple[str, str | None]:
     across sites, so the item's own URL is its identity."""
     platform = platforms.normalise(meta.get("extractor_key") or meta.get("category"))
     if platform != platforms.WEB:
-        external = meta.get("id") or meta.get("tweet_id")  # gallery-dl's X items carry only the latter
+        # gallery-dl's X items carry only ``tweet_id``, its Instagram items ``shortcode`` (yt-dlp's id there)
+        external = meta.get("id") or meta.get("tweet_id") or meta.get("shortcode")
         return platform, str(external) if external not in (None, "") else None
     item_url = meta.get("media_url") or f"{meta.get('webpage_url') or page_url}#{meta.get('id') or ''}"
     if len(item_url) > MAX_EXTERNAL_ID:
