@@ -18,7 +18,7 @@ from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.ffmpeg import MediaInfo
 from mediafetcher_app.core.models import MediaTag, Tag
 from tests.fixtures.pipeline import assert_done, file_of, fixture_server, media_of, probe, run, server, sources_of
-from tests.fixtures.platforms import instagram, pinterest, soundcloud, tiktok, twitch, x
+from tests.fixtures.platforms import instagram, pinterest, soundcloud, tiktok, twitch, x, youtube
 from tests.fixtures.server import FixtureServer
 
 __all__ = ["fixture_server", "server"]
@@ -252,3 +252,34 @@ async def test_instagram_reel_goes_through_yt_dlp(instagram_paced):
     assert media.kind == "video" and media.mime == "video/mp4"
     assert_h264_aac(probe(media))
     assert_instagram_source(media.id, instagram.REEL)
+
+
+@pytest.mark.parametrize(
+    ("url", "video_id"),
+    [
+        (f"https://www.youtube.com/watch?v={youtube.VIDEO}", youtube.VIDEO),
+        (f"https://www.youtube.com/shorts/{youtube.SHORT}", youtube.SHORT),
+    ],
+    ids=["video", "shorts"],
+)
+async def test_youtube_video_and_shorts_go_through_yt_dlp(replay, url, video_id):
+    job = await run(url)
+    assert_done(job)
+    assert job.engine == "yt-dlp"
+    [media] = media_of(job.id)
+    assert media.kind == "video" and media.mime == "video/mp4"
+    assert_h264_aac(probe(media))
+    assert media.title == youtube.TITLES[video_id]
+    [source] = sources_of(media.id)
+    assert (source.platform, source.external_id) == ("youtube", video_id)
+    assert source.uploader == "MF Fixtures"
+    assert source.posted_at == datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)
+    assert source_tags_of(media.id) == {"fixture", "media fetcher", "science & technology", "replay"}
+
+
+async def test_an_age_gated_youtube_video_asks_for_an_adult_account(replay):
+    """YoutubeIE's own error for playabilityStatus LOGIN_REQUIRED with the age-check reason."""
+    job = await run(f"https://www.youtube.com/watch?v={youtube.AGE_GATED}")
+    assert job.status == "failed", job.error_detail
+    assert job.error_message.startswith("youtube.com shows this only to signed-in adults")
+    assert job.error_action == "/settings#settings-connections"
