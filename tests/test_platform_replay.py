@@ -283,3 +283,35 @@ async def test_an_age_gated_youtube_video_asks_for_an_adult_account(replay):
     assert job.status == "failed", job.error_detail
     assert job.error_message.startswith("youtube.com shows this only to signed-in adults")
     assert job.error_action == "/settings#settings-connections"
+
+
+async def test_a_private_tiktok_post_asks_for_tiktok_cookies(replay):
+    """TikTokIE's raise_login_required for status 10216 (a private post)."""
+    job = await run(f"https://www.tiktok.com/@mffixtures/video/{tiktok.PRIVATE_ID}")
+    assert job.status == "failed"
+    assert job.error_message.startswith("tiktok.com only shows this to signed-in users")
+    assert job.error_action == "/settings#settings-connections"
+
+
+async def test_a_site_the_extractor_no_longer_understands_says_update_the_engines(replay):
+    """TikTokIE's unexpected error (with yt-dlp's please-report advice) on a page without its
+    data: the sentence names the site and links the Engines page."""
+    job = await run(f"https://www.tiktok.com/@mffixtures/video/{tiktok.CHANGED_ID}")
+    assert job.status == "failed"
+    assert job.error_message == (
+        "tiktok.com changed how its pages work and the download engines no longer understand it: update the engines."
+    )
+    assert job.error_action == "/settings#engines"
+    assert "please report this issue" in (job.error_detail or "")
+
+
+async def test_a_rate_limited_api_is_retried_with_backoff_then_says_so(replay):
+    """SoundCloud's API answers 429: each engine is tried MF_RETRY_LIMIT (2) times with growing
+    waits, then the sentence says the site limits requests and that it was retried."""
+    job = await run(soundcloud.LIMITED)
+    assert job.status == "failed"
+    assert (
+        job.error_message
+        == "soundcloud.com is limiting requests; try again later. Tried 2 times, waiting longer each time."
+    )
+    assert [entry["engine"] for entry in job.attempt_log][:2] == ["yt-dlp", "yt-dlp"]
