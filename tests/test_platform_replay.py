@@ -315,3 +315,13 @@ async def test_a_rate_limited_api_is_retried_with_backoff_then_says_so(replay):
         == "soundcloud.com is limiting requests; try again later. Tried 2 times, waiting longer each time."
     )
     assert [entry["engine"] for entry in job.attempt_log][:2] == ["yt-dlp", "yt-dlp"]
+
+
+async def test_gallery_dl_keeps_its_cache_in_memory_not_in_the_workers_home(replay, monkeypatch, tmp_path):
+    """gallery-dl's X extractor caches its guest token; in a file under the worker's home
+    (XDG_CACHE_HOME) that cache would outlive the job and be shared by every user's jobs."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    job = await run(f"https://x.com/mffixtures/status/{x.PHOTO_TWEET}")
+    assert_done(job)
+    assert job.engine == "gallery-dl"
+    assert list(tmp_path.iterdir()) == []

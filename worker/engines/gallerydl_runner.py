@@ -45,6 +45,9 @@ def configure(cfg: dict[str, Any], extra: dict[str, Any]) -> None:
     for key, value in extra.items():
         config.set((), key, copy.deepcopy(value))
     config.set((), "base-directory", cfg["tmp"])
+    # extractors cache guest tokens and sessions; in memory they stay this job's (one process each),
+    # never in a file under the worker's home that every user's job would share
+    config.set(("cache",), "file", ":memory:")
     config.set(("extractor",), "directory", [])
     config.set(("extractor",), "filename", "{mf_index:>03}-{filename[:60]}.{extension}")
     config.set(("extractor",), "cookies-update", False)
