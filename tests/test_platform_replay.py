@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
@@ -16,12 +17,14 @@ from sqlmodel import select
 
 from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.ffmpeg import MediaInfo
-from mediafetcher_app.core.models import MediaTag, Tag
+from mediafetcher_app.core.models import DownloadJob, Media, MediaTag, Tag
 from tests.fixtures.pipeline import assert_done, file_of, fixture_server, media_of, probe, run, server, sources_of
 from tests.fixtures.platforms import instagram, pinterest, soundcloud, tiktok, twitch, x, youtube
 from tests.fixtures.server import FixtureServer
 
 __all__ = ["fixture_server", "server"]
+
+POSTED = datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)  # when every fake post was made
 
 
 @pytest.fixture
@@ -47,19 +50,42 @@ def assert_h264_aac(info: MediaInfo) -> None:
     assert (info.video.codec, info.audio.codec) == ("h264", "aac"), info
 
 
-async def test_tiktok_video_goes_through_yt_dlp_as_h264_aac_mp4(replay):
-    job = await run(f"https://www.tiktok.com/@mffixtures/video/{tiktok.VIDEO_ID}")
+@dataclass(frozen=True)
+class Expected:
+    """What a platform's item must carry once stored: its identity, people, date and tags."""
+
+    platform: str
+    external_id: str
+    uploader: str
+    posted_at: datetime
+    tags: set[str]
+
+
+def assert_source(media_id: int, expected: Expected) -> None:
+    [source] = sources_of(media_id)
+    assert (source.platform, source.external_id) == (expected.platform, expected.external_id)
+    assert source.uploader == expected.uploader
+    assert source.posted_at == expected.posted_at
+    assert source_tags_of(media_id) == expected.tags
+
+
+def assert_video_through_yt_dlp(job: DownloadJob, title: str, expected: Expected) -> Media:
+    """Done by yt-dlp as one H.264/AAC MP4 with the platform's title and source facts."""
     assert_done(job)
     assert job.engine == "yt-dlp"
     [media] = media_of(job.id)
     assert media.kind == "video" and media.mime == "video/mp4"
     assert_h264_aac(probe(media))
-    assert media.title == "Fixture dance #mediafetcher #Replay"
-    [source] = sources_of(media.id)
-    assert (source.platform, source.external_id) == ("tiktok", tiktok.VIDEO_ID)
-    assert source.uploader == "mffixtures"
-    assert source.posted_at == datetime.fromtimestamp(tiktok.CREATED, UTC)
-    assert source_tags_of(media.id) == {"mediafetcher", "replay"}
+    assert media.title == title
+    assert_source(media.id, expected)
+    return media
+
+
+async def test_tiktok_video_goes_through_yt_dlp_as_h264_aac_mp4(replay):
+    job = await run(f"https://www.tiktok.com/@mffixtures/video/{tiktok.VIDEO_ID}")
+    posted = datetime.fromtimestamp(tiktok.CREATED, UTC)
+    expected = Expected("tiktok", tiktok.VIDEO_ID, "mffixtures", posted, {"mediafetcher", "replay"})
+    assert_video_through_yt_dlp(job, "Fixture dance #mediafetcher #Replay", expected)
     assert f"https://www.tiktok.com/@mffixtures/video/{tiktok.VIDEO_ID}" in replay.proxied
 
 
@@ -83,17 +109,8 @@ async def test_tiktok_photo_slideshow_ends_as_images_through_the_gallery_dl_fall
 
 async def test_twitch_clip_goes_through_yt_dlp_with_its_access_token(replay):
     job = await run(f"https://clips.twitch.tv/{twitch.SLUG}")
-    assert_done(job)
-    assert job.engine == "yt-dlp"
-    [media] = media_of(job.id)
-    assert media.kind == "video" and media.mime == "video/mp4"
-    assert_h264_aac(probe(media))
-    assert media.title == "Fixture clip of the stream"
-    [source] = sources_of(media.id)
-    assert (source.platform, source.external_id) == ("twitch", twitch.CLIP_ID)
-    assert source.uploader == "MF Curator"
-    assert source.posted_at == datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)
-    assert source_tags_of(media.id) == {"just chatting"}
+    expected = Expected("twitch", twitch.CLIP_ID, "MF Curator", POSTED, {"just chatting"})
+    assert_video_through_yt_dlp(job, "Fixture clip of the stream", expected)
     assert "https://gql.twitch.tv/gql" in replay.proxied
 
 
@@ -146,20 +163,8 @@ async def test_pinterest_image_pin_keeps_the_original_bytes_through_gallery_dl(r
 
 async def test_pinterest_video_pin_goes_through_yt_dlp(replay):
     job = await run(f"https://www.pinterest.com/pin/{pinterest.VIDEO_PIN}/")
-    assert_done(job)
-    assert job.engine == "yt-dlp"
-    [media] = media_of(job.id)
-    assert media.kind == "video" and media.mime == "video/mp4"
-    assert_h264_aac(probe(media))
-    assert media.title == "Fixture video pin"
-    [source] = sources_of(media.id)
-    assert (source.platform, source.external_id) == ("pinterest", pinterest.VIDEO_PIN)
-    assert source.uploader == "MF Pinner"
-    assert source.posted_at == datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)
-    assert source_tags_of(media.id) == {"fixture", "pinned"}
-
-
-POSTED = datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)
+    expected = Expected("pinterest", pinterest.VIDEO_PIN, "MF Pinner", POSTED, {"fixture", "pinned"})
+    assert_video_through_yt_dlp(job, "Fixture video pin", expected)
 
 
 async def test_x_image_tweet_keeps_the_original_bytes_through_gallery_dl(replay):
@@ -180,18 +185,9 @@ async def test_x_image_tweet_keeps_the_original_bytes_through_gallery_dl(replay)
 
 async def test_x_video_tweet_goes_through_yt_dlp(replay):
     job = await run(f"https://x.com/mffixtures/status/{x.VIDEO_TWEET}")
-    assert_done(job)
-    assert job.engine == "yt-dlp"
-    [media] = media_of(job.id)
-    assert media.kind == "video" and media.mime == "video/mp4"
-    assert_h264_aac(probe(media))
-    assert media.title == "MF Fixtures - Fixture tweet #MediaFetcher #replay"
-    [source] = sources_of(media.id)
     # yt-dlp names a tweet's video by the video's own id
-    assert (source.platform, source.external_id) == ("x", x.VIDEO_MEDIA_ID)
-    assert source.uploader == "MF Fixtures"
-    assert source.posted_at == POSTED
-    assert source_tags_of(media.id) == {"mediafetcher", "replay"}
+    expected = Expected("x", x.VIDEO_MEDIA_ID, "MF Fixtures", POSTED, {"mediafetcher", "replay"})
+    assert_video_through_yt_dlp(job, "MF Fixtures - Fixture tweet #MediaFetcher #replay", expected)
 
 
 async def test_a_protected_tweet_asks_for_x_cookies(replay):
@@ -214,12 +210,9 @@ def instagram_paced(replay, monkeypatch):
     return replay
 
 
-def assert_instagram_source(media_id: int, shortcode: str) -> None:
-    [source] = sources_of(media_id)
-    assert (source.platform, source.external_id) == ("instagram", shortcode)
-    assert source.uploader == "MF Fixtures"
-    assert source.posted_at == datetime.fromtimestamp(instagram.TAKEN_AT, UTC)
-    assert source_tags_of(media_id) == {"mediafetcher", "replay"}
+def instagram_expected(shortcode: str) -> Expected:
+    posted = datetime.fromtimestamp(instagram.TAKEN_AT, UTC)
+    return Expected("instagram", shortcode, "MF Fixtures", posted, {"mediafetcher", "replay"})
 
 
 async def test_instagram_image_post_keeps_the_original_bytes_through_gallery_dl(instagram_paced):
@@ -229,7 +222,7 @@ async def test_instagram_image_post_keeps_the_original_bytes_through_gallery_dl(
     [media] = media_of(job.id)
     assert file_of(media).read_bytes() == (instagram_paced.root / instagram.FILES[instagram.IMAGE]).read_bytes()
     assert media.kind == "image" and media.mime == "image/jpeg"
-    assert_instagram_source(media.id, instagram.IMAGE)
+    assert_source(media.id, instagram_expected(instagram.IMAGE))
 
 
 async def test_instagram_carousel_gives_one_image_per_slide(instagram_paced):
@@ -241,17 +234,12 @@ async def test_instagram_carousel_gives_one_image_per_slide(instagram_paced):
     assert [m.sha256 for m in media] == expected
     for item, code in zip(media, instagram.CAROUSEL_ITEMS, strict=True):
         assert item.kind == "image"
-        assert_instagram_source(item.id, code)
+        assert_source(item.id, instagram_expected(code))
 
 
 async def test_instagram_reel_goes_through_yt_dlp(instagram_paced):
     job = await run(f"https://www.instagram.com/reel/{instagram.REEL}/")
-    assert_done(job)
-    assert job.engine == "yt-dlp"
-    [media] = media_of(job.id)
-    assert media.kind == "video" and media.mime == "video/mp4"
-    assert_h264_aac(probe(media))
-    assert_instagram_source(media.id, instagram.REEL)
+    assert_video_through_yt_dlp(job, "Video by mffixtures", instagram_expected(instagram.REEL))
 
 
 @pytest.mark.parametrize(
@@ -264,17 +252,9 @@ async def test_instagram_reel_goes_through_yt_dlp(instagram_paced):
 )
 async def test_youtube_video_and_shorts_go_through_yt_dlp(replay, url, video_id):
     job = await run(url)
-    assert_done(job)
-    assert job.engine == "yt-dlp"
-    [media] = media_of(job.id)
-    assert media.kind == "video" and media.mime == "video/mp4"
-    assert_h264_aac(probe(media))
-    assert media.title == youtube.TITLES[video_id]
-    [source] = sources_of(media.id)
-    assert (source.platform, source.external_id) == ("youtube", video_id)
-    assert source.uploader == "MF Fixtures"
-    assert source.posted_at == datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)
-    assert source_tags_of(media.id) == {"fixture", "media fetcher", "science & technology", "replay"}
+    tags = {"fixture", "media fetcher", "science & technology", "replay"}
+    expected = Expected("youtube", video_id, "MF Fixtures", POSTED, tags)
+    assert_video_through_yt_dlp(job, youtube.TITLES[video_id], expected)
 
 
 async def test_an_age_gated_youtube_video_asks_for_an_adult_account(replay):
