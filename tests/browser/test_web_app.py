@@ -202,3 +202,20 @@ def test_cards_filter_and_viewer_show_the_platform_icon_and_source_tags(app: Pag
     app.locator(".mf-card").first.click()
     expect(app.locator(".mf-source-tag", has_text="from the site")).to_be_visible()
     screenshot(app, "viewer-platform")
+
+
+def test_a_failed_download_links_the_page_that_fixes_it(app: Page, fixture_server):  # noqa: F811
+    """A site that refuses access (403) asks for cookies; the job's row links Connections."""
+    url = fixture_server.url(f"/status/403?{app.viewport_label}")  # type: ignore[attr-defined]
+    open_page(app, app.base_url + "/dashboard")  # type: ignore[attr-defined]
+    app.fill("#add-url-input", url)
+    app.press("#add-url-input", "Enter")
+    row = app.locator(".job-row", has_text=url).first
+    expect(row).to_have_attribute("data-status", "failed", timeout=DONE_TIMEOUT)
+    expect(row).to_contain_text("add cookies for 127.0.0.1 under Connections")
+    link = row.locator(".job-fix-link")
+    expect(link).to_have_text("Open Connections")
+    link.click()
+    expect(app).to_have_url(app.base_url + "/settings#settings-connections")  # type: ignore[attr-defined]
+    expect(app.locator("#settings-connections")).to_be_visible()
+    screenshot(app, "failed-job-link")
