@@ -123,8 +123,10 @@ def trust_upstream_ca(cfg: dict[str, Any]) -> None:
     """An upstream proxy that inspects TLS (MF_UPSTREAM_PROXY_CA) signs every site with its own CA:
     OpenSSL's default store reads it from SSL_CERT_FILE, beside the system's certificate directory."""
     if cfg.get("ca_file"):
-        # written, not read: OpenSSL reads SSL_CERT_FILE; curl-cffi (impersonated requests) CURL_CA_BUNDLE
-        os.environ.update(SSL_CERT_FILE=cfg["ca_file"], CURL_CA_BUNDLE=cfg["ca_file"])
+        # written, not read: OpenSSL reads SSL_CERT_FILE; curl-cffi (impersonated requests) reads
+        # REQUESTS_CA_BUNDLE, else CURL_CA_BUNDLE: the host's value of either would win over ours
+        ca = cfg["ca_file"]
+        os.environ.update(SSL_CERT_FILE=ca, REQUESTS_CA_BUNDLE=ca, CURL_CA_BUNDLE=ca)
 
 
 def mode_params(mode: str) -> dict[str, Any]:
