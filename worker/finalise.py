@@ -46,8 +46,8 @@ UPLOADER_KEYS = (
     "user",
     "pinner",
 )
-# in gallery-dl's dicts for a person (X's ``author``, TikTok's ``author``, Pinterest's ``pinner``)
-# (the display name first, as yt-dlp's ``uploader`` has it: X's ``nick``, Pinterest's ``full_name``)
+# the name in gallery-dl's dicts for a person (X's and TikTok's ``author``, Pinterest's ``pinner``):
+# the display name first, as yt-dlp's ``uploader`` has it (X's ``nick``, Pinterest's ``full_name``)
 PERSON_NAME_KEYS = ("nick", "full_name", "fullname", "name", "username", "uniqueId")
 
 
