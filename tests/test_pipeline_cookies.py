@@ -15,7 +15,8 @@ URL = "/protected/media/h264.mp4"
 async def test_protected_url_fails_without_cookies(server):
     job = await run(server.url(URL))
     assert job.status == "failed"
-    assert job.error_message == "The site refused access: add cookies for 127.0.0.1."
+    assert job.error_message == "The site refused access: add cookies for 127.0.0.1 under Connections."
+    assert job.error_action == "/settings#settings-connections"
     assert "403" in job.error_detail
 
 

@@ -36,7 +36,7 @@ async def test_page_without_media(server):
 async def test_server_errors_are_retried_then_fail(server):
     job = await run(server.url("/status/503"))
     assert job.status == "failed"
-    assert job.error_message == "The site had an internal error (503)."
+    assert job.error_message == "The site had an internal error (503). Tried 2 times, waiting longer each time."
     # MF_RETRY_LIMIT=2 per engine in tests
     assert engines_tried(job) == ["yt-dlp", "yt-dlp", "gallery-dl", "gallery-dl"]
     assert all(entry["transient"] for entry in job.attempt_log)

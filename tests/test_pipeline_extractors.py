@@ -6,6 +6,8 @@ import hashlib
 import json
 import re
 
+from mediafetcher_app.core import catalog
+from mediafetcher_app.core.db import session_scope
 from tests.fixtures.pipeline import assert_done, file_of, fixture_server, media_of, run, server, sources_of
 from tests.fixtures.server import TELEGRAM_CDN, TELEGRAM_POSTS
 
@@ -32,6 +34,25 @@ async def test_gallery_dl_danbooru_extractor(server, monkeypatch):
     assert "/posts/4242.json" in server.requests
 
 
+async def test_source_tags_from_the_extractor_are_marked_searchable_and_filterable(server, monkeypatch):
+    """Danbooru's tags become the media's tags, marked as the site's (the viewer shows them apart);
+    a search for one and the tag filter both find the media."""
+    host = server.base.removeprefix("http://")
+    instance = {"danbooru": {"root": server.base, "pattern": re.escape(host)}}
+    monkeypatch.setenv("MF_GALLERYDL_CONFIG", json.dumps({"extractor": {"Danbooru": instance}}))
+    job = await run(server.url("/posts/4243"))
+    assert_done(job)
+    [media] = media_of(job.id)
+    with session_scope() as db:
+        shown = catalog.detail(db, media.id)
+        searched = catalog.list_media(db, catalog.MediaFilter(q="navy_background"))
+        filtered = catalog.list_media(db, catalog.MediaFilter(tag="simple_background"))
+    assert {"navy_background", "simple_background", "artist_name"} <= set(shown.source_tags)
+    assert set(shown.source_tags) <= set(shown.tags)
+    assert [card.id for card in searched.items] == [media.id]
+    assert [card.id for card in filtered.items] == [media.id]
+
+
 async def test_yt_dlp_telegram_extractor(server, monkeypatch):
     """yt-dlp's own TelegramEmbed extractor: its requests (the t.me embed page, then the video on
     Telegram's CDN) go through the egress proxy to the fixture server as its upstream proxy
@@ -43,7 +64,7 @@ async def test_yt_dlp_telegram_extractor(server, monkeypatch):
     [media] = media_of(job.id)
     assert media.kind == "video" and media.title == "Fixture post 123"
     [source] = sources_of(media.id)
-    assert (source.platform, source.external_id) == ("telegramembed", "123")
+    assert (source.platform, source.external_id) == ("telegram", "123")
     assert source.uploader == "MediaFetcher fixtures" and source.posted_at.year == 2024
     assert "http://t.me/mffixtures/123?embed=1" in server.proxied
     assert f"{TELEGRAM_CDN}/media/clip.mp4" in server.proxied
@@ -63,4 +84,4 @@ async def test_yt_dlp_playlist_gives_one_media_per_item(server, monkeypatch):
     assert {m.sha256 for m in media} == expected
     assert all(m.kind == "video" for m in media)
     identities = sorted((s.platform, s.external_id) for m in media for s in sources_of(m.id))
-    assert identities == [("telegramembed", "200"), ("telegramembed", "201"), ("telegramembed", "202")]
+    assert identities == [("telegram", "200"), ("telegram", "201"), ("telegram", "202")]

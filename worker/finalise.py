@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session as DBSession
 
-from mediafetcher_app.core import jobs, library, storage
+from mediafetcher_app.core import jobs, library, platforms, storage
 from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.library import FileFacts, SourceInfo
 from mediafetcher_app.core.settings import get_settings
@@ -29,8 +31,24 @@ from . import thumbnails
 from .content import Content, identify
 from .errors import JobCancelled, too_large
 
-GENERIC_PLATFORMS = frozenset({"generic", "directlink", "html5mediaembed", "mfgeneric"})
 MAX_EXTERNAL_ID = 255
+MAX_SOURCE_TAGS = 40
+SOURCE_TAG_KEYS = ("tags", "categories", "genres", "hashtags")  # yt-dlp's and gallery-dl's names
+HASHTAG = re.compile(r"(?<![\w&])#(\w*[^\W\d_]\w*)")  # "#dance" in a caption; not "#1" or "&#39;"
+UPLOADER_KEYS = (
+    "uploader",
+    "channel",
+    "uploader_id",
+    "author",
+    "fullname",
+    "username",
+    "uploader_name",
+    "user",
+    "pinner",
+)
+# the name in gallery-dl's dicts for a person (X's and TikTok's ``author``, Pinterest's ``pinner``):
+# the display name first, as yt-dlp's ``uploader`` has it (X's ``nick``, Pinterest's ``full_name``)
+PERSON_NAME_KEYS = ("nick", "full_name", "fullname", "name", "username", "uniqueId")
 
 
 @dataclass(frozen=True)
@@ -44,9 +62,10 @@ class Produced:
 def identity(meta: dict[str, Any], page_url: str) -> tuple[str, str | None]:
     """(platform, external_id) of an item. On generic pages the site's own id means nothing
     across sites, so the item's own URL is its identity."""
-    platform = str(meta.get("extractor_key") or meta.get("category") or "web").lower()
-    if platform not in GENERIC_PLATFORMS:
-        external = meta.get("id")
+    platform = platforms.normalise(meta.get("extractor_key") or meta.get("category"))
+    if platform != platforms.WEB:
+        # gallery-dl's X items carry only ``tweet_id``, its Instagram items ``shortcode`` (yt-dlp's id there)
+        external = meta.get("id") or meta.get("tweet_id") or meta.get("shortcode")
         return platform, str(external) if external not in (None, "") else None
     item_url = meta.get("media_url") or f"{meta.get('webpage_url') or page_url}#{meta.get('id') or ''}"
     if len(item_url) > MAX_EXTERNAL_ID:
@@ -63,7 +82,38 @@ def _posted_at(meta: dict[str, Any]) -> datetime | None:
             return datetime.strptime(str(meta.get(key))[:19], fmt).replace(tzinfo=UTC)
         except ValueError:
             continue
-    return None
+    return _site_date(meta.get("created_at"))
+
+
+def _site_date(value: object) -> datetime | None:
+    """A site's own date text, as gallery-dl passes some on unparsed: RFC 2822 (Pinterest's
+    "Mon, 06 May 2024 07:08:09 +0000") or ISO 8601."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        found = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        try:
+            found = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    return found if found.tzinfo else found.replace(tzinfo=UTC)
+
+
+def source_tags(meta: dict[str, Any]) -> list[str]:
+    """The site's own hashtags, categories and tags of an item, as tag names: lists from yt-dlp,
+    lists or space-separated strings from gallery-dl (Danbooru's ``tags``), and the hashtags of
+    the caption (TikTok and X put them only there)."""
+    names: list[str] = []
+    caption = " ".join(text for key in ("description", "title", "content") if isinstance(text := meta.get(key), str))
+    for key in SOURCE_TAG_KEYS:
+        value = meta.get(key)
+        items = value.split() if isinstance(value, str) else value if isinstance(value, list) else []
+        for item in [*items, *(HASHTAG.findall(caption) if key == "hashtags" else [])]:
+            name = " ".join(str(item).split()).lstrip("#").lower()[:128] if isinstance(item, str | int) else ""
+            if name and name not in names:
+                names.append(name)
+    return names[:MAX_SOURCE_TAGS]
 
 
 def meta_text(meta: dict[str, Any], *keys: str) -> str | None:
@@ -74,9 +124,18 @@ def meta_text(meta: dict[str, Any], *keys: str) -> str | None:
     return None
 
 
+def _uploader(meta: dict[str, Any]) -> str | None:
+    for key in UPLOADER_KEYS:
+        value = meta.get(key)
+        person = meta_text(value, *PERSON_NAME_KEYS) if isinstance(value, dict) else meta_text(meta, key)
+        if person:
+            return person
+    return None
+
+
 def source_info(meta: dict[str, Any], page_url: str) -> SourceInfo:
     platform, external_id = identity(meta, page_url)
-    uploader = meta_text(meta, "uploader", "channel", "uploader_id", "author", "username", "uploader_name")
+    uploader = _uploader(meta)
     return SourceInfo(
         url=meta_text(meta, "webpage_url") or page_url,
         platform=platform,
@@ -209,6 +268,7 @@ def publish(produced: Produced, *, page_url: str, folder_id: int | None, guard: 
         source = library.add_source(db, info)
         library.link(db, media_id, job_id=guard.job_id, source_id=source.id, folder_id=folder_id)
         library.fill_titles(db, media_id, meta_text(produced.meta, "title"), meta_text(produced.meta, "description"))
+        library.tag_from_source(db, media_id, source_tags(produced.meta))
         try:
             guard.check()  # the last moment a stopped run can still leave no trace
         except JobCancelled:

@@ -40,7 +40,7 @@ from mediafetcher_app.core.egress_policy import EgressRefused
 from mediafetcher_app.core.engine_setup import ytdlp_equipment
 from mediafetcher_app.core.errors import InvalidInput
 from mediafetcher_app.core.models import DownloadJob, JobStatus, utcnow
-from mediafetcher_app.core.settings import get_settings
+from mediafetcher_app.core.settings import egress_settings, get_settings
 from mediafetcher_app.core.urls import check_destination, validate_url
 
 from . import cookie_dirs, finalise
@@ -194,9 +194,14 @@ class JobRun:
             retry=retry_if_exception(_is_transient),
             reraise=True,
         )
-        async for try_ in retrying:
-            with try_:
-                return await self.run_engine_once(route)
+        try:
+            async for try_ in retrying:
+                with try_:
+                    return await self.run_engine_once(route)
+        except PipelineError as exc:
+            if exc.transient and self.engines.retry_limit > 1:
+                raise exc.after_tries(self.engines.retry_limit) from exc
+            raise
         raise AssertionError("unreachable: tenacity reraises")
 
     def engine_config(self) -> dict[str, Any]:
@@ -207,6 +212,7 @@ class JobRun:
             "socket_timeout": self.engines.socket_timeout_s,
             "max_bytes": self.settings.max_file_bytes,
             "cookiefile": str(self.cookiefile) if self.cookiefile else None,
+            "ca_file": egress_settings().upstream_proxy_ca,
         }
 
     async def run_engine_once(self, route: Route) -> Outcome:
@@ -355,7 +361,7 @@ async def run_job(job: DownloadJob) -> str:
         await _fail(state, f"The download took longer than this server's limit of {minutes:g} minutes.", "job timeout")
         return JobStatus.failed.value
     except PipelineError as error:
-        await _fail(state, error.message, error.detail)
+        await _fail(state, error.message, error.detail, error.action)
         return JobStatus.failed.value
     except Exception as exc:
         log.exception("job %s failed unexpectedly", state.job_id)
@@ -396,8 +402,8 @@ async def _watch_for_cancel(state: JobRun, main: asyncio.Task[list[int]]) -> Non
             return
 
 
-async def _fail(state: JobRun, message: str, detail: str) -> None:
-    await state.final_write(lambda db: jobs.fail(db, state.job_id, message, detail, owner=state.owner))
+async def _fail(state: JobRun, message: str, detail: str, action: str = "") -> None:
+    await state.final_write(lambda db: jobs.fail(db, state.job_id, message, detail, owner=state.owner, action=action))
 
 
 def _finish(db: DBSession, state: JobRun, media_ids: list[int]) -> bool:
@@ -410,6 +416,7 @@ def _finish(db: DBSession, state: JobRun, media_ids: list[int]) -> bool:
         eta_s=None,
         speed_bps=None,
         error_message=None,
+        error_action=None,
         error_detail=None,
     )
     if not done:

@@ -18,7 +18,7 @@ const KIND_ICON = { video: "▶", audio: "♪", image: "▣" };
 
 // "youtube · Some Channel · 2024-05-17": where it came from, who posted it and when.
 function byline(item) {
-  return [item.platform, item.uploader, item.posted_at].filter(Boolean).join(" · ");
+  return [item.platform_label || item.platform, item.uploader, item.posted_at].filter(Boolean).join(" · ");
 }
 
 function Card({ item, selecting, selected, onOpen, onToggle }) {
@@ -31,7 +31,7 @@ function Card({ item, selecting, selected, onOpen, onToggle }) {
       data-media-id={item.id}
       data-kind={item.kind}
       aria-pressed={selecting ? selected : undefined}
-      aria-label={`${item.title} (${item.kind}${item.platform ? ", " + item.platform : ""})`}
+      aria-label={`${item.title} (${item.kind}${item.platform ? ", " + item.platform_label : ""})`}
       onClick={click}
       style={{
         all: "unset", boxSizing: "border-box", display: "block", width: "100%", cursor: "pointer",
@@ -75,9 +75,10 @@ function Card({ item, selecting, selected, onOpen, onToggle }) {
           {item.title}
         </div>
         {byline(item) && (
-          <div className="mf-card-byline" style={{ fontSize: 11, color: "var(--gray-10)", marginTop: 2,
-                                                   overflow: "hidden", textOverflow: "ellipsis", whiteSpace: "nowrap" }}>
-            {byline(item)}
+          <div className="mf-card-byline mf-card-platform" style={{ display: "flex", alignItems: "center", gap: 4,
+                                                                    fontSize: 11, color: "var(--gray-10)", marginTop: 2 }}>
+            {item.platform_icon && <img src={item.platform_icon} alt="" width={12} height={12} />}
+            <span style={{ overflow: "hidden", textOverflow: "ellipsis", whiteSpace: "nowrap" }}>{byline(item)}</span>
           </div>
         )}
       </div>

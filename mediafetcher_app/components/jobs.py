@@ -72,6 +72,10 @@ def history_job(job: JobRow) -> rx.Component:
         rx.vstack(
             _url(job),
             rx.cond(job["error"] != "", rx.text(job["error"], size="1", color=rx.color("red", 11))),
+            rx.cond(
+                job["error_action"] != "",
+                rx.link(job["error_action_label"], href=job["error_action"], size="1", class_name="job-fix-link"),
+            ),
             spacing="0",
             min_width="0",
             flex="1",

@@ -3,6 +3,7 @@
 import reflex as rx
 
 from mediafetcher_app.components.feed_grid import arrow_keys
+from mediafetcher_app.components.platform_icon import platform_icon
 from mediafetcher_app.state.feed import FeedState, FolderRef, SourceRow
 
 
@@ -54,7 +55,7 @@ def _player() -> rx.Component:
 
 def _source(row: SourceRow) -> rx.Component:
     return rx.hstack(
-        rx.badge(row["platform"], variant="soft"),
+        rx.badge(platform_icon(row["platform_icon"]), row["platform_label"], variant="soft"),
         rx.link(row["url"], href=row["url"], is_external=True, size="2", truncate=True, flex="1", min_width="0"),
         rx.cond(row["uploader"] != "", rx.text(row["uploader"], size="1", color=rx.color("gray", 10))),
         rx.cond(row["posted_at"] != "", rx.text(row["posted_at"], size="1", color=rx.color("gray", 10))),
@@ -90,6 +91,19 @@ def _tag_chip(name: rx.Var[str]) -> rx.Component:
     )
 
 
+def _source_tag_chip(name: rx.Var[str]) -> rx.Component:
+    """A tag the site gave: marked apart from the users' own, and not removed by a click."""
+    return rx.badge(
+        rx.icon("globe", size=12),
+        name,
+        title="Tag from the source site",
+        class_name="mf-source-tag",
+        variant="outline",
+        color_scheme="blue",
+        size="2",
+    )
+
+
 def _organise() -> rx.Component:
     return rx.vstack(
         rx.hstack(rx.foreach(FeedState.v_folders, _folder_chip), flex_wrap="wrap", spacing="2"),
@@ -100,7 +114,12 @@ def _organise() -> rx.Component:
             on_change=FeedState.add_to_folder,
             size="2",
         ),
-        rx.hstack(rx.foreach(FeedState.v_tags, _tag_chip), flex_wrap="wrap", spacing="2"),
+        rx.hstack(
+            rx.foreach(FeedState.v_source_tags, _source_tag_chip),
+            rx.foreach(FeedState.v_tags, _tag_chip),
+            flex_wrap="wrap",
+            spacing="2",
+        ),
         rx.form(
             rx.hstack(
                 rx.input(

@@ -16,6 +16,7 @@ from sqlalchemy import exists, func, tuple_
 from sqlmodel import Session as DBSession
 from sqlmodel import col, select
 
+from . import platforms
 from .errors import InvalidInput, NotFound
 from .models import Folder, Media, MediaFolder, MediaKind, MediaSource, MediaTag, Source, Tag
 
@@ -75,7 +76,7 @@ class Card:
     posted_at: str = ""  # the day the source posted it (ISO date), "" when unknown
 
     def as_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        return {**self.__dict__, **platforms.facts(self.platform)}
 
 
 @dataclass(frozen=True)
@@ -251,6 +252,7 @@ class MediaDetail:
     sources: list[dict[str, str]] = field(default_factory=list)
     folders: list[dict[str, Any]] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
+    source_tags: list[str] = field(default_factory=list)  # the subset the site gave (DESIGN.md §3)
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -273,9 +275,12 @@ def detail(db: DBSession, media_id: int) -> MediaDetail:
         .where(MediaFolder.media_id == media.id)
         .order_by(Folder.name)
     ).all()
-    tags = db.exec(
-        select(Tag.name).join(MediaTag, col(MediaTag.tag_id) == col(Tag.id)).where(MediaTag.media_id == media.id)
+    tag_rows = db.exec(
+        select(Tag.name, MediaTag.from_source)
+        .join(MediaTag, col(MediaTag.tag_id) == col(Tag.id))
+        .where(MediaTag.media_id == media.id)
     ).all()
+    tags = [name for name, _ in tag_rows]
     title = media.title or "Untitled"
     return MediaDetail(
         id=media.id,
@@ -296,6 +301,7 @@ def detail(db: DBSession, media_id: int) -> MediaDetail:
             {
                 "url": s.url,
                 "platform": s.platform,
+                **platforms.facts(s.platform),
                 "uploader": s.uploader or "",
                 "posted_at": s.posted_at.date().isoformat() if s.posted_at else "",
             }
@@ -303,6 +309,7 @@ def detail(db: DBSession, media_id: int) -> MediaDetail:
         ],
         folders=[{"id": f.id, "name": f.name} for f in folders],
         tags=sorted(tags, key=str.lower),
+        source_tags=sorted((name for name, from_source in tag_rows if from_source), key=str.lower),
     )
 
 
@@ -312,8 +319,10 @@ def download_name(title: str, path: str) -> str:
     return f"{stem}.{path.rsplit('.', 1)[-1]}"
 
 
-def platforms(db: DBSession) -> list[str]:
-    return list(db.exec(select(Source.platform).distinct().order_by(Source.platform)).all())
+def platform_options(db: DBSession) -> list[dict[str, str]]:
+    """The platforms in the library, for the filter: value, label and icon of each."""
+    names = db.exec(select(Source.platform).distinct().order_by(Source.platform)).all()
+    return [{"value": name, **platforms.facts(name)} for name in names]
 
 
 def usage_by_kind(db: DBSession) -> dict[str, dict[str, int]]:

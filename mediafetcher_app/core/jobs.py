@@ -59,7 +59,9 @@ def view(job: DownloadJob, media_ids: list[int]) -> JobView:
         percent = round(min(100.0, 100.0 * job.progress_bytes / job.progress_total), 1)
     if job.status == JobStatus.done:
         percent = 100.0
-    error = {"message": job.error_message, "detail": job.error_detail or ""} if job.error_message else None
+    error = None
+    if job.error_message:
+        error = {"message": job.error_message, "detail": job.error_detail or "", "action": job.error_action or ""}
     return JobView(
         id=job.id,
         url=job.url,
@@ -196,11 +198,18 @@ def hold(db: DBSession, job_id: int, owner: Owner) -> bool:
 
 
 def fail(
-    db: DBSession, job_id: int, message: str, detail: str = "", *, owner: Owner | None = None, **fields: Any
+    db: DBSession,
+    job_id: int,
+    message: str,
+    detail: str = "",
+    *,
+    owner: Owner | None = None,
+    action: str = "",
+    **fields: Any,
 ) -> bool:
-    ok = transition(
-        db, job_id, JobStatus.failed, owner=owner, error_message=message, error_detail=detail, stage=None, **fields
-    )
+    """Mark the job failed with its sentence, the engine's words and the page that fixes it."""
+    errors = {"error_message": message, "error_detail": detail, "error_action": action or None}
+    ok = transition(db, job_id, JobStatus.failed, owner=owner, stage=None, **errors, **fields)
     if ok:
         events.record(db, "failed", message, job_id=job_id)
     return ok
@@ -223,7 +232,7 @@ def prepare_retry(db: DBSession, principal: Principal, job_id: int) -> DownloadJ
     if job.status not in (JobStatus.failed, JobStatus.cancelled):
         raise Conflict("Only a failed or cancelled download can be retried.")
     job.status = JobStatus.queued
-    job.error_message = job.error_detail = job.stage = None
+    job.error_message = job.error_detail = job.error_action = job.stage = None
     job.progress_bytes = job.progress_total = None
     job.started_at = job.finished_at = None
     job.updated_at = _db_now()

@@ -15,7 +15,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session as DBSession
 from sqlmodel import col, select
 
-from .models import JobMedia, Media, MediaFolder, MediaKind, MediaSource, MediaTombstone, Source, utcnow
+from .models import JobMedia, Media, MediaFolder, MediaKind, MediaSource, MediaTag, MediaTombstone, Source, Tag, utcnow
 
 
 @dataclass(frozen=True)
@@ -124,6 +124,18 @@ def add_source(db: DBSession, info: SourceInfo) -> Source:
     source = db.get(Source, source_id)
     assert source is not None
     return source
+
+
+def tag_from_source(db: DBSession, media_id: int, names: list[str]) -> None:
+    """Tag a media with the site's own tags, marked ``from_source``; a tag a user already put on
+    it stays the user's."""
+    if not names:
+        return
+    new_tags = insert(Tag).values([{"name": name} for name in names]).on_conflict_do_nothing(index_elements=["name"])
+    db.exec(new_tags)  # type: ignore[call-overload]
+    tag_ids = db.exec(select(Tag.id).where(col(Tag.name).in_(names))).all()
+    rows = [{"media_id": media_id, "tag_id": tag_id, "from_source": True} for tag_id in tag_ids]
+    db.exec(insert(MediaTag).values(rows).on_conflict_do_nothing())  # type: ignore[call-overload]
 
 
 def _link(db: DBSession, model: type, **values: object) -> None:

@@ -252,6 +252,8 @@ class DownloadJob(SQLModel, table=True):
     eta_s: float | None = None
     error_message: str | None = Field(default=None, sa_type=Text)
     error_detail: str | None = Field(default=None, sa_type=Text)
+    # the app page where the user fixes the failure (Connections, Engines), linked beside the sentence
+    error_action: str | None = Field(default=None, sa_type=String(64))
     attempt_log: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
     worker_id: str | None = Field(default=None, sa_type=String(128))
     created_at: datetime = _created()
@@ -320,6 +322,8 @@ class MediaTag(SQLModel, table=True):
         default=None,
         sa_column=Column(BigInteger, ForeignKey("tag.id", ondelete="CASCADE"), primary_key=True, index=True),
     )
+    # the site gave it (a hashtag, category or tag in the extractor's metadata), not a user
+    from_source: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=text("false")))
 
 
 class CookieJar(SQLModel, table=True):

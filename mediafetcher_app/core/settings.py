@@ -134,6 +134,8 @@ class EgressSettings:
     hosts: str  # "name=address,...": answers that win over DNS (split horizon; tests)
     allow: str  # "address[:port],network,...": counted as allowed although private (one LAN source)
     upstream_proxy: str | None  # http://[user:password@]host:port the egress proxy forwards through
+    # PEM file of the CA a TLS-inspecting upstream proxy signs with: the engines then trust it
+    upstream_proxy_ca: str | None
 
 
 def egress_settings() -> EgressSettings:
@@ -143,6 +145,7 @@ def egress_settings() -> EgressSettings:
         hosts=os.environ.get("MF_EGRESS_HOSTS", ""),
         allow=os.environ.get("MF_EGRESS_ALLOW", ""),
         upstream_proxy=os.environ.get("MF_UPSTREAM_PROXY") or None,
+        upstream_proxy_ca=os.environ.get("MF_UPSTREAM_PROXY_CA") or None,
     )
 
 

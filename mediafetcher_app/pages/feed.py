@@ -3,9 +3,10 @@
 import reflex as rx
 
 from mediafetcher_app.components.feed_grid import feed_grid
+from mediafetcher_app.components.platform_icon import platform_icon
 from mediafetcher_app.components.shell import shell
 from mediafetcher_app.components.viewer import viewer
-from mediafetcher_app.state.feed import FeedState
+from mediafetcher_app.state.feed import FeedState, PlatformOption
 
 
 def _select(name: str, placeholder: str, items: list[tuple[str, str]] | rx.Var, value: rx.Var) -> rx.Component:
@@ -20,6 +21,13 @@ def _select(name: str, placeholder: str, items: list[tuple[str, str]] | rx.Var, 
         value=rx.cond(value == "", "all", value),
         on_change=lambda v: FeedState.set_filter(name, v),
         size="2",
+    )
+
+
+def _platform_item(option: PlatformOption) -> rx.Component:
+    return rx.select.item(
+        rx.hstack(platform_icon(option["platform_icon"]), option["platform_label"], align="center", spacing="2"),
+        value=option["value"],
     )
 
 
@@ -43,7 +51,16 @@ def filter_bar() -> rx.Component:
                 on_change=lambda v: FeedState.set_filter("kind", v),
                 id="kind-filter",
             ),
-            _select("platform", "Platform", FeedState.platforms, FeedState.platform),
+            rx.select.root(
+                rx.select.trigger(placeholder="Platform", aria_label="Platform"),
+                rx.select.content(
+                    rx.select.item("All platforms", value="all"),
+                    rx.foreach(FeedState.platforms, _platform_item),
+                ),
+                value=rx.cond(FeedState.platform == "", "all", FeedState.platform),
+                on_change=lambda v: FeedState.set_filter("platform", v),
+                size="2",
+            ),
             rx.select.root(
                 rx.select.trigger(placeholder="Folder", aria_label="Folder"),
                 rx.select.content(

@@ -10,7 +10,7 @@ from sqlalchemy import func
 from sqlmodel import Session as DBSession
 from sqlmodel import select
 
-from mediafetcher_app.core import auth, doctor, events, jobs, system
+from mediafetcher_app.core import auth, doctor, events, fix_pages, jobs, system
 from mediafetcher_app.core.models import ACTIVE_STATUSES, DownloadJob, JobStatus
 from worker.client import enqueue_stored
 
@@ -31,6 +31,8 @@ class JobRow(TypedDict):
     speed: str
     eta: str
     error: str
+    error_action: str
+    error_action_label: str
     created: str
 
 
@@ -85,6 +87,8 @@ def job_row(job: DownloadJob) -> JobRow:
         speed=f"{human_bytes(job.speed_bps)}/s" if job.speed_bps else "",
         eta=human_duration(job.eta_s),
         error=job.error_message or "",
+        error_action=job.error_action or "",
+        error_action_label=fix_pages.label(job.error_action or ""),
         created=job.created_at.strftime("%Y-%m-%d %H:%M"),
     )
 

@@ -41,9 +41,17 @@ class Option(TypedDict):
     label: str
 
 
+class PlatformOption(TypedDict):
+    value: str
+    platform_label: str
+    platform_icon: str
+
+
 class SourceRow(TypedDict):
     url: str
     platform: str
+    platform_label: str
+    platform_icon: str
     uploader: str
     posted_at: str
 
@@ -57,14 +65,14 @@ class FolderRef(TypedDict):
 class Options:
     """What the filter bar and the bulk actions offer."""
 
-    platforms: list[str]
+    platforms: list[PlatformOption]
     folders: list[Option]
     tags: list[str]
 
 
 def options(db: DBSession, _who: auth.Principal | None = None) -> Options:
     return Options(
-        platforms=catalog.platforms(db),
+        platforms=[PlatformOption(**option) for option in catalog.platform_options(db)],  # type: ignore[typeddict-item]
         folders=[
             Option(value=str(node.id), label=("— " * node.depth) + node.name) for node in organize.folder_tree(db)
         ],
@@ -85,7 +93,7 @@ class FeedState(AuthState):
     posted_to: str = ""
     refresh_key: int = 0
 
-    platforms: list[str] = []
+    platforms: list[PlatformOption] = []
     folders: list[Option] = []
     tags: list[str] = []
 
@@ -105,6 +113,7 @@ class FeedState(AuthState):
     v_sources: list[SourceRow] = []
     v_folders: list[FolderRef] = []
     v_tags: list[str] = []
+    v_source_tags: list[str] = []
     v_new_tag: str = ""
     v_add_folder: str = ""
     v_confirm_delete: bool = False
@@ -219,7 +228,8 @@ class FeedState(AuthState):
         self.v_byline = " · ".join(byline + ([f"posted {info.posted_at}"] if info.posted_at else []))
         self.v_sources = [SourceRow(**source) for source in info.sources]  # type: ignore[typeddict-item]
         self.v_folders = [FolderRef(id=f["id"], name=f["name"]) for f in info.folders]
-        self.v_tags = info.tags
+        self.v_tags = [name for name in info.tags if name not in info.source_tags]
+        self.v_source_tags = info.source_tags
         self.v_confirm_delete = self.v_zoomed = False
         self.viewer_open = True
 

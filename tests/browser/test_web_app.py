@@ -6,8 +6,10 @@ on real ffmpeg-made files. Each test runs at 1280x800 and 390x844 and saves scre
 
 from __future__ import annotations
 
+import psycopg
 import pytest
 from playwright.sync_api import Page, expect
+from sqlalchemy.engine import make_url
 
 from mediafetcher_app.core.auth import TOKEN_PREFIX
 from tests.fixtures.pipeline import fixture_server  # noqa: F401  (session fixture)
@@ -166,3 +168,54 @@ def test_settings_by_role(app: Page, live_server):
     expect(app.locator("#connections-everyone")).to_have_count(0)
     screenshot(app, "settings-user")
     assert TOKEN_PREFIX not in app.content()
+
+
+def _as_if_from_youtube(live_server, url: str) -> None:
+    """Give the fetched media the identity and tags a YouTube replay gives (tests/test_platform_replay.py
+    proves the pipeline part): the UI part is what this test looks at."""
+    dsn = make_url(live_server.database_url).render_as_string(False).replace("+psycopg", "")
+    with psycopg.connect(dsn) as conn:
+        conn.execute("UPDATE source SET platform = 'youtube' WHERE url = %s", (url,))
+        conn.execute("INSERT INTO tag (name) VALUES ('from the site') ON CONFLICT DO NOTHING")
+        conn.execute(
+            "INSERT INTO media_tag (media_id, tag_id, from_source) SELECT ms.media_id, t.id, true"
+            " FROM media_source ms JOIN source s ON s.id = ms.source_id, tag t"
+            " WHERE s.url = %s AND t.name = 'from the site' ON CONFLICT DO NOTHING",
+            (url,),
+        )
+
+
+def test_cards_filter_and_viewer_show_the_platform_icon_and_source_tags(app: Page, fixture_server, live_server):  # noqa: F811
+    url = fixture_server.url("/img/green.png")
+    fetch(app, url)
+    _as_if_from_youtube(live_server, url)
+    open_page(app, app.base_url + "/")  # type: ignore[attr-defined]
+    icon = app.locator('.mf-card-platform img[src="/platforms/youtube.svg"]').first
+    expect(icon).to_be_visible()
+    expect(app.locator(".mf-card-platform", has_text="YouTube").first).to_be_visible()
+    assert app.evaluate("(img) => img.naturalWidth > 0", icon.element_handle()), "the icon's SVG is served"
+    app.get_by_role("combobox", name="Platform").click()
+    option = app.get_by_role("option", name="YouTube")
+    expect(option.locator('img[src="/platforms/youtube.svg"]')).to_be_visible()
+    option.click()
+    expect(app.locator(".mf-card").first).to_be_visible()
+    app.locator(".mf-card").first.click()
+    expect(app.locator(".mf-source-tag", has_text="from the site")).to_be_visible()
+    screenshot(app, "viewer-platform")
+
+
+def test_a_failed_download_links_the_page_that_fixes_it(app: Page, fixture_server):  # noqa: F811
+    """A site that refuses access (403) asks for cookies; the job's row links Connections."""
+    url = fixture_server.url(f"/status/403?{app.viewport_label}")  # type: ignore[attr-defined]
+    open_page(app, app.base_url + "/dashboard")  # type: ignore[attr-defined]
+    app.fill("#add-url-input", url)
+    app.press("#add-url-input", "Enter")
+    row = app.locator(".job-row", has_text=url).first
+    expect(row).to_have_attribute("data-status", "failed", timeout=DONE_TIMEOUT)
+    expect(row).to_contain_text("add cookies for 127.0.0.1 under Connections")
+    link = row.locator(".job-fix-link")
+    expect(link).to_have_text("Open Connections")
+    link.click()
+    expect(app).to_have_url(app.base_url + "/settings#settings-connections")  # type: ignore[attr-defined]
+    expect(app.locator("#settings-connections")).to_be_visible()
+    screenshot(app, "failed-job-link")

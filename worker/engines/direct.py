@@ -17,6 +17,7 @@ from urllib.parse import unquote, urlsplit
 
 import httpx
 
+from mediafetcher_app.core.settings import egress_settings
 from worker import egress
 from worker.errors import NO_MEDIA, PipelineError, classify, too_large
 
@@ -24,11 +25,15 @@ USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Ge
 CHUNK = 256 * 1024
 
 
-@lru_cache(maxsize=1)
-def _tls() -> ssl.SSLContext:
+@lru_cache(maxsize=2)
+def _tls(extra_ca: str | None) -> ssl.SSLContext:
     """One TLS context for every fetch: httpx would load the CA bundle for each client (twice with
-    a proxy, one per transport), tens of milliseconds per image."""
-    return httpx.create_ssl_context()
+    a proxy, one per transport), tens of milliseconds per image. ``extra_ca`` is the upstream
+    proxy's CA (MF_UPSTREAM_PROXY_CA), trusted beside the usual roots."""
+    context = httpx.create_ssl_context()
+    if extra_ca:
+        context.load_verify_locations(cafile=extra_ca)
+    return context
 
 
 def _cookies(cookiefile: Path | None) -> MozillaCookieJar | None:
@@ -60,7 +65,7 @@ async def fetch(
             httpx.AsyncClient(
                 proxy=egress.proxy.url(),  # every request, each redirect too, is checked there
                 trust_env=False,
-                verify=_tls(),
+                verify=_tls(egress_settings().upstream_proxy_ca),
                 follow_redirects=True,
                 timeout=timeout_s,
                 cookies=_cookies(cookiefile),

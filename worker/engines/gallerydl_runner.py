@@ -21,6 +21,7 @@ from worker.engines import child
 
 MF_GENERIC_PREFIX = "mfgeneric:"
 _SKIP_KEYS = {"_http_headers", "_fallback", "_http_validate", "_http_signature", "_http_expected_status"}
+PERSON_KEYS = {"author", "user", "owner", "pinner"}  # dicts worth keeping: who posted the item
 
 
 class _ErrorLog(logging.Handler):
@@ -44,6 +45,9 @@ def configure(cfg: dict[str, Any], extra: dict[str, Any]) -> None:
     for key, value in extra.items():
         config.set((), key, copy.deepcopy(value))
     config.set((), "base-directory", cfg["tmp"])
+    # extractors cache guest tokens and sessions; in memory they stay this job's (one process each),
+    # never in a file under the worker's home that every user's job would share
+    config.set(("cache",), "file", ":memory:")
     config.set(("extractor",), "directory", [])
     config.set(("extractor",), "filename", "{mf_index:>03}-{filename[:60]}.{extension}")
     config.set(("extractor",), "cookies-update", False)
@@ -59,6 +63,8 @@ def configure(cfg: dict[str, Any], extra: dict[str, Any]) -> None:
     config.set(("output",), "mode", "null")
     if cfg.get("cookiefile"):
         config.set(("extractor",), "cookies", cfg["cookiefile"])
+    if cfg.get("ca_file"):  # an upstream proxy that inspects TLS signs every site with this CA
+        config.set(("extractor",), "verify", cfg["ca_file"])
 
 
 def register_port_aware_generic() -> None:
@@ -85,6 +91,8 @@ def plain_metadata(kwdict: dict[str, Any]) -> dict[str, Any]:
             continue
         if isinstance(value, datetime):
             plain[key] = value.isoformat()
+        elif key in PERSON_KEYS and isinstance(value, dict):  # who posted it: its plain fields
+            plain[key] = {k: v for k, v in value.items() if isinstance(v, str | int | float | bool)}
         elif isinstance(value, str | int | float | bool | list | tuple):
             plain[key] = list(value) if isinstance(value, tuple) else value
     return plain

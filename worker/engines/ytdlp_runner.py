@@ -7,6 +7,7 @@ Events out: ``probe``, ``progress``, ``file``, ``error``. After ``probe`` the wo
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,7 @@ META_KEYS = (
     "release_timestamp",
     "tags",
     "categories",
+    "genres",
     "duration",
     "width",
     "height",
@@ -113,7 +115,20 @@ def base_params(cfg: dict[str, Any], log: _Log) -> dict[str, Any]:
         params["js_runtimes"] = cfg["js_runtimes"]  # yt-dlp-ejs runs in it (YouTube's challenges)
     if cfg.get("cookiefile"):
         params["cookiefile"] = cfg["cookiefile"]
+    if cfg.get("ca_file"):
+        # the system store, where SSL_CERT_FILE (set by ``trust_upstream_ca``) adds the proxy's CA
+        params["compat_opts"] = {"no-certifi"}
     return params
+
+
+def trust_upstream_ca(cfg: dict[str, Any]) -> None:
+    """An upstream proxy that inspects TLS (MF_UPSTREAM_PROXY_CA) signs every site with its own CA:
+    OpenSSL's default store reads it from SSL_CERT_FILE, beside the system's certificate directory."""
+    if cfg.get("ca_file"):
+        # written, not read: OpenSSL reads SSL_CERT_FILE; curl-cffi (impersonated requests) reads
+        # REQUESTS_CA_BUNDLE, else CURL_CA_BUNDLE: the host's value of either would win over ours
+        ca = cfg["ca_file"]
+        os.environ.update(SSL_CERT_FILE=ca, REQUESTS_CA_BUNDLE=ca, CURL_CA_BUNDLE=ca)
 
 
 def mode_params(mode: str) -> dict[str, Any]:
@@ -169,6 +184,7 @@ def main() -> None:
     keep_ffmpeg_local()
     warm_up()
     cfg = child.start()
+    trust_upstream_ca(cfg)
     log = _Log()
     throttle = child.Throttle()
     try:
