@@ -18,6 +18,7 @@ from .client import redis_settings
 from .cookie_check import check_cookies
 from .engines.runner import spares
 from .reconcile import reconcile, requeue_abandoned
+from .sources import check_source, sources_cron
 from .tasks import download, running
 
 log = logging.getLogger(__name__)
@@ -73,8 +74,11 @@ async def reconcile_cron(ctx: dict[str, Any]) -> None:
 
 
 class WorkerSettings:
-    functions = [download, check_cookies]
-    cron_jobs = [cron(reconcile_cron, second={0, 30}, run_at_startup=False, unique=True)]
+    functions = [download, check_cookies, check_source]
+    cron_jobs = [
+        cron(reconcile_cron, second={0, 30}, run_at_startup=False, unique=True),
+        cron(sources_cron, second=15, run_at_startup=True, unique=True),
+    ]
     on_startup = startup
     on_shutdown = shutdown
     queue_name = QUEUE_NAME

@@ -111,6 +111,47 @@ def create_job(
     return job
 
 
+MAX_BATCH = 500  # links in one batch: a long paste or .txt file, not a whole archive
+
+
+@dataclass(frozen=True)
+class BatchLine:
+    """One link of a batch: its job, or why it was refused (the other lines are queued anyway)."""
+
+    url: str
+    job_id: int | None = None
+    error: str | None = None
+
+
+def links_in(text: str) -> list[str]:
+    """The links of a multi-line paste or a .txt file: one a line, blanks and ``#`` comments
+    skipped, each link once (the first time it appears)."""
+    lines = (line.strip() for line in text.splitlines())
+    return list(dict.fromkeys(line for line in lines if line and not line.startswith("#")))
+
+
+def create_many(
+    db: DBSession, principal: Principal, raw_urls: list[object], folder_id: int | None = None, audio_only: bool = False
+) -> list[BatchLine]:
+    """A job per link, each in its own savepoint: a refused link loses nothing of the others.
+    The caller enqueues the jobs after commit."""
+    principal.require_scope(Scope.DOWNLOADS_WRITE)
+    if not raw_urls:
+        raise InvalidInput("Send at least one link.", code="invalid_urls")
+    if len(raw_urls) > MAX_BATCH:
+        raise InvalidInput(f"At most {MAX_BATCH} links at once; this batch has {len(raw_urls)}.", code="invalid_urls")
+    lines = []
+    for raw in raw_urls:
+        shown = raw.strip() if isinstance(raw, str) else repr(raw)
+        try:
+            with db.begin_nested():
+                job = create_job(db, principal, raw, folder_id, audio_only)
+            lines.append(BatchLine(shown, job_id=job.id))
+        except InvalidInput as refused:
+            lines.append(BatchLine(shown, error=refused.message))
+    return lines
+
+
 def get_job(db: DBSession, principal: Principal, job_id: int) -> DownloadJob:
     """A job its requester (or an admin) may see; others get NotFound, not a hint that it exists."""
     principal.require_scope(Scope.DOWNLOADS_READ)

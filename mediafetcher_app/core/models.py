@@ -254,6 +254,8 @@ class DownloadJob(SQLModel, table=True):
     error_detail: str | None = Field(default=None, sa_type=Text)
     attempt_log: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
     worker_id: str | None = Field(default=None, sa_type=String(128))
+    # the subscription that queued it (null for a pasted link, or once the subscription is deleted)
+    subscription_id: int | None = _fk("subscription.id", ondelete="SET NULL")
     created_at: datetime = _created()
     started_at: datetime | None = _ts()
     finished_at: datetime | None = _ts()
@@ -384,3 +386,60 @@ class MediaTombstone(SQLModel, table=True):
     sha256: str = Field(sa_type=String(64), primary_key=True)
     deleted_at: datetime = _created()
     deleted_by: int | None = _fk("user.id", ondelete="SET NULL", index=False)
+
+
+class Subscription(SQLModel, table=True):
+    """A followed channel, playlist, profile, board or feed: the worker lists it on schedule and
+    queues what it has not seen (core/subscriptions.py). Called a "source" in the UI and the API;
+    the ``source`` table is where one media came from."""
+
+    __tablename__ = "subscription"
+    __table_args__ = (Index("ix_subscription_due", "next_check_at", postgresql_where=text("NOT paused")),)
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigInteger)
+    owner_id: int | None = _fk("user.id", nullable=False)
+    url: str = Field(sa_type=Text, nullable=False)
+    name: str = Field(default="", sa_type=String(255), nullable=False)
+    kind: str = Field(default="video", sa_type=String(16), nullable=False)  # what to keep: video, audio or image
+    folder_id: int | None = _fk("folder.id", ondelete="SET NULL", index=False)
+    interval_minutes: int = Field(nullable=False)
+    backfill: int = Field(default=0, nullable=False)  # the first check queues the N newest; 0: from now on
+    paused: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
+    primed: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
+    created_at: datetime = _created()
+    next_check_at: datetime = _created()
+    checking_since: datetime | None = _ts()  # a check holds the source: no second one starts meanwhile
+    last_checked_at: datetime | None = _ts()
+    last_found: int | None = None
+    last_new_items: int | None = None
+    last_skipped: int | None = None
+    last_error: str | None = Field(default=None, sa_type=Text)
+    failures: int = Field(default=0, nullable=False)  # checks failed in a row: the backoff grows with it
+
+
+class SubscriptionItem(SQLModel, table=True):
+    """An item a subscription has listed once: later checks queue only items not seen before."""
+
+    __tablename__ = "subscription_item"
+
+    subscription_id: int | None = Field(
+        default=None,
+        sa_column=Column(BigInteger, ForeignKey("subscription.id", ondelete="CASCADE"), primary_key=True),
+    )
+    url: str = Field(sa_column=Column(Text, primary_key=True))
+    seen_at: datetime = _created()
+
+
+class SubscriptionCheck(SQLModel, table=True):
+    """One check of a subscription: when, what it found, queued and skipped, or why it failed."""
+
+    __tablename__ = "subscription_check"
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigInteger)
+    subscription_id: int | None = _fk("subscription.id", nullable=False)
+    started_at: datetime = _created()
+    finished_at: datetime | None = _ts()
+    found: int = Field(default=0, nullable=False)
+    queued: int = Field(default=0, nullable=False)
+    skipped: int = Field(default=0, nullable=False)
+    error: str | None = Field(default=None, sa_type=Text)
