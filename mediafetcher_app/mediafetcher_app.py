@@ -13,6 +13,7 @@ from mediafetcher_app.pages.library import library_page
 from mediafetcher_app.pages.login import login_page, setup_page
 from mediafetcher_app.pages.pair import pair_page
 from mediafetcher_app.pages.settings import settings_page
+from mediafetcher_app.pages.sources import sources_page
 from mediafetcher_app.state import broadcaster
 from mediafetcher_app.state.auth import AuthState
 from mediafetcher_app.state.dashboard import DashboardState
@@ -21,6 +22,7 @@ from mediafetcher_app.state.library import LibraryState
 from mediafetcher_app.state.login import LoginState, SetupState
 from mediafetcher_app.state.pairing import PairPageState
 from mediafetcher_app.state.settings import SettingsState
+from mediafetcher_app.state.sources import SourcesState
 from worker.client import close_pool
 
 app = rx.App(
@@ -45,6 +47,7 @@ app.add_page(pair_page, route="/pair", title="Pair a browser · MediaFetcher", o
 signed_in_page(feed_page, "/", "Feed", FeedState.load)
 signed_in_page(dashboard_page, "/dashboard", "Dashboard", DashboardState.load)
 signed_in_page(library_page, "/library", "Library", LibraryState.load)
+signed_in_page(sources_page, "/sources", "Sources", SourcesState.load)
 signed_in_page(settings_page, "/settings", "Settings", SettingsState.load)
 app.register_lifespan_task(broadcaster.run)
 
