@@ -207,6 +207,7 @@ class JobRun:
             "socket_timeout": self.engines.socket_timeout_s,
             "max_bytes": self.settings.max_file_bytes,
             "cookiefile": str(self.cookiefile) if self.cookiefile else None,
+            "max_items": self.job.max_items,
         }
 
     async def run_engine_once(self, route: Route) -> Outcome:

@@ -1,5 +1,6 @@
 """Subscriptions ("sources" in the UI): followed channels, playlists and feeds, the items each
-has seen, a record of every check, and the subscription that queued a download.
+has seen, a record of every check, the subscription that queued a download, and how many items a
+one-off playlist download takes.
 
 Revision ID: 0011
 Revises: 0006
@@ -71,6 +72,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_subscription_check_subscription_id", "subscription_check", ["subscription_id"])
+    op.add_column("download_job", sa.Column("max_items", sa.Integer(), nullable=True))
     op.add_column("download_job", sa.Column("subscription_id", sa.BigInteger(), nullable=True))
     op.create_foreign_key(
         "download_job_subscription_id_fkey",
@@ -87,6 +89,7 @@ def downgrade() -> None:
     op.drop_index("ix_download_job_subscription_id", table_name="download_job")
     op.drop_constraint("download_job_subscription_id_fkey", "download_job", type_="foreignkey")
     op.drop_column("download_job", "subscription_id")
+    op.drop_column("download_job", "max_items")
     op.drop_table("subscription_check")
     op.drop_table("subscription_item")
     op.drop_table("subscription")

@@ -40,6 +40,9 @@ class DownloadCreate(Body):
     url: str
     folder_id: Id | None = None
     audio: bool = False
+    max_items: int | None = Field(
+        default=None, ge=1, le=jobs.MAX_BATCH, description="A playlist or channel: take its first N items only."
+    )
 
 
 SourceKind = Literal["video", "audio", "image"]

@@ -46,9 +46,12 @@ async def create_download(request: Request) -> JSONResponse:
     audio_only = body.get("audio", False)
     if not isinstance(audio_only, bool):
         raise InvalidInput("audio must be true or false.", code="invalid_audio")
+    max_items = body.get("max_items")
+    if max_items is not None and (isinstance(max_items, bool) or not isinstance(max_items, int)):
+        raise InvalidInput("max_items must be a number.", code="invalid_max_items")
 
     def create(db: DBSession, principal: auth.Principal) -> int:
-        job = jobs.create_job(db, principal, body.get("url"), folder_id, audio_only)
+        job = jobs.create_job(db, principal, body.get("url"), folder_id, audio_only, max_items)
         assert job.id is not None
         return job.id
 

@@ -90,13 +90,24 @@ def media_ids_of(db: DBSession, job_ids: list[int]) -> dict[int, list[int]]:
     return found
 
 
+MAX_BATCH = 500  # links in one batch (a long paste or .txt file), and items of one playlist download
+
+
 def create_job(
-    db: DBSession, principal: Principal, raw_url: object, folder_id: int | None = None, audio_only: bool = False
+    db: DBSession,
+    principal: Principal,
+    raw_url: object,
+    folder_id: int | None = None,
+    audio_only: bool = False,
+    max_items: int | None = None,
 ) -> DownloadJob:
     """Validate and store a new job (status queued). The caller enqueues it after commit.
 
-    ``audio_only`` asks for the sound of the link (MP3), whatever the page holds."""
+    ``audio_only`` asks for the sound of the link (MP3), whatever the page holds; ``max_items``
+    takes only the first N items of a playlist or channel."""
     principal.require_scope(Scope.DOWNLOADS_WRITE)
+    if max_items is not None and not 1 <= max_items <= MAX_BATCH:
+        raise InvalidInput(f"Take from 1 to {MAX_BATCH} items of a playlist or channel.", code="invalid_max_items")
     url = validate_url(raw_url)
     try:
         check_destination(url)
@@ -104,14 +115,13 @@ def create_job(
         raise InvalidInput(exc.message, code="blocked_url") from exc
     if folder_id is not None and db.get(Folder, folder_id) is None:
         raise InvalidInput(f"There is no folder with id {folder_id}.", code="invalid_folder")
-    job = DownloadJob(url=url, requested_by=principal.user_id, folder_id=folder_id, audio_only=audio_only)
+    job = DownloadJob(
+        url=url, requested_by=principal.user_id, folder_id=folder_id, audio_only=audio_only, max_items=max_items
+    )
     db.add(job)
     db.flush()
     events.record(db, "added", f"Added {url}", user_id=principal.user_id, job_id=job.id)
     return job
-
-
-MAX_BATCH = 500  # links in one batch: a long paste or .txt file, not a whole archive
 
 
 @dataclass(frozen=True)

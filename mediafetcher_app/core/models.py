@@ -254,6 +254,8 @@ class DownloadJob(SQLModel, table=True):
     error_detail: str | None = Field(default=None, sa_type=Text)
     attempt_log: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
     worker_id: str | None = Field(default=None, sa_type=String(128))
+    # a playlist or channel pasted as a one-off: take its first N items only (null: all of them)
+    max_items: int | None = None
     # the subscription that queued it (null for a pasted link, or once the subscription is deleted)
     subscription_id: int | None = _fk("subscription.id", ondelete="SET NULL")
     created_at: datetime = _created()

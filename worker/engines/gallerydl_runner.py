@@ -59,6 +59,8 @@ def configure(cfg: dict[str, Any], extra: dict[str, Any]) -> None:
     config.set(("output",), "mode", "null")
     if cfg.get("cookiefile"):
         config.set(("extractor",), "cookies", cfg["cookiefile"])
+    if cfg.get("max_items"):
+        config.set(("extractor",), "image-range", f"1-{cfg['max_items']}")  # a board taken as a one-off
 
 
 def register_port_aware_generic() -> None:

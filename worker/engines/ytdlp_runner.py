@@ -111,6 +111,8 @@ def base_params(cfg: dict[str, Any], log: _Log) -> dict[str, Any]:
     }
     if cfg.get("cookiefile"):
         params["cookiefile"] = cfg["cookiefile"]
+    if cfg.get("max_items"):
+        params["playlistend"] = cfg["max_items"]  # a playlist pasted as a one-off: its first N items
     return params
 
 
