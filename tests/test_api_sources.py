@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import select
 
 from mediafetcher_app.api import build_api
-from mediafetcher_app.core import auth, subscriptions
+from mediafetcher_app.core import auth
 from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.models import DownloadJob, JobMedia, Role, Subscription
 from mediafetcher_app.core.queue import QUEUE_NAME
@@ -139,7 +139,7 @@ async def test_a_token_without_downloads_scopes_cannot_read_or_follow(client):
     assert "downloads:read" in error(await client.get("/api/v1/sources", headers=reader), 403)
 
 
-async def test_deleting_a_source_keeps_what_it_downloaded(client, alice):
+async def test_media_show_their_source_and_deleting_the_source_keeps_them(client, alice):
     sub_id = await create(client, alice)
     media_id = make_media("From the channel")
     with session_scope() as db:
@@ -148,11 +148,12 @@ async def test_deleting_a_source_keeps_what_it_downloaded(client, alice):
         db.add(job)
         db.flush()
         db.add(JobMedia(job_id=job.id, media_id=media_id))
-        assert subscriptions.names_of_media(db, media_id) == [(sub_id, URL)]
+    shown = (await client.get(f"/api/v1/media/{media_id}", headers=alice)).json()
+    assert shown["followed_from"] == [{"id": sub_id, "name": URL}]  # what the viewer shows
     assert (await client.delete(f"/api/v1/sources/{sub_id}", headers=alice)).status_code == 204
     assert error(await client.get(f"/api/v1/sources/{sub_id}", headers=alice), 404)
     with session_scope() as db:
         kept = db.exec(select(DownloadJob)).one()
         assert kept.subscription_id is None
         assert db.exec(select(JobMedia.media_id)).all() == [media_id]
-        assert subscriptions.names_of_media(db, media_id) == []
+    assert (await client.get(f"/api/v1/media/{media_id}", headers=alice)).json()["followed_from"] == []

@@ -16,6 +16,7 @@ from sqlalchemy import exists, func, tuple_
 from sqlmodel import Session as DBSession
 from sqlmodel import col, select
 
+from . import subscriptions
 from .errors import InvalidInput, NotFound
 from .models import Folder, Media, MediaFolder, MediaKind, MediaSource, MediaTag, Source, Tag
 
@@ -236,6 +237,8 @@ class MediaDetail:
     sources: list[dict[str, str]] = field(default_factory=list)
     folders: list[dict[str, Any]] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
+    # the followed sources (subscriptions) whose checks queued this media's downloads
+    followed_from: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -286,6 +289,7 @@ def detail(db: DBSession, media_id: int) -> MediaDetail:
         ],
         folders=[{"id": f.id, "name": f.name} for f in folders],
         tags=sorted(tags, key=str.lower),
+        followed_from=[{"id": sub_id, "name": name} for sub_id, name in subscriptions.names_of_media(db, media.id)],
     )
 
 

@@ -53,6 +53,11 @@ class FolderRef(TypedDict):
     name: str
 
 
+class FollowedRef(TypedDict):
+    id: int
+    name: str
+
+
 @dataclass(frozen=True)
 class Options:
     """What the filter bar and the bulk actions offer."""
@@ -103,6 +108,7 @@ class FeedState(AuthState):
     v_facts: list[str] = []
     v_sources: list[SourceRow] = []
     v_folders: list[FolderRef] = []
+    v_followed: list[FollowedRef] = []
     v_tags: list[str] = []
     v_new_tag: str = ""
     v_add_folder: str = ""
@@ -216,6 +222,7 @@ class FeedState(AuthState):
         self.v_facts = facts
         self.v_sources = [SourceRow(**source) for source in info.sources]  # type: ignore[typeddict-item]
         self.v_folders = [FolderRef(id=f["id"], name=f["name"]) for f in info.folders]
+        self.v_followed = [FollowedRef(id=f["id"], name=f["name"]) for f in info.followed_from]
         self.v_tags = info.tags
         self.v_confirm_delete = self.v_zoomed = False
         self.viewer_open = True
