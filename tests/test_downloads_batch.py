@@ -10,9 +10,10 @@ from sqlmodel import col, select
 from mediafetcher_app.api import build_api
 from mediafetcher_app.core import jobs
 from mediafetcher_app.core.db import session_scope
-from mediafetcher_app.core.models import DownloadJob
+from mediafetcher_app.core.models import DownloadJob, JobStatus
 from mediafetcher_app.core.queue import QUEUE_NAME
-from tests.factories import bearer, make_token, make_user
+from mediafetcher_app.state import dashboard
+from tests.factories import bearer, make_principal, make_token, make_user
 from worker.client import get_pool
 
 
@@ -67,3 +68,20 @@ async def test_a_batch_that_cannot_be_used_is_refused_whole_and_nothing_is_store
 def test_links_in_a_paste_or_text_file_are_one_a_line_without_blanks_comments_or_repeats():
     text = "https://a.example/1\r\n\n  https://b.example/2  \n# my list\nhttps://a.example/1\n"
     assert jobs.links_in(text) == ["https://a.example/1", "https://b.example/2"]
+
+
+def test_a_batch_shows_on_the_dashboard_with_its_counts_and_how_far_its_jobs_got():
+    who = make_principal("alice")
+    with session_scope() as db:
+        lines = jobs.create_many(db, who, ["https://example.com/1", "https://example.com/2", "mailto:x@example.com"])
+    first, second = (line.job_id for line in lines[:2])
+    with session_scope() as db:
+        jobs.transition(db, first, JobStatus.done)
+        jobs.transition(db, second, JobStatus.failed)
+    with session_scope() as db:
+        [row] = dashboard.view(db, who).batches
+    assert row["label"] == "3 links"
+    assert row["counts"] == "3 found · 2 queued · 1 skipped (archived, queued or refused)"
+    assert (row["progress"], row["percent"], row["active"]) == ("1 done · 1 failed", 100.0, False)
+    with session_scope() as db:  # someone else's batch is not on your dashboard
+        assert dashboard.view(db, make_principal("bob")).batches == []

@@ -11,7 +11,7 @@ import pytest
 from arq import create_pool
 from sqlmodel import col, select
 
-from mediafetcher_app.core import subscriptions
+from mediafetcher_app.core import batches, subscriptions
 from mediafetcher_app.core.auth import principal_for_token
 from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.models import DownloadJob, Subscription, SubscriptionCheck, User
@@ -98,6 +98,15 @@ async def test_backfill_n_takes_the_n_newest(server):
     assert await check_source(CTX, sub_id) == "done"
     assert sorted(job.url for job in jobs_of(sub_id)) == sorted(server.url(i.path) for i in items("backfill", 2))
     assert row(sub_id).last_new_items == 2
+    with session_scope() as db:  # the dashboard shows the check's new items as one batch
+        [batch] = batches.recent(db, principal_for_token(db, alice()))
+    assert (batch.label, batch.found, batch.queued, batch.skipped, batch.active) == (
+        "New from Feed backfill",
+        2,
+        2,
+        0,
+        2,
+    )
 
 
 async def test_an_item_already_in_the_library_is_skipped_as_archived(server):

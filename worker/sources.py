@@ -102,9 +102,9 @@ async def check_source(ctx: dict[str, Any], sub_id: int) -> str:
         await asyncio.to_thread(_fail, sub_id, f"The check failed because of an error on this server ({exc!r}).")
         return "failed"
     with session_scope() as db:
-        result = subscriptions.finish_check(db, sub_id, items)
-        if result is not None and title and not sub.name:
+        if title:
             subscriptions.name_if_unnamed(db, sub_id, title)
+        result = subscriptions.finish_check(db, sub_id, items)
     if result is None:
         return "gone"
     for job_id in result.job_ids:

@@ -1,6 +1,6 @@
 """Subscriptions ("sources" in the UI): followed channels, playlists and feeds, the items each
-has seen, a record of every check, the subscription that queued a download, and how many items a
-one-off playlist download takes.
+has seen, a record of every check, the subscription and batch that queued a download, and how many
+items a one-off playlist download takes.
 
 Revision ID: 0011
 Revises: 0006
@@ -72,6 +72,24 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_subscription_check_subscription_id", "subscription_check", ["subscription_id"])
+    op.create_table(
+        "download_batch",
+        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.Column("owner_id", sa.BigInteger(), nullable=False),
+        sa.Column("label", sa.String(length=255), nullable=False),
+        _ts("created_at", nullable=False),
+        sa.Column("found", sa.Integer(), nullable=False),
+        sa.Column("queued", sa.Integer(), nullable=False),
+        sa.Column("skipped", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["owner_id"], ["user.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_download_batch_owner_id", "download_batch", ["owner_id"])
+    op.add_column("download_job", sa.Column("batch_id", sa.BigInteger(), nullable=True))
+    op.create_foreign_key(
+        "download_job_batch_id_fkey", "download_job", "download_batch", ["batch_id"], ["id"], ondelete="SET NULL"
+    )
+    op.create_index("ix_download_job_batch_id", "download_job", ["batch_id"])
     op.add_column("download_job", sa.Column("max_items", sa.Integer(), nullable=True))
     op.add_column("download_job", sa.Column("subscription_id", sa.BigInteger(), nullable=True))
     op.create_foreign_key(
@@ -90,6 +108,10 @@ def downgrade() -> None:
     op.drop_constraint("download_job_subscription_id_fkey", "download_job", type_="foreignkey")
     op.drop_column("download_job", "subscription_id")
     op.drop_column("download_job", "max_items")
+    op.drop_index("ix_download_job_batch_id", table_name="download_job")
+    op.drop_constraint("download_job_batch_id_fkey", "download_job", type_="foreignkey")
+    op.drop_column("download_job", "batch_id")
+    op.drop_table("download_batch")
     op.drop_table("subscription_check")
     op.drop_table("subscription_item")
     op.drop_table("subscription")

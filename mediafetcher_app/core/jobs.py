@@ -14,7 +14,7 @@ from sqlalchemy import func, update
 from sqlmodel import Session as DBSession
 from sqlmodel import col, select
 
-from . import events
+from . import batches, events
 from .auth import Principal, Scope
 from .egress_policy import EgressRefused
 from .errors import Conflict, InvalidInput, NotFound
@@ -159,6 +159,9 @@ def create_many(
             lines.append(BatchLine(shown, job_id=job.id))
         except InvalidInput as refused:
             lines.append(BatchLine(shown, error=refused.message))
+    job_ids = [line.job_id for line in lines if line.job_id is not None]
+    if job_ids:
+        batches.record(db, principal.user_id, f"{len(lines)} links", len(lines), job_ids)
     return lines
 
 

@@ -258,6 +258,8 @@ class DownloadJob(SQLModel, table=True):
     max_items: int | None = None
     # the subscription that queued it (null for a pasted link, or once the subscription is deleted)
     subscription_id: int | None = _fk("subscription.id", ondelete="SET NULL")
+    # the batch it was queued in (many links at once, or one source check), for the dashboard's progress
+    batch_id: int | None = _fk("download_batch.id", ondelete="SET NULL")
     created_at: datetime = _created()
     started_at: datetime | None = _ts()
     finished_at: datetime | None = _ts()
@@ -445,3 +447,18 @@ class SubscriptionCheck(SQLModel, table=True):
     queued: int = Field(default=0, nullable=False)
     skipped: int = Field(default=0, nullable=False)
     error: str | None = Field(default=None, sa_type=Text)
+
+
+class DownloadBatch(SQLModel, table=True):
+    """Links queued together (a paste of many, or the new items of one source check): the
+    dashboard shows their progress as one, with what was found, queued and skipped."""
+
+    __tablename__ = "download_batch"
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigInteger)
+    owner_id: int | None = _fk("user.id", nullable=False)
+    label: str = Field(sa_type=String(255), nullable=False)
+    created_at: datetime = _created()
+    found: int = Field(default=0, nullable=False)
+    queued: int = Field(default=0, nullable=False)
+    skipped: int = Field(default=0, nullable=False)  # refused, already archived or already queued

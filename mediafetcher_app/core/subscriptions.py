@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session as DBSession
 from sqlmodel import col, select
 
-from . import events, library
+from . import batches, events, library
 from .auth import Principal, Scope
 from .egress_policy import EgressRefused
 from .errors import Conflict, InvalidInput, NotFound
@@ -357,6 +357,8 @@ def finish_check(db: DBSession, sub_id: int, items: list[Listed]) -> CheckResult
     result = CheckResult(found=len(items), queued=len(job_ids), skipped=skipped, job_ids=job_ids)
     _record(db, sub, result, None)
     if job_ids:
+        assert sub.owner_id is not None
+        batches.record(db, sub.owner_id, f"New from {sub.name or sub.url}", len(wanted), job_ids)
         what = "1 new item" if len(job_ids) == 1 else f"{len(job_ids)} new items"
         events.record(db, "source checked", f"Queued {what} from {sub.name or sub.url}", user_id=sub.owner_id)
     return result

@@ -10,7 +10,7 @@ from sqlalchemy import func
 from sqlmodel import Session as DBSession
 from sqlmodel import select
 
-from mediafetcher_app.core import auth, events, jobs, system
+from mediafetcher_app.core import auth, batches, events, jobs, subscriptions, system
 from mediafetcher_app.core.models import ACTIVE_STATUSES, DownloadJob, JobStatus
 from worker.client import enqueue_stored
 
@@ -32,6 +32,15 @@ class JobRow(TypedDict):
     eta: str
     error: str
     created: str
+
+
+class BatchRow(TypedDict):
+    id: int
+    label: str
+    percent: float
+    counts: str  # found, queued, skipped
+    progress: str  # done, failed, on the way
+    active: bool
 
 
 class Counters(TypedDict):
@@ -76,6 +85,30 @@ def job_row(job: DownloadJob) -> JobRow:
     )
 
 
+def batch_row(batch: batches.BatchProgress) -> BatchRow:
+    counts = f"{batch.found} found · {batch.queued} queued · {batch.skipped} skipped (archived, queued or refused)"
+    progress = f"{batch.done} done"
+    if batch.failed:
+        progress += f" · {batch.failed} failed"
+    if batch.active:
+        progress += f" · {batch.active} on the way"
+    return BatchRow(
+        id=batch.id,
+        label=batch.label,
+        percent=batch.percent,
+        counts=counts,
+        progress=progress,
+        active=batch.active > 0,
+    )
+
+
+def checking(db: DBSession, who: auth.Principal) -> list[str]:
+    """The caller's sources being listed right now (before any of their items is queued)."""
+    return [
+        sub.name or sub.url for sub in subscriptions.list_for(db, who) if subscriptions.status_of(sub) == "checking"
+    ]
+
+
 def counters(db: DBSession, who: auth.Principal) -> Counters:
     query = select(DownloadJob.status, func.count()).group_by(DownloadJob.status)
     if not who.is_admin:
@@ -109,6 +142,8 @@ class Snapshot:
     counters: Counters
     events: list[EventRow]
     health: Health
+    batches: list[BatchRow]
+    checking: list[str]
 
 
 def snapshot(db: DBSession, who: auth.Principal, server: Health) -> Snapshot:
@@ -122,6 +157,8 @@ def snapshot(db: DBSession, who: auth.Principal, server: Health) -> Snapshot:
         counters=counters(db, who),
         events=history,
         health=server,
+        batches=[batch_row(batch) for batch in batches.recent(db, who)],
+        checking=checking(db, who),
     )
 
 
@@ -136,6 +173,8 @@ class DashboardState(AuthState):
     health: Health = Health(
         database=False, queue=False, workers=0, worker_age="", workers_ok=False, disk_free="", disk_percent=0
     )
+    batches: list[BatchRow] = []
+    checking: list[str] = []
     loaded: bool = False
 
     @rx.var
@@ -148,6 +187,7 @@ class DashboardState(AuthState):
 
     def _show(self, shown: Snapshot) -> None:
         self.jobs, self.counters, self.events, self.health = shown.jobs, shown.counters, shown.events, shown.health
+        self.batches, self.checking = shown.batches, shown.checking
         self.loaded = True
 
     @guarded_event
