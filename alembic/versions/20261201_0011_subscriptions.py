@@ -1,6 +1,7 @@
 """Subscriptions ("sources" in the UI): followed channels, playlists and feeds, the items each
-has seen, a record of every check, the subscription and batch that queued a download, and how many
-items a one-off playlist download takes.
+has seen, a record of every check, the subscription and batch that queued a download, how many
+items a one-off playlist download takes, and download choices (presets) on jobs, sources, media
+and as each user's default.
 
 Revision ID: 0011
 Revises: 0006
@@ -30,6 +31,7 @@ def upgrade() -> None:
         sa.Column("url", sa.Text(), nullable=False),
         sa.Column("name", sa.String(length=255), nullable=False),
         sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("preset", sa.String(length=16), server_default="compatible", nullable=False),
         sa.Column("folder_id", sa.BigInteger(), nullable=True),
         sa.Column("interval_minutes", sa.Integer(), nullable=False),
         sa.Column("backfill", sa.Integer(), nullable=False),
@@ -91,6 +93,10 @@ def upgrade() -> None:
     )
     op.create_index("ix_download_job_batch_id", "download_job", ["batch_id"])
     op.add_column("download_job", sa.Column("max_items", sa.Integer(), nullable=True))
+    for table in ("download_job", "user"):
+        column = "preset" if table == "download_job" else "default_preset"
+        op.add_column(table, sa.Column(column, sa.String(length=16), server_default="compatible", nullable=False))
+    op.add_column("media", sa.Column("preset", sa.String(length=16), nullable=True))
     op.add_column("download_job", sa.Column("subscription_id", sa.BigInteger(), nullable=True))
     op.create_foreign_key(
         "download_job_subscription_id_fkey",
@@ -107,6 +113,9 @@ def downgrade() -> None:
     op.drop_index("ix_download_job_subscription_id", table_name="download_job")
     op.drop_constraint("download_job_subscription_id_fkey", "download_job", type_="foreignkey")
     op.drop_column("download_job", "subscription_id")
+    op.drop_column("media", "preset")
+    op.drop_column("user", "default_preset")
+    op.drop_column("download_job", "preset")
     op.drop_column("download_job", "max_items")
     op.drop_index("ix_download_job_batch_id", table_name="download_job")
     op.drop_constraint("download_job_batch_id_fkey", "download_job", type_="foreignkey")

@@ -28,7 +28,7 @@ async def create_source(request: Request) -> JSONResponse:
     def create(db: DBSession, who: auth.Principal) -> int:
         body = validated(SourceCreate, raw)
         sub = subscriptions.create(
-            db, who, body.url, body.interval_minutes, body.folder_id, body.kind, body.backfill, body.name
+            db, who, body.url, body.interval_minutes, body.folder_id, body.kind, body.backfill, body.name, body.preset
         )
         assert sub.id is not None
         return sub.id
@@ -59,7 +59,7 @@ async def edit_source(request: Request) -> JSONResponse:
         if not body.model_fields_set:
             raise InvalidInput("Nothing to change: send at least one of the fields.", code="invalid_body")
         changes = {key: getattr(body, key) for key in body.model_fields_set}
-        for key in ("interval_minutes", "kind", "backfill", "paused", "name"):
+        for key in ("interval_minutes", "kind", "preset", "backfill", "paused", "name"):
             if key in changes and changes[key] is None:
                 raise InvalidInput(f"{key} cannot be null.", code="invalid_body")
         return subscriptions.view(subscriptions.update_settings(db, who, sub_id, changes))

@@ -46,12 +46,13 @@ async def create_download(request: Request) -> JSONResponse:
     audio_only = body.get("audio", False)
     if not isinstance(audio_only, bool):
         raise InvalidInput("audio must be true or false.", code="invalid_audio")
+    preset = body.get("preset")
     max_items = body.get("max_items")
     if max_items is not None and (isinstance(max_items, bool) or not isinstance(max_items, int)):
         raise InvalidInput("max_items must be a number.", code="invalid_max_items")
 
     def create(db: DBSession, principal: auth.Principal) -> int:
-        job = jobs.create_job(db, principal, body.get("url"), folder_id, audio_only, max_items)
+        job = jobs.create_job(db, principal, body.get("url"), folder_id, audio_only, max_items, preset)
         assert job.id is not None
         return job.id
 
@@ -65,7 +66,7 @@ async def _create_batch(request: Request, raw: dict[str, Any]) -> JSONResponse:
 
     def create(db: DBSession, principal: auth.Principal) -> list[jobs.BatchLine]:
         body = validated(DownloadBatch, raw)
-        return jobs.create_many(db, principal, list(body.urls), body.folder_id, body.audio)
+        return jobs.create_many(db, principal, list(body.urls), body.folder_id, body.audio, body.preset)
 
     lines = await _in_db(request, create)
     for line in lines:

@@ -14,11 +14,11 @@ from sqlalchemy import func, update
 from sqlmodel import Session as DBSession
 from sqlmodel import col, select
 
-from . import batches, events
+from . import batches, events, presets
 from .auth import Principal, Scope
 from .egress_policy import EgressRefused
 from .errors import Conflict, InvalidInput, NotFound
-from .models import ACTIVE_STATUSES, DownloadJob, Folder, JobMedia, JobStatus, utcnow
+from .models import ACTIVE_STATUSES, DownloadJob, Folder, JobMedia, JobStatus, User, utcnow
 from .urls import check_destination, validate_url
 
 
@@ -29,6 +29,7 @@ class JobView:
     id: int
     url: str
     audio_only: bool
+    preset: str
     status: str
     stage: str | None
     progress_bytes: int | None
@@ -64,6 +65,7 @@ def view(job: DownloadJob, media_ids: list[int]) -> JobView:
         id=job.id,
         url=job.url,
         audio_only=job.audio_only,
+        preset=job.preset,
         status=job.status.value,
         stage=job.stage,
         progress_bytes=job.progress_bytes,
@@ -90,6 +92,14 @@ def media_ids_of(db: DBSession, job_ids: list[int]) -> dict[int, list[int]]:
     return found
 
 
+def chosen_preset(db: DBSession, principal: Principal, preset: object) -> str:
+    """``preset`` when given (checked), else the user's default from Settings."""
+    if preset is not None:
+        return presets.checked(preset)
+    user = db.get(User, principal.user_id)
+    return user.default_preset if user is not None else presets.COMPATIBLE
+
+
 MAX_BATCH = 500  # links in one batch (a long paste or .txt file), and items of one playlist download
 
 
@@ -100,12 +110,15 @@ def create_job(
     folder_id: int | None = None,
     audio_only: bool = False,
     max_items: int | None = None,
+    preset: str | None = None,
 ) -> DownloadJob:
     """Validate and store a new job (status queued). The caller enqueues it after commit.
 
-    ``audio_only`` asks for the sound of the link (MP3), whatever the page holds; ``max_items``
-    takes only the first N items of a playlist or channel."""
+    ``audio_only`` asks for the sound of the link (MP3), whatever the page holds, as does the
+    ``preset`` "audio"; no preset: the requester's default. ``max_items`` takes only the first N
+    items of a playlist or channel."""
     principal.require_scope(Scope.DOWNLOADS_WRITE)
+    preset = presets.AUDIO if audio_only else chosen_preset(db, principal, preset)
     if max_items is not None and not 1 <= max_items <= MAX_BATCH:
         raise InvalidInput(f"Take from 1 to {MAX_BATCH} items of a playlist or channel.", code="invalid_max_items")
     url = validate_url(raw_url)
@@ -116,7 +129,12 @@ def create_job(
     if folder_id is not None and db.get(Folder, folder_id) is None:
         raise InvalidInput(f"There is no folder with id {folder_id}.", code="invalid_folder")
     job = DownloadJob(
-        url=url, requested_by=principal.user_id, folder_id=folder_id, audio_only=audio_only, max_items=max_items
+        url=url,
+        requested_by=principal.user_id,
+        folder_id=folder_id,
+        audio_only=preset == presets.AUDIO,
+        preset=preset,
+        max_items=max_items,
     )
     db.add(job)
     db.flush()
@@ -141,7 +159,12 @@ def links_in(text: str) -> list[str]:
 
 
 def create_many(
-    db: DBSession, principal: Principal, raw_urls: list[object], folder_id: int | None = None, audio_only: bool = False
+    db: DBSession,
+    principal: Principal,
+    raw_urls: list[object],
+    folder_id: int | None = None,
+    audio_only: bool = False,
+    preset: str | None = None,
 ) -> list[BatchLine]:
     """A job per link, each in its own savepoint: a refused link loses nothing of the others.
     The caller enqueues the jobs after commit."""
@@ -150,12 +173,13 @@ def create_many(
         raise InvalidInput("Send at least one link.", code="invalid_urls")
     if len(raw_urls) > MAX_BATCH:
         raise InvalidInput(f"At most {MAX_BATCH} links at once; this batch has {len(raw_urls)}.", code="invalid_urls")
+    preset = presets.AUDIO if audio_only else chosen_preset(db, principal, preset)  # a bad choice refuses all
     lines = []
     for raw in raw_urls:
         shown = raw.strip() if isinstance(raw, str) else repr(raw)
         try:
             with db.begin_nested():
-                job = create_job(db, principal, raw, folder_id, audio_only)
+                job = create_job(db, principal, raw, folder_id, preset=preset)
             lines.append(BatchLine(shown, job_id=job.id))
         except InvalidInput as refused:
             lines.append(BatchLine(shown, error=refused.message))

@@ -92,6 +92,10 @@ class User(SQLModel, table=True):
     role: Role = Field(default=Role.user, sa_type=_enum(Role, "user_role"), nullable=False)
     disabled: bool = Field(default=False, nullable=False)
     created_at: datetime = _created()
+    # the download choice a new job or source starts with (core/presets.py), set in Settings
+    default_preset: str = Field(
+        default="compatible", sa_column=Column(String(16), nullable=False, server_default="compatible")
+    )
 
 
 class Session(SQLModel, table=True):
@@ -190,6 +194,8 @@ class Media(SQLModel, table=True):
     description: str | None = Field(default=None, sa_type=Text)
     thumbnail_path: str | None = Field(default=None, sa_type=String(255))
     created_at: datetime = _created()
+    # the download choice these bytes were made with (null: before choices existed, "compatible")
+    preset: str | None = Field(default=None, sa_type=String(16))
     # Tags, uploaders, platforms and source URLs, kept current by database triggers (migration
     # 0002) so search sees them whichever code path links a tag or a source.
     search_extra: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
@@ -241,6 +247,8 @@ class DownloadJob(SQLModel, table=True):
     folder_id: int | None = _fk("folder.id", ondelete="SET NULL", index=False)
     # the requester wants the sound only: yt-dlp makes MP3 even when the source is a video
     audio_only: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
+    # the download choice (core/presets.py); "audio" goes with audio_only
+    preset: str = Field(default="compatible", sa_column=Column(String(16), nullable=False, server_default="compatible"))
     status: JobStatus = Field(default=JobStatus.queued, sa_type=_enum(JobStatus, "job_status"), nullable=False)
     engine: str | None = Field(default=None, sa_type=String(32))
     attempts: int = Field(default=0, nullable=False)
@@ -405,6 +413,7 @@ class Subscription(SQLModel, table=True):
     url: str = Field(sa_type=Text, nullable=False)
     name: str = Field(default="", sa_type=String(255), nullable=False)
     kind: str = Field(default="video", sa_type=String(16), nullable=False)  # what to keep: video, audio or image
+    preset: str = Field(default="compatible", sa_column=Column(String(16), nullable=False, server_default="compatible"))
     folder_id: int | None = _fk("folder.id", ondelete="SET NULL", index=False)
     interval_minutes: int = Field(nullable=False)
     backfill: int = Field(default=0, nullable=False)  # the first check queues the N newest; 0: from now on

@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session as DBSession
 from sqlmodel import col, select
 
-from . import batches, events, library
+from . import batches, events, jobs, library, presets
 from .auth import Principal, Scope
 from .egress_policy import EgressRefused
 from .errors import Conflict, InvalidInput, NotFound
@@ -27,7 +27,6 @@ from .models import (
     Folder,
     JobMedia,
     Media,
-    MediaKind,
     MediaSource,
     Source,
     Subscription,
@@ -52,6 +51,7 @@ class SubscriptionView:
     url: str
     name: str
     kind: str
+    preset: str
     folder_id: int | None
     interval_minutes: int
     backfill: int
@@ -109,6 +109,7 @@ def view(sub: Subscription) -> SubscriptionView:
         url=sub.url,
         name=sub.name or sub.url,
         kind=sub.kind,
+        preset=sub.preset,
         folder_id=sub.folder_id,
         interval_minutes=sub.interval_minutes,
         backfill=sub.backfill,
@@ -141,6 +142,8 @@ def _check_settings(db: DBSession, values: dict[str, Any]) -> None:
     kind = values.get("kind")
     if kind is not None and kind not in KINDS:
         raise InvalidInput(f"What to keep must be one of {', '.join(KINDS)}.", code="invalid_kind")
+    if values.get("preset") is not None:
+        presets.checked(values["preset"])
     folder_id = values.get("folder_id")
     if folder_id is not None and db.get(Folder, folder_id) is None:
         raise InvalidInput(f"There is no folder with id {folder_id}.", code="invalid_folder")
@@ -155,6 +158,7 @@ def create(
     kind: str = "video",
     backfill: int = 0,
     name: str = "",
+    preset: str | None = None,
 ) -> Subscription:
     """Follow a URL; the first check runs as soon as a worker sees it is due (now)."""
     principal.require_scope(Scope.DOWNLOADS_WRITE)
@@ -163,7 +167,13 @@ def create(
         check_destination(url)
     except EgressRefused as exc:
         raise InvalidInput(exc.message, code="blocked_url") from exc
-    values = {"interval_minutes": interval_minutes, "folder_id": folder_id, "kind": kind, "backfill": backfill}
+    values = {
+        "interval_minutes": interval_minutes,
+        "folder_id": folder_id,
+        "kind": kind,
+        "backfill": backfill,
+        "preset": jobs.chosen_preset(db, principal, preset),
+    }
     _check_settings(db, values)
     known = select(Subscription.id).where(Subscription.owner_id == principal.user_id, Subscription.url == url)
     if db.exec(known).first() is not None:
@@ -192,7 +202,7 @@ def list_for(db: DBSession, principal: Principal) -> list[Subscription]:
     return list(db.exec(query).all())
 
 
-EDITABLE = ("name", "interval_minutes", "folder_id", "kind", "backfill", "paused")
+EDITABLE = ("name", "interval_minutes", "folder_id", "kind", "preset", "backfill", "paused")
 
 
 def update_settings(db: DBSession, principal: Principal, sub_id: int, changes: dict[str, Any]) -> Subscription:
@@ -280,16 +290,19 @@ def begin_check(db: DBSession, sub_id: int) -> Subscription | None:
     return sub
 
 
-def _archived(db: DBSession, item: Listed, kind: str) -> bool:
-    """The library holds this item already (as audio, when the source keeps audio)."""
-    wanted = "audio" if kind == "audio" else None
-    if item.platform and item.external_id and library.archived_media_ids(db, item.platform, item.external_id, wanted):
-        return True
-    query = select(MediaSource.media_id).join(Source, col(Source.id) == col(MediaSource.source_id))
-    query = query.where(Source.url == item.url)
-    if wanted:
-        query = query.where(col(MediaSource.media_id).in_(select(Media.id).where(Media.kind == MediaKind(wanted))))
-    return db.exec(query.limit(1)).first() is not None
+def _archived(db: DBSession, item: Listed, preset: str) -> bool:
+    """The library holds this item already, as the source's download choice asks for it."""
+    if item.platform and item.external_id:
+        known = library.archived_media_ids(db, item.platform, item.external_id, None, preset)
+        if known:
+            return True
+    query = (
+        select(Media.kind, Media.preset, Media.height)
+        .join(MediaSource, col(Media.id) == col(MediaSource.media_id))
+        .join(Source, col(Source.id) == col(MediaSource.source_id))
+        .where(Source.url == item.url)
+    )
+    return any(presets.satisfies(kind.value, fetched_as, height, preset) for kind, fetched_as, height in db.exec(query))
 
 
 def _queued(db: DBSession, url: str) -> bool:
@@ -331,20 +344,22 @@ def finish_check(db: DBSession, sub_id: int, items: list[Listed]) -> CheckResult
     fresh = _unseen(db, sub_id, items)
     wanted = fresh if sub.primed else newest(fresh, sub.backfill)
     job_ids, skipped = [], 0
+    preset = presets.AUDIO if sub.kind == "audio" else sub.preset
     for item in wanted:
         try:
             url = validate_url(item.url)
         except InvalidInput:
             skipped += 1
             continue
-        if _archived(db, item, sub.kind) or _queued(db, url):
+        if _archived(db, item, preset) or _queued(db, url):
             skipped += 1
             continue
         job = DownloadJob(
             url=url,
             requested_by=sub.owner_id,
             folder_id=sub.folder_id,
-            audio_only=sub.kind == "audio",
+            audio_only=preset == presets.AUDIO,
+            preset=preset,
             subscription_id=sub_id,
         )
         db.add(job)
