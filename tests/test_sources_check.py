@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from arq import create_pool
+from sqlalchemy import text
 from sqlmodel import col, select
 
 from mediafetcher_app.core import batches, subscriptions
@@ -178,3 +180,32 @@ async def test_a_paused_source_is_not_checked(server):
         assert subscriptions.claim_due(db) == []
     assert await check_source(CTX, sub_id) == "skipped"
     assert checks(sub_id) == [] and jobs_of(sub_id) == []
+
+
+def _claim(sub_id: int) -> Subscription | None:
+    with session_scope() as db:
+        return subscriptions.begin_check(db, sub_id)
+
+
+def _until_a_claim_waits_for_the_row() -> None:
+    deadline = time.monotonic() + 30
+    query = text(
+        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+    )
+    while True:
+        with session_scope() as db:
+            if db.exec(query).one()[0]:  # type: ignore[call-overload]
+                return
+        assert time.monotonic() < deadline, "the second claim never waited for the row"
+        time.sleep(0.05)  # poll interval
+
+
+def test_a_claim_made_while_another_is_uncommitted_waits_for_it_then_finds_the_source_held():
+    sub_id = follow("http://127.0.0.1:9/feed.rss")
+    with ThreadPoolExecutor(1) as pool:
+        with session_scope() as db:
+            assert subscriptions.begin_check(db, sub_id) is not None  # held, not yet committed
+            second = pool.submit(_claim, sub_id)
+            _until_a_claim_waits_for_the_row()
+        assert second.result(timeout=30) is None
+    assert row(sub_id).checking_since is not None

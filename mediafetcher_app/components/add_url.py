@@ -56,6 +56,14 @@ def _batch_dialog() -> rx.Component:
         rx.dialog.content(
             rx.dialog.title("Add many links"),
             rx.dialog.description("One link a line. Lines starting with # are skipped.", size="2"),
+            rx.el.input(  # read in the browser into the list below: the form sends text only
+                type="file",
+                accept=".txt,text/plain",
+                id="batch-file",
+                aria_label="Load a .txt file",
+                on_change=rx.call_script(READ_TEXT_FILE, callback=AddUrlState.set_batch_text),
+                style={"margin": "0.75em 0"},
+            ),
             rx.form(
                 rx.vstack(
                     rx.text_area(
@@ -66,13 +74,6 @@ def _batch_dialog() -> rx.Component:
                         width="100%",
                         id="batch-links",
                         aria_label="Links, one a line",
-                    ),
-                    rx.el.input(
-                        type="file",
-                        accept=".txt,text/plain",
-                        id="batch-file",
-                        aria_label="Load a .txt file",
-                        on_change=rx.call_script(READ_TEXT_FILE, callback=AddUrlState.set_batch_text),
                     ),
                     rx.cond(
                         AddUrlState.batch_refused.length() > 0,
@@ -112,50 +113,58 @@ def _batch_dialog() -> rx.Component:
 
 def add_url_box() -> rx.Component:
     return rx.vstack(
-        rx.form(
-            rx.hstack(
-                rx.input(
-                    rx.input.slot(rx.icon("link", size=16)),
-                    name="url",
-                    value=AddUrlState.url,
-                    on_change=AddUrlState.set_url,
-                    placeholder="Paste a link to a video, song or image…",
-                    type="url",
-                    size="3",
-                    width="100%",
-                    id="add-url-input",
-                    aria_label="Link to download",
-                ),
-                rx.tooltip(
-                    rx.icon_button(
-                        rx.icon("music", size=16),
-                        type="button",
-                        size="3",
-                        variant=rx.cond(AddUrlState.audio_only, "solid", "soft"),
-                        on_click=AddUrlState.toggle_audio_only,
-                        aria_label="Audio only (MP3)",
-                        aria_pressed=AddUrlState.audio_only,
-                        id="add-url-audio",
-                    ),
-                    content="Audio only: save as MP3 192 kbit/s",
-                ),
-                _batch_dialog(),
-                rx.button(
-                    rx.cond(AddUrlState.busy, rx.spinner(size="2"), rx.icon("download", size=16)),
-                    rx.text("Fetch", display=["none", "inline"]),
-                    type="submit",
-                    size="3",
-                    disabled=AddUrlState.busy,
-                    id="add-url-submit",
-                ),
-                width="100%",
-                spacing="2",
-            ),
-            on_submit=AddUrlState.submit,
-            reset_on_submit=False,
+        rx.hstack(
+            _add_form(),
+            _batch_dialog(),  # outside the form: it has its own
             width="100%",
+            spacing="2",
         ),
         rx.cond(AddUrlState.collection, _collection_choice()),
         width="100%",
         spacing="1",
+    )
+
+
+def _add_form() -> rx.Component:
+    return rx.form(
+        rx.hstack(
+            rx.input(
+                rx.input.slot(rx.icon("link", size=16)),
+                name="url",
+                value=AddUrlState.url,
+                on_change=AddUrlState.set_url,
+                placeholder="Paste a link to a video, song or image…",
+                type="url",
+                size="3",
+                width="100%",
+                id="add-url-input",
+                aria_label="Link to download",
+            ),
+            rx.tooltip(
+                rx.icon_button(
+                    rx.icon("music", size=16),
+                    type="button",
+                    size="3",
+                    variant=rx.cond(AddUrlState.audio_only, "solid", "soft"),
+                    on_click=AddUrlState.toggle_audio_only,
+                    aria_label="Audio only (MP3)",
+                    aria_pressed=AddUrlState.audio_only,
+                    id="add-url-audio",
+                ),
+                content="Audio only: save as MP3 192 kbit/s",
+            ),
+            rx.button(
+                rx.cond(AddUrlState.busy, rx.spinner(size="2"), rx.icon("download", size=16)),
+                rx.text("Fetch", display=["none", "inline"]),
+                type="submit",
+                size="3",
+                disabled=AddUrlState.busy,
+                id="add-url-submit",
+            ),
+            width="100%",
+            spacing="2",
+        ),
+        on_submit=AddUrlState.submit,
+        reset_on_submit=False,
+        width="100%",
     )

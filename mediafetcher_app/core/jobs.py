@@ -18,7 +18,7 @@ from . import batches, events, presets
 from .auth import Principal, Scope
 from .egress_policy import EgressRefused
 from .errors import Conflict, InvalidInput, NotFound
-from .models import ACTIVE_STATUSES, DownloadJob, Folder, JobMedia, JobStatus, User, utcnow
+from .models import ACTIVE_STATUSES, DownloadJob, Folder, JobMedia, JobStatus, utcnow
 from .urls import check_destination, validate_url
 
 
@@ -94,10 +94,7 @@ def media_ids_of(db: DBSession, job_ids: list[int]) -> dict[int, list[int]]:
 
 def chosen_preset(db: DBSession, principal: Principal, preset: object) -> str:
     """``preset`` when given (checked), else the user's default from Settings."""
-    if preset is not None:
-        return presets.checked(preset)
-    user = db.get(User, principal.user_id)
-    return user.default_preset if user is not None else presets.COMPATIBLE
+    return presets.checked(preset) if preset is not None else presets.default_of(db, principal)
 
 
 MAX_BATCH = 500  # links in one batch (a long paste or .txt file), and items of one playlist download

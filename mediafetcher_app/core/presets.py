@@ -8,7 +8,11 @@ the sound of an archived video is a new download (``satisfies``).
 
 from __future__ import annotations
 
+from sqlmodel import Session as DBSession
+
+from .auth import Principal
 from .errors import InvalidInput
+from .models import User
 
 COMPATIBLE, HD720, BEST, AUDIO = "compatible", "720p", "best", "audio"
 PRESETS = (COMPATIBLE, HD720, BEST, AUDIO)
@@ -45,3 +49,19 @@ def satisfies(kind: str, fetched_as: str | None, height: int | None, wanted: str
         return True
     cap = MAX_HEIGHT[wanted]
     return cap is not None and height is not None and height >= cap
+
+
+def default_of(db: DBSession, principal: Principal) -> str:
+    user = db.get(User, principal.user_id)
+    return user.default_preset if user is not None else COMPATIBLE
+
+
+def set_default(db: DBSession, principal: Principal, preset: object) -> str:
+    """The choice new downloads and sources of this user start with (Settings)."""
+    chosen = checked(preset)
+    user = db.get(User, principal.user_id)
+    if user is not None:
+        user.default_preset = chosen
+        db.add(user)
+        db.flush()
+    return chosen

@@ -3,10 +3,23 @@
 import reflex as rx
 
 from mediafetcher_app.components.shell import empty_state, shell
+from mediafetcher_app.core import presets
 from mediafetcher_app.state.sources import SourceRow, SourcesState
 
 STATUS_COLORS = {"ok": "green", "waiting": "gray", "checking": "blue", "failing": "red", "paused": "orange"}
 KINDS = [("video", "Video"), ("audio", "Audio (MP3)"), ("image", "Images")]
+
+
+def _preset_select(default: rx.Var[str] | str = "") -> rx.Component:
+    """The download choice; "" in the add form: the user's default from Settings."""
+    options = [("", "My default choice")] if isinstance(default, str) else []
+    return rx.el.select(
+        *[rx.el.option(label, value=value) for value, label in [*options, *presets.LABELS.items()]],
+        name="preset",
+        default_value=default,
+        aria_label="Download choice",
+        style={"padding": "0.4em", "border_radius": "var(--radius-2)", "max_width": "100%"},
+    )
 
 
 def _kind_select(default: rx.Var[str] | str = "video") -> rx.Component:
@@ -42,6 +55,7 @@ def add_form() -> rx.Component:
                     spacing="1",
                 ),
                 _kind_select(),
+                _preset_select(),
                 rx.hstack(
                     rx.text("take newest", size="2"),
                     rx.input(name="backfill", default_value="0", width="4em", aria_label="Newest items to take now"),
@@ -78,6 +92,7 @@ def _edit_form(source: SourceRow) -> rx.Component:
                 aria_label="Minutes between checks",
             ),
             _kind_select(source["kind"]),
+            _preset_select(source["preset"]),
             rx.button("Save", type="submit", size="2"),
             rx.button("Cancel", type="button", size="2", variant="soft", on_click=SourcesState.close_edit),
             gap="2",
@@ -134,6 +149,7 @@ def source_card(source: SourceRow) -> rx.Component:
                 _fact("Next", source["next_check"]),
                 rx.cond(source["new_items"] != "", _fact("Found", source["new_items"])),
                 _fact("Keeps", source["kind"]),
+                _fact("As", source["preset"]),
                 gap="3",
                 flex_wrap="wrap",
             ),

@@ -21,6 +21,7 @@ class SourceRow(TypedDict):
     url: str
     name: str
     kind: str
+    preset: str
     interval: int
     backfill: int
     status: str
@@ -44,6 +45,7 @@ def source_row(shown: subscriptions.SubscriptionView) -> SourceRow:
         url=shown.url,
         name=shown.name,
         kind=shown.kind,
+        preset=shown.preset,
         interval=shown.interval_minutes,
         backfill=shown.backfill,
         status=shown.status,
@@ -86,10 +88,12 @@ class SourcesState(AuthState):
         yield
         try:
             interval, backfill = _number(form, "interval_minutes", 60), _number(form, "backfill", 0)
-            kind = str(form.get("kind") or "video")
+            kind, preset = str(form.get("kind") or "video"), form.get("preset") or None
 
             def create(db: DBSession, who: auth.Principal) -> tuple[int, list[SourceRow]]:
-                sub = subscriptions.create(db, who, form.get("url"), interval, kind=kind, backfill=backfill)
+                sub = subscriptions.create(
+                    db, who, form.get("url"), interval, kind=kind, backfill=backfill, preset=preset
+                )
                 assert sub.id is not None
                 return sub.id, rows(db, who)
 
@@ -141,6 +145,7 @@ class SourcesState(AuthState):
             "name": str(form.get("name") or ""),
             "interval_minutes": _number(form, "interval_minutes", 60),
             "kind": str(form.get("kind") or "video"),
+            "preset": str(form.get("preset") or "compatible"),
         }
 
         def change(db: DBSession, who: auth.Principal) -> list[SourceRow]:
