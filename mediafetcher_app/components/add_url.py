@@ -2,9 +2,29 @@
 
 import reflex as rx
 
+from mediafetcher_app.core import presets
 from mediafetcher_app.state.add_url import AddUrlState
 
 READ_TEXT_FILE = "document.getElementById('batch-file').files[0]?.text() ?? ''"
+
+
+def _preset_choice() -> rx.Component:
+    """This download's choice, shown once a link is typed (the audio button still means MP3)."""
+    return rx.hstack(
+        rx.text("Get", size="1"),
+        rx.el.select(
+            rx.el.option("my default", value=""),
+            *[rx.el.option(label, value=value) for value, label in presets.LABELS.items() if value != presets.AUDIO],
+            value=AddUrlState.preset,
+            on_change=AddUrlState.set_preset,
+            disabled=AddUrlState.audio_only,
+            id="add-url-preset",
+            aria_label="Download choice",
+            style={"font_size": "var(--font-size-1)", "max_width": "100%"},
+        ),
+        align="center",
+        spacing="2",
+    )
 
 
 def _collection_choice() -> rx.Component:
@@ -119,6 +139,7 @@ def add_url_box() -> rx.Component:
             width="100%",
             spacing="2",
         ),
+        rx.cond(AddUrlState.url != "", _preset_choice()),
         rx.cond(AddUrlState.collection, _collection_choice()),
         width="100%",
         spacing="1",

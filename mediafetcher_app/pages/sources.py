@@ -22,6 +22,17 @@ def _preset_select(default: rx.Var[str] | str = "") -> rx.Component:
     )
 
 
+def _folder_select(default: rx.Var[str] | str = "") -> rx.Component:
+    return rx.el.select(
+        rx.el.option("No folder", value=""),
+        rx.foreach(SourcesState.folders, lambda f: rx.el.option(f["label"], value=f["value"])),
+        name="folder_id",
+        default_value=default,
+        aria_label="Folder for new items",
+        style={"padding": "0.4em", "border_radius": "var(--radius-2)", "max_width": "100%"},
+    )
+
+
 def _kind_select(default: rx.Var[str] | str = "video") -> rx.Component:
     return rx.el.select(
         *[rx.el.option(label, value=value) for value, label in KINDS],
@@ -56,6 +67,7 @@ def add_form() -> rx.Component:
                 ),
                 _kind_select(),
                 _preset_select(),
+                _folder_select(),
                 rx.hstack(
                     rx.text("take newest", size="2"),
                     rx.input(name="backfill", default_value="0", width="4em", aria_label="Newest items to take now"),
@@ -93,6 +105,7 @@ def _edit_form(source: SourceRow) -> rx.Component:
             ),
             _kind_select(source["kind"]),
             _preset_select(source["preset"]),
+            _folder_select(source["folder"]),
             rx.button("Save", type="submit", size="2"),
             rx.button("Cancel", type="button", size="2", variant="soft", on_click=SourcesState.close_edit),
             gap="2",

@@ -34,6 +34,7 @@ class AddUrlState(AuthState):
     busy: bool = False
     audio_only: bool = False
     take: str = str(DEFAULT_TAKE)
+    preset: str = ""  # this download's choice; "": the user's default from Settings
     batch_open: bool = False
     batch_text: str = ""
     batch_refused: list[str] = []
@@ -52,6 +53,10 @@ class AddUrlState(AuthState):
         self.take = value
 
     @rx.event
+    def set_preset(self, value: str) -> None:
+        self.preset = value
+
+    @rx.event
     def toggle_audio_only(self) -> None:
         self.audio_only = not self.audio_only
 
@@ -68,13 +73,15 @@ class AddUrlState(AuthState):
     @guarded_event
     async def submit(self, caller: Caller, form: dict[str, str]):
         """Form submit (Enter or the button)."""
-        raw, audio_only = (form.get("url") or self.url).strip(), self.audio_only
+        raw, audio_only, preset = (form.get("url") or self.url).strip(), self.audio_only, self.preset or None
         self.busy = True
         yield
         try:
             max_items = _take(self.take) if looks_like_collection(raw) else None
             job_id = await caller.run(
-                lambda db, who: jobs.create_job(db, who, raw, audio_only=audio_only, max_items=max_items).id
+                lambda db, who: (
+                    jobs.create_job(db, who, raw, audio_only=audio_only, max_items=max_items, preset=preset).id
+                )
             )
             assert job_id is not None
             await enqueue_stored(job_id)
@@ -92,10 +99,10 @@ class AddUrlState(AuthState):
     @guarded_event
     async def follow(self, caller: Caller):
         """ "Add as subscription": follow the link from now on, checked every hour."""
-        raw, kind = self.url.strip(), "audio" if self.audio_only else "video"
+        raw, kind, preset = self.url.strip(), "audio" if self.audio_only else "video", self.preset or None
 
         def create(db: DBSession, who: auth.Principal) -> int:
-            sub = subscriptions.create(db, who, raw, kind=kind)
+            sub = subscriptions.create(db, who, raw, kind=kind, preset=preset)
             assert sub.id is not None
             return sub.id
 
@@ -108,11 +115,13 @@ class AddUrlState(AuthState):
     async def submit_batch(self, caller: Caller, form: dict[str, str]):
         """Queue every link of the list; the ones refused stay listed with their reason."""
         links = jobs.links_in(form.get("links") or self.batch_text)
-        audio_only = self.audio_only
+        audio_only, preset = self.audio_only, self.preset or None
         self.busy = True
         yield
         try:
-            lines = await caller.run(lambda db, who: jobs.create_many(db, who, list(links), audio_only=audio_only))
+            lines = await caller.run(
+                lambda db, who: jobs.create_many(db, who, list(links), audio_only=audio_only, preset=preset)
+            )
         finally:
             self.busy = False
         for line in lines:

@@ -8,12 +8,24 @@ from typing import Any, TypedDict
 import reflex as rx
 from sqlmodel import Session as DBSession
 
-from mediafetcher_app.core import auth, subscriptions
+from mediafetcher_app.core import auth, organize, subscriptions
 from mediafetcher_app.core.errors import InvalidInput
 from worker.client import request_source_check
 
 from .auth import AuthState
 from .guard import Caller, guarded_event
+
+
+class FolderOption(TypedDict):
+    value: str
+    label: str
+
+
+def folder_options(db: DBSession, _who: auth.Principal) -> list[FolderOption]:
+    """Where new items may be filed: every folder, indented by depth."""
+    return [
+        FolderOption(value=str(node.id), label="\u2003" * node.depth + node.name) for node in organize.folder_tree(db)
+    ]
 
 
 class SourceRow(TypedDict):
@@ -22,6 +34,7 @@ class SourceRow(TypedDict):
     name: str
     kind: str
     preset: str
+    folder: str  # the folder id as the form's select names it, "" for none
     interval: int
     backfill: int
     status: str
@@ -46,6 +59,7 @@ def source_row(shown: subscriptions.SubscriptionView) -> SourceRow:
         name=shown.name,
         kind=shown.kind,
         preset=shown.preset,
+        folder=str(shown.folder_id or ""),
         interval=shown.interval_minutes,
         backfill=shown.backfill,
         status=shown.status,
@@ -61,6 +75,13 @@ def rows(db: DBSession, who: auth.Principal) -> list[SourceRow]:
     return [source_row(subscriptions.view(sub)) for sub in subscriptions.list_for(db, who)]
 
 
+def _folder(form: dict[str, Any]) -> int | None:
+    raw = str(form.get("folder_id") or "").strip()
+    if raw and not raw.isdigit():
+        raise InvalidInput("Choose a folder from the list.", code="invalid_folder")
+    return int(raw) if raw else None
+
+
 def _number(form: dict[str, Any], key: str, default: int) -> int:
     raw = str(form.get(key) or "").strip()
     if not raw:
@@ -72,13 +93,14 @@ def _number(form: dict[str, Any], key: str, default: int) -> int:
 
 class SourcesState(AuthState):
     sources: list[SourceRow] = []
+    folders: list[FolderOption] = []
     loaded: bool = False
     busy: bool = False
     editing: int = 0  # the id of the source whose settings are open, 0: none
 
     @guarded_event
     async def load(self, caller: Caller):
-        self.sources = await caller.run(rows)
+        self.sources, self.folders = await caller.run(lambda db, who: (rows(db, who), folder_options(db, who)))
         self.loaded = True
 
     @guarded_event
@@ -88,12 +110,10 @@ class SourcesState(AuthState):
         yield
         try:
             interval, backfill = _number(form, "interval_minutes", 60), _number(form, "backfill", 0)
-            kind, preset = str(form.get("kind") or "video"), form.get("preset") or None
+            kind, preset, folder_id = str(form.get("kind") or "video"), form.get("preset") or None, _folder(form)
 
             def create(db: DBSession, who: auth.Principal) -> tuple[int, list[SourceRow]]:
-                sub = subscriptions.create(
-                    db, who, form.get("url"), interval, kind=kind, backfill=backfill, preset=preset
-                )
+                sub = subscriptions.create(db, who, form.get("url"), interval, folder_id, kind, backfill, preset=preset)
                 assert sub.id is not None
                 return sub.id, rows(db, who)
 
@@ -146,6 +166,7 @@ class SourcesState(AuthState):
             "interval_minutes": _number(form, "interval_minutes", 60),
             "kind": str(form.get("kind") or "video"),
             "preset": str(form.get("preset") or "compatible"),
+            "folder_id": _folder(form),
         }
 
         def change(db: DBSession, who: auth.Principal) -> list[SourceRow]:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import time
 
+import psycopg
 from playwright.sync_api import Page, expect
+from sqlalchemy.engine import make_url
 
 from tests.fixtures.pipeline import fixture_server  # noqa: F401  (session fixture)
 from tests.fixtures.server import FeedItem
@@ -69,3 +71,18 @@ def test_the_default_download_choice_is_kept_in_settings(live_server, page: Page
     section = page.locator("#settings-downloads")
     section.get_by_text("Compatible (H.264/AAC MP4, up to 1080p)").click()  # as the other tests expect
     expect(section.get_by_role("radio", name="Compatible (H.264/AAC MP4, up to 1080p)")).to_be_checked()
+
+
+def test_a_download_can_ask_for_another_choice_than_the_default(live_server, page: Page):
+    label = page.viewport_label  # type: ignore[attr-defined]
+    url = f"http://127.0.0.1:9/choice/{label}.mp4"  # nothing listens: only the stored choice matters
+    sign_in(page, live_server.url)
+    expect(page.get_by_role("heading", name="Feed")).to_be_visible()
+    open_page(page, live_server.url + "/dashboard")
+    page.fill("#add-url-input", url)
+    page.select_option("#add-url-preset", "720p")
+    page.press("#add-url-input", "Enter")
+    expect(page.locator(".job-row", has_text=url).first).to_be_visible()
+    dsn = make_url(live_server.database_url).set(drivername="postgresql").render_as_string(False)
+    with psycopg.connect(dsn) as conn:
+        assert conn.execute("SELECT preset FROM download_job WHERE url = %s", (url,)).fetchone() == ("720p",)
