@@ -15,6 +15,7 @@ from mediafetcher_app.pages.login import login_page, setup_page
 from mediafetcher_app.pages.pair import pair_page
 from mediafetcher_app.pages.settings import settings_page
 from mediafetcher_app.pages.share import share_page
+from mediafetcher_app.pages.sources import sources_page
 from mediafetcher_app.state import broadcaster
 from mediafetcher_app.state.auth import AuthState
 from mediafetcher_app.state.dashboard import DashboardState
@@ -24,6 +25,7 @@ from mediafetcher_app.state.login import LoginState, SetupState
 from mediafetcher_app.state.pairing import PairPageState
 from mediafetcher_app.state.settings import SettingsState
 from mediafetcher_app.state.share import ShareState
+from mediafetcher_app.state.sources import SourcesState
 from worker.client import close_pool
 
 app = rx.App(
@@ -54,6 +56,7 @@ app.add_page(pair_page, route="/pair", title="Pair a browser · MediaFetcher", o
 signed_in_page(feed_page, "/", "Feed", FeedState.load)
 signed_in_page(dashboard_page, "/dashboard", "Dashboard", DashboardState.load)
 signed_in_page(library_page, "/library", "Library", LibraryState.load)
+signed_in_page(sources_page, "/sources", "Sources", SourcesState.load)
 signed_in_page(settings_page, "/settings", "Settings", SettingsState.load)
 # Its own sign-in check: signed out, the shared link must survive the trip through /login.
 app.add_page(share_page, route="/share", title="Share · MediaFetcher", on_load=ShareState.load)

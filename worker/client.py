@@ -1,4 +1,4 @@
-"""Enqueueing worker jobs (downloads, cookie checks), used by the app's API and UI and by the worker's reconcile."""
+"""Enqueueing worker jobs (downloads, cookie and source checks), used by the API, the UI and reconcile."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from mediafetcher_app.core.queue import QUEUE_NAME, redis_url
 
 DOWNLOAD_FUNCTION = "download"
 COOKIE_CHECK_FUNCTION = "check_cookies"
+SOURCE_CHECK_FUNCTION = "check_source"
 ENQUEUE_PATIENCE_S = 3.0  # a submit waits this long for Redis at most; reconcile enqueues later
 
 log = logging.getLogger(__name__)
@@ -83,3 +84,22 @@ async def enqueue_cookie_check(site: str, owner_id: int, pool: ArqRedis | None =
     """
     pool = pool or await get_pool()
     await pool.enqueue_job(COOKIE_CHECK_FUNCTION, site, owner_id, _queue_name=QUEUE_NAME)
+
+
+async def enqueue_source_check(sub_id: int, pool: ArqRedis | None = None) -> None:
+    """Ask a worker to check a subscription. No fixed queue id: the check itself holds the row,
+    so a duplicate is skipped by the worker, and a finished check must not block the next one."""
+    pool = pool or await get_pool()
+    await pool.enqueue_job(SOURCE_CHECK_FUNCTION, sub_id, _queue_name=QUEUE_NAME)
+
+
+async def request_source_check(sub_id: int) -> bool:
+    """``enqueue_source_check`` for the app: when Redis does not answer (soon), the source stays
+    due in PostgreSQL and the scheduler's next run checks it. Returns whether it is queued now."""
+    try:
+        async with asyncio.timeout(ENQUEUE_PATIENCE_S):
+            await enqueue_source_check(sub_id)
+    except (RedisError, OSError, TimeoutError) as exc:
+        log.warning("source %s is due but Redis did not take its check (the scheduler will): %r", sub_id, exc)
+        return False
+    return True

@@ -226,7 +226,7 @@ def _drop(path: Path | None) -> None:
         path.unlink(missing_ok=True)
 
 
-def _store(db: DBSession, checked: Checked, guard: JobGuard) -> tuple[int, list[Path]]:
+def _store(db: DBSession, checked: Checked, guard: JobGuard, preset: str | None) -> tuple[int, list[Path]]:
     """The media id of these bytes, publishing them unless already stored; also the files this
     transaction placed (to take back should it not commit)."""
     library.lock_sha(db, checked.sha256)
@@ -242,12 +242,14 @@ def _store(db: DBSession, checked: Checked, guard: JobGuard) -> tuple[int, list[
     placed = [storage.absolute(relative)]
     thumb = thumbnails.publish(checked.thumbnail, checked.sha256) if checked.thumbnail else None
     placed += [storage.absolute(thumb)] if thumb else []
-    media, _ = library.add_media(db, checked.facts(relative, thumb), None, None)
+    media, _ = library.add_media(db, checked.facts(relative, thumb), None, None, preset)
     assert media.id is not None
     return media.id, placed
 
 
-def publish(produced: Produced, *, page_url: str, folder_id: int | None, guard: JobGuard) -> int:
+def publish(
+    produced: Produced, *, page_url: str, folder_id: int | None, guard: JobGuard, preset: str | None = None
+) -> int:
     """Store one engine output and link it to its source, job and folder; returns the media id.
 
     Everything about the file (content check, hash, thumbnail) happens first, in ``tmp/``; then
@@ -264,7 +266,7 @@ def publish(produced: Produced, *, page_url: str, folder_id: int | None, guard: 
     info = source_info(produced.meta, page_url)
     with session_scope() as db:
         guard.hold(db)
-        media_id, placed = _store(db, checked, guard)
+        media_id, placed = _store(db, checked, guard, preset)
         source = library.add_source(db, info)
         library.link(db, media_id, job_id=guard.job_id, source_id=source.id, folder_id=folder_id)
         library.fill_titles(db, media_id, meta_text(produced.meta, "title"), meta_text(produced.meta, "description"))

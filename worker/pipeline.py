@@ -213,6 +213,8 @@ class JobRun:
             "max_bytes": self.settings.max_file_bytes,
             "cookiefile": str(self.cookiefile) if self.cookiefile else None,
             "ca_file": egress_settings().upstream_proxy_ca,
+            "max_items": self.job.max_items,
+            "preset": self.job.preset,
         }
 
     async def run_engine_once(self, route: Route) -> Outcome:
@@ -288,7 +290,12 @@ class JobRun:
         and the run waits for it, so nothing lands in ``final/`` and tmp is not removed under it."""
         publish = asyncio.ensure_future(
             asyncio.to_thread(
-                finalise.publish, item, page_url=self.job.url, folder_id=self.job.folder_id, guard=self.guard
+                finalise.publish,
+                item,
+                page_url=self.job.url,
+                folder_id=self.job.folder_id,
+                guard=self.guard,
+                preset=self.job.preset,
             )
         )
         try:
@@ -309,7 +316,7 @@ class JobRun:
                 if external_id is None:
                     continue
                 kind = AUDIO if self.job.audio_only else item.get("kind")
-                if media_ids := library.archived_media_ids(db, platform, external_id, kind):
+                if media_ids := library.archived_media_ids(db, platform, external_id, kind, self.job.preset):
                     found[str(item.get("id"))] = media_ids
         if found:
             ids = sorted({media_id for media_ids in found.values() for media_id in media_ids})

@@ -22,6 +22,7 @@ from .client import redis_settings
 from .cookie_check import check_cookies
 from .engines.runner import spares
 from .reconcile import reconcile, requeue_abandoned
+from .sources import check_source, sources_cron
 from .tasks import download, running
 
 log = logging.getLogger(__name__)
@@ -90,11 +91,12 @@ async def engine_update_cron(ctx: dict[str, Any]) -> None:
 
 
 class WorkerSettings:
-    functions = [download, check_cookies]
+    functions = [download, check_cookies, check_source]
     cron_jobs = [
         cron(reconcile_cron, second={0, 30}, run_at_startup=False, unique=True),
         # one worker of all that share Redis runs it (unique), at a quiet hour
         cron(engine_update_cron, hour={4}, minute={17}, second={0}, run_at_startup=False, unique=True),
+        cron(sources_cron, second=15, run_at_startup=True, unique=True),
     ]
     on_startup = startup
     on_shutdown = shutdown

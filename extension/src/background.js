@@ -6,7 +6,7 @@
 
 import { ApiError, apiRequest } from './lib/api.js';
 import { collectCookies } from './lib/cookies.js';
-import { applyViews, isFinal, rememberJob } from './lib/jobs.js';
+import { applyViews, isFinal, jobsFromBatch, rememberJob } from './lib/jobs.js';
 import { menuTargetUrl } from './lib/media.js';
 import {
   browserName,
@@ -218,6 +218,15 @@ async function sendUrl(url) {
   return job;
 }
 
+/** Every media the popup found on a page, in one request; each link is answered on its own. */
+async function sendAll(urls) {
+  const { data } = await call('POST', '/api/v1/downloads', { urls });
+  let { jobs } = await loadState();
+  for (const job of jobsFromBatch(data).reverse()) jobs = rememberJob(jobs, job);
+  await saveState({ jobs });
+  return data;
+}
+
 async function refreshJobs() {
   const { jobs } = await loadState();
   const views = [];
@@ -259,6 +268,7 @@ const ACTIONS = {
   unpair: () => unpair(),
   syncNow: () => syncCookies(),
   send: (message) => sendUrl(message.url),
+  sendAll: (message) => sendAll(message.urls),
   refreshJobs: () => refreshJobs(),
 };
 

@@ -2,7 +2,15 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { ago, describeSync } from '../src/lib/format.js';
-import { MAX_JOBS, applyViews, describeJob, isFinal, rememberJob } from '../src/lib/jobs.js';
+import {
+  MAX_JOBS,
+  applyViews,
+  describeBatch,
+  describeJob,
+  isFinal,
+  jobsFromBatch,
+  rememberJob,
+} from '../src/lib/jobs.js';
 
 const job = (id, extra = {}) => ({ id, url: `https://x.test/${id}`, status: 'queued', stage: '', percent: null, error: '', ...extra });
 
@@ -38,4 +46,28 @@ test('sync times and results in words', () => {
     describeSync({ at: now, ok: false, message: 'Cannot reach MediaFetcher.' }, now),
     'Last sync just now failed: Cannot reach MediaFetcher.',
   );
+});
+
+test('sending all found media: the queued links become jobs, the refused ones are named with the reason', () => {
+  const answer = {
+    results: [
+      { url: 'https://x.test/a.mp4', job_id: 7, error: null },
+      { url: 'ftp://x.test/b', job_id: null, error: 'Only http:// and https:// links can be downloaded.' },
+      { url: 'https://x.test/c.jpg', job_id: 8, error: null },
+    ],
+    queued: 2,
+    refused: 1,
+  };
+  assert.deepEqual(
+    jobsFromBatch(answer).map((j) => [j.id, j.url, j.status]),
+    [
+      [7, 'https://x.test/a.mp4', 'queued'],
+      [8, 'https://x.test/c.jpg', 'queued'],
+    ],
+  );
+  assert.equal(
+    describeBatch(answer),
+    'Sent 2 of 3 links; refused: ftp://x.test/b: Only http:// and https:// links can be downloaded.',
+  );
+  assert.equal(describeBatch({ results: [answer.results[0]] }), 'Sent 1 link.');
 });

@@ -13,6 +13,7 @@ from .media import routes as media_routes
 from .openapi import openapi_route
 from .pairing import routes as pairing_routes
 from .security import SecurityLayer
+from .sources import routes as source_routes
 from .v1 import routes as v1_routes
 from .webapp import routes as webapp_routes
 
@@ -30,6 +31,7 @@ def build_api() -> Starlette:
         *auth_routes,
         *v1_routes,
         *library_routes,
+        *source_routes,
         *account_routes,
         *cookie_routes,
         *media_routes,

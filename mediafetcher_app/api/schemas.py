@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from mediafetcher_app.core import catalog, organize
+from mediafetcher_app.core import catalog, jobs, organize, presets, subscriptions
 from mediafetcher_app.core.accounts import UserSummary
 from mediafetcher_app.core.auth import Scope
 from mediafetcher_app.core.catalog import MAX_ID
@@ -21,6 +21,10 @@ MediaIds = Annotated[list[Id], Field(min_length=1, max_length=MAX_BULK)]
 Name = Annotated[str, Field(max_length=200, description="Spaces are tidied; at most 128 characters remain.")]
 RoleName = Literal["user", "admin"]
 ScopeName = Literal[Scope.ALL]  # type: ignore[valid-type]
+
+
+PresetName = Literal[presets.PRESETS]  # type: ignore[valid-type]
+PRESET_HELP = "compatible: H.264/AAC MP4 up to 1080p; 720p; best: the best available as MP4; audio: MP3 192k."
 
 
 class Body(BaseModel):
@@ -40,6 +44,50 @@ class DownloadCreate(Body):
     url: str
     folder_id: Id | None = None
     audio: bool = False
+    max_items: int | None = Field(
+        default=None, ge=1, le=jobs.MAX_BATCH, description="A playlist or channel: take its first N items only."
+    )
+    preset: PresetName | None = Field(default=None, description=PRESET_HELP + " Left out: your default.")
+
+
+SourceKind = Literal["video", "audio", "image"]
+Interval = Annotated[int, Field(ge=subscriptions.MIN_INTERVAL, le=subscriptions.MAX_INTERVAL)]
+Backfill = Annotated[int, Field(ge=0, le=subscriptions.MAX_BACKFILL)]
+
+
+class SourceCreate(Body):
+    """Follow a channel, playlist, profile, board or RSS/Atom feed."""
+
+    url: str
+    interval_minutes: Interval = 60
+    folder_id: Id | None = None
+    kind: SourceKind = Field(default="video", description="What to keep: video, audio (MP3) or images.")
+    backfill: Backfill = Field(default=0, description="The first check takes the N newest items; 0: from now on.")
+    name: str = Field(default="", max_length=255)
+    preset: PresetName | None = Field(default=None, description=PRESET_HELP + " Left out: your default.")
+
+
+class SourceEdit(Body):
+    """The settings to change; those left out stay. ``folder_id`` null files new items nowhere."""
+
+    name: str | None = Field(default=None, max_length=255)
+    interval_minutes: Interval | None = None
+    folder_id: Id | None = None
+    kind: SourceKind | None = None
+    preset: PresetName | None = Field(default=None, description=PRESET_HELP)
+    backfill: Backfill | None = None
+    paused: bool | None = None
+
+
+class DownloadBatch(Body):
+    """Many links at once (a paste, a .txt file, every media a page showed the extension)."""
+
+    urls: list[Any] = Field(
+        min_length=1, max_length=jobs.MAX_BATCH, description="One link each; any value is answered."
+    )
+    folder_id: Id | None = None
+    audio: bool = False
+    preset: PresetName | None = Field(default=None, description=PRESET_HELP + " Left out: your default.")
 
 
 class MediaEdit(Body):
@@ -116,6 +164,20 @@ class Ping(Answer):
 class Queued(Answer):
     job_id: int
     status: str
+
+
+class BatchQueued(Answer):
+    results: list[jobs.BatchLine] = Field(description="One per link, in order: its job_id, or the error sentence.")
+    queued: int
+    refused: int
+
+
+class Created(Answer):
+    id: int
+
+
+class SourceList(Answer):
+    items: list[subscriptions.SubscriptionView]
 
 
 class MediaPage(Answer):

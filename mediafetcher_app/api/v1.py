@@ -16,8 +16,8 @@ from worker.client import enqueue_stored
 from .bodies import json_object as _json_object
 from .handlers import in_db as _in_db
 from .handlers import path_id
-from .routing import Operation, api_route
-from .schemas import DownloadCreate, Ping, Queued
+from .routing import Operation, answer, api_route, validated
+from .schemas import BatchQueued, DownloadBatch, DownloadCreate, Ping, Queued
 
 
 def _job_body(db: DBSession, job: jobs.DownloadJob) -> dict[str, Any]:
@@ -38,21 +38,42 @@ async def ping(request: Request) -> JSONResponse:
 
 async def create_download(request: Request) -> JSONResponse:
     body = await _json_object(request)
+    if "urls" in body:
+        return await _create_batch(request, body)
     folder_id = body.get("folder_id")
     if folder_id is not None and not isinstance(folder_id, int):
         raise InvalidInput("folder_id must be a number.", code="invalid_folder")
     audio_only = body.get("audio", False)
     if not isinstance(audio_only, bool):
         raise InvalidInput("audio must be true or false.", code="invalid_audio")
+    preset = body.get("preset")
+    max_items = body.get("max_items")
+    if max_items is not None and (isinstance(max_items, bool) or not isinstance(max_items, int)):
+        raise InvalidInput("max_items must be a number.", code="invalid_max_items")
 
     def create(db: DBSession, principal: auth.Principal) -> int:
-        job = jobs.create_job(db, principal, body.get("url"), folder_id, audio_only)
+        job = jobs.create_job(db, principal, body.get("url"), folder_id, audio_only, max_items, preset)
         assert job.id is not None
         return job.id
 
     job_id = await _in_db(request, create)
     await enqueue_stored(job_id)  # stored is accepted: with Redis down, reconcile enqueues it later
     return JSONResponse({"job_id": job_id, "status": "queued"}, status_code=202)
+
+
+async def _create_batch(request: Request, raw: dict[str, Any]) -> JSONResponse:
+    """``{"urls": [...]}``: a job per link, answered line by line (job id or the reason)."""
+
+    def create(db: DBSession, principal: auth.Principal) -> list[jobs.BatchLine]:
+        body = validated(DownloadBatch, raw)
+        return jobs.create_many(db, principal, list(body.urls), body.folder_id, body.audio, body.preset)
+
+    lines = await _in_db(request, create)
+    for line in lines:
+        if line.job_id is not None:
+            await enqueue_stored(line.job_id)
+    queued = sum(line.job_id is not None for line in lines)
+    return answer(BatchQueued, {"results": lines, "queued": queued, "refused": len(lines) - queued}, status=202)
 
 
 async def get_download(request: Request) -> JSONResponse:
@@ -86,12 +107,13 @@ routes = [
         "/api/v1/downloads",
         create_download,
         Operation(
-            "Queue a download",
+            "Queue a download, or many",
             scope=DOWNLOADS_WRITE,
-            body=DownloadCreate,
-            response=Queued,
+            body=DownloadCreate | DownloadBatch,
+            response=Queued | BatchQueued,
             status=202,
-            description="400 for a URL that is not http(s) or malformed.",
+            description="400 for a URL that is not http(s) or malformed. With `urls`, each link is answered on "
+            "its own line (its job id, or the reason it was refused) and the others are queued anyway.",
         ),
     ),
     api_route(

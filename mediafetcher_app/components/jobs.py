@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from mediafetcher_app.state.dashboard import DashboardState, JobRow
+from mediafetcher_app.state.dashboard import BatchRow, DashboardState, JobRow
 
 STATUS_COLORS = {
     "queued": "gray",
@@ -97,4 +97,39 @@ def history_job(job: JobRow) -> rx.Component:
         border_bottom=f"1px solid {rx.color('gray', 4)}",
         class_name="job-row",
         data_status=job["status"],
+    )
+
+
+def batch_card(batch: BatchRow) -> rx.Component:
+    """Links queued together (a paste of many, a source's new items), shown like one download."""
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.icon("layers", size=16, color=rx.color("accent", 9)),
+                rx.text(batch["label"], size="2", weight="medium", truncate=True, flex="1", min_width="0"),
+                rx.text(batch["progress"], size="1", color=rx.color("gray", 10), white_space="nowrap"),
+                width="100%",
+                align="center",
+            ),
+            rx.progress(value=batch["percent"].to(int), max=100, width="100%"),
+            rx.text(batch["counts"], size="1", color=rx.color("gray", 10)),
+            width="100%",
+            spacing="2",
+        ),
+        width="100%",
+        class_name="batch-row",
+        data_active=batch["active"].to_string(),
+    )
+
+
+def checking_card(name: rx.Var[str]) -> rx.Component:
+    return rx.card(
+        rx.hstack(
+            rx.spinner(size="2"),
+            rx.text("Checking ", rx.text.strong(name), " for new posts…", size="2", truncate=True),
+            align="center",
+            width="100%",
+        ),
+        width="100%",
+        class_name="checking-row",
     )

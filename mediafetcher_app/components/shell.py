@@ -13,6 +13,7 @@ NAV = (
     ("Feed", "/", "layout-grid"),
     ("Dashboard", "/dashboard", "activity"),
     ("Library", "/library", "folder-tree"),
+    ("Sources", "/sources", "rss"),
     ("Settings", "/settings", "settings"),
 )
 

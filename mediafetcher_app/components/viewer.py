@@ -4,7 +4,7 @@ import reflex as rx
 
 from mediafetcher_app.components.feed_grid import arrow_keys
 from mediafetcher_app.components.platform_icon import platform_icon
-from mediafetcher_app.state.feed import FeedState, FolderRef, SourceRow
+from mediafetcher_app.state.feed import FeedState, FolderRef, FollowedRef, SourceRow
 
 
 def _player() -> rx.Component:
@@ -62,6 +62,10 @@ def _source(row: SourceRow) -> rx.Component:
         width="100%",
         align="center",
     )
+
+
+def _followed(source: FollowedRef) -> rx.Component:
+    return rx.link(rx.badge(source["name"], variant="soft", color_scheme="orange"), href="/sources")
 
 
 def _folder_chip(folder: FolderRef) -> rx.Component:
@@ -208,6 +212,17 @@ def viewer() -> rx.Component:
                     ),
                 ),
                 rx.vstack(rx.foreach(FeedState.v_sources, _source), width="100%", spacing="1"),
+                rx.cond(
+                    FeedState.v_followed.length() > 0,
+                    rx.hstack(
+                        rx.icon("rss", size=14, color=rx.color("gray", 10)),
+                        rx.text("From your source", size="2", color=rx.color("gray", 10)),
+                        rx.foreach(FeedState.v_followed, _followed),
+                        align="center",
+                        flex_wrap="wrap",
+                        id="viewer-followed",
+                    ),
+                ),
                 _organise(),
                 arrow_keys(
                     active=FeedState.viewer_open, on_previous=FeedState.step(False), on_next=FeedState.step(True)

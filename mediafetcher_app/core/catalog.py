@@ -17,6 +17,7 @@ from sqlmodel import Session as DBSession
 from sqlmodel import col, select
 
 from . import platforms
+from . import subscriptions
 from .errors import InvalidInput, NotFound
 from .models import Folder, Media, MediaFolder, MediaKind, MediaSource, MediaTag, Source, Tag
 
@@ -253,6 +254,8 @@ class MediaDetail:
     folders: list[dict[str, Any]] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     source_tags: list[str] = field(default_factory=list)  # the subset the site gave (DESIGN.md §3)
+    # the followed sources (subscriptions) whose checks queued this media's downloads
+    followed_from: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -310,6 +313,7 @@ def detail(db: DBSession, media_id: int) -> MediaDetail:
         folders=[{"id": f.id, "name": f.name} for f in folders],
         tags=sorted(tags, key=str.lower),
         source_tags=sorted((name for name, from_source in tag_rows if from_source), key=str.lower),
+        followed_from=[{"id": sub_id, "name": name} for sub_id, name in subscriptions.names_of_media(db, media.id)],
     )
 
 

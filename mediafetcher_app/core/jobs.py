@@ -14,7 +14,7 @@ from sqlalchemy import func, update
 from sqlmodel import Session as DBSession
 from sqlmodel import col, select
 
-from . import events
+from . import batches, events, presets
 from .auth import Principal, Scope
 from .egress_policy import EgressRefused
 from .errors import Conflict, InvalidInput, NotFound
@@ -29,6 +29,7 @@ class JobView:
     id: int
     url: str
     audio_only: bool
+    preset: str
     status: str
     stage: str | None
     progress_bytes: int | None
@@ -66,6 +67,7 @@ def view(job: DownloadJob, media_ids: list[int]) -> JobView:
         id=job.id,
         url=job.url,
         audio_only=job.audio_only,
+        preset=job.preset,
         status=job.status.value,
         stage=job.stage,
         progress_bytes=job.progress_bytes,
@@ -92,13 +94,32 @@ def media_ids_of(db: DBSession, job_ids: list[int]) -> dict[int, list[int]]:
     return found
 
 
+def chosen_preset(db: DBSession, principal: Principal, preset: object) -> str:
+    """``preset`` when given (checked), else the user's default from Settings."""
+    return presets.checked(preset) if preset is not None else presets.default_of(db, principal)
+
+
+MAX_BATCH = 500  # links in one batch (a long paste or .txt file), and items of one playlist download
+
+
 def create_job(
-    db: DBSession, principal: Principal, raw_url: object, folder_id: int | None = None, audio_only: bool = False
+    db: DBSession,
+    principal: Principal,
+    raw_url: object,
+    folder_id: int | None = None,
+    audio_only: bool = False,
+    max_items: int | None = None,
+    preset: str | None = None,
 ) -> DownloadJob:
     """Validate and store a new job (status queued). The caller enqueues it after commit.
 
-    ``audio_only`` asks for the sound of the link (MP3), whatever the page holds."""
+    ``audio_only`` asks for the sound of the link (MP3), whatever the page holds, as does the
+    ``preset`` "audio"; no preset: the requester's default. ``max_items`` takes only the first N
+    items of a playlist or channel."""
     principal.require_scope(Scope.DOWNLOADS_WRITE)
+    preset = presets.AUDIO if audio_only else chosen_preset(db, principal, preset)
+    if max_items is not None and not 1 <= max_items <= MAX_BATCH:
+        raise InvalidInput(f"Take from 1 to {MAX_BATCH} items of a playlist or channel.", code="invalid_max_items")
     url = validate_url(raw_url)
     try:
         check_destination(url)
@@ -106,11 +127,65 @@ def create_job(
         raise InvalidInput(exc.message, code="blocked_url") from exc
     if folder_id is not None and db.get(Folder, folder_id) is None:
         raise InvalidInput(f"There is no folder with id {folder_id}.", code="invalid_folder")
-    job = DownloadJob(url=url, requested_by=principal.user_id, folder_id=folder_id, audio_only=audio_only)
+    job = DownloadJob(
+        url=url,
+        requested_by=principal.user_id,
+        folder_id=folder_id,
+        audio_only=preset == presets.AUDIO,
+        preset=preset,
+        max_items=max_items,
+    )
     db.add(job)
     db.flush()
     events.record(db, "added", f"Added {url}", user_id=principal.user_id, job_id=job.id)
     return job
+
+
+@dataclass(frozen=True)
+class BatchLine:
+    """One link of a batch: its job, or why it was refused (the other lines are queued anyway)."""
+
+    url: str
+    job_id: int | None = None
+    error: str | None = None
+
+
+def links_in(text: str) -> list[str]:
+    """The links of a multi-line paste or a .txt file: one a line, blanks and ``#`` comments
+    skipped, each link once (the first time it appears)."""
+    lines = (line.strip() for line in text.splitlines())
+    return list(dict.fromkeys(line for line in lines if line and not line.startswith("#")))
+
+
+def create_many(
+    db: DBSession,
+    principal: Principal,
+    raw_urls: list[object],
+    folder_id: int | None = None,
+    audio_only: bool = False,
+    preset: str | None = None,
+) -> list[BatchLine]:
+    """A job per link, each in its own savepoint: a refused link loses nothing of the others.
+    The caller enqueues the jobs after commit."""
+    principal.require_scope(Scope.DOWNLOADS_WRITE)
+    if not raw_urls:
+        raise InvalidInput("Send at least one link.", code="invalid_urls")
+    if len(raw_urls) > MAX_BATCH:
+        raise InvalidInput(f"At most {MAX_BATCH} links at once; this batch has {len(raw_urls)}.", code="invalid_urls")
+    preset = presets.AUDIO if audio_only else chosen_preset(db, principal, preset)  # a bad choice refuses all
+    lines = []
+    for raw in raw_urls:
+        shown = raw.strip() if isinstance(raw, str) else repr(raw)
+        try:
+            with db.begin_nested():
+                job = create_job(db, principal, raw, folder_id, preset=preset)
+            lines.append(BatchLine(shown, job_id=job.id))
+        except InvalidInput as refused:
+            lines.append(BatchLine(shown, error=refused.message))
+    job_ids = [line.job_id for line in lines if line.job_id is not None]
+    if job_ids:
+        batches.record(db, principal.user_id, f"{len(lines)} links", len(lines), job_ids)
+    return lines
 
 
 def get_job(db: DBSession, principal: Principal, job_id: int) -> DownloadJob:

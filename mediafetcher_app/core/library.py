@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session as DBSession
 from sqlmodel import col, select
 
+from . import presets
 from .models import JobMedia, Media, MediaFolder, MediaKind, MediaSource, MediaTag, MediaTombstone, Source, Tag, utcnow
 
 
@@ -79,22 +80,33 @@ def unbury(db: DBSession, sha256: str) -> None:
     db.exec(delete(MediaTombstone).where(col(MediaTombstone.sha256) == sha256))  # type: ignore[call-overload]
 
 
-def archived_media_ids(db: DBSession, platform: str, external_id: str, kind: str | None = None) -> list[int]:
-    """Media already stored for this (platform, external_id), of ``kind`` when given: the item
-    needs no download. (A video's MP3 and the video itself share their source.)"""
+def archived_media_ids(
+    db: DBSession, platform: str, external_id: str, kind: str | None = None, preset: str | None = None
+) -> list[int]:
+    """Media already stored for this (platform, external_id), of ``kind`` when given, and answering
+    the download choice ``preset`` when given (presets.satisfies): the item needs no download.
+    (A video's MP3 and the video itself share their source.)"""
     query = (
-        select(MediaSource.media_id)
+        select(Media.id, Media.kind, Media.preset, Media.height)
+        .join(MediaSource, col(Media.id) == col(MediaSource.media_id))
         .join(Source, col(Source.id) == col(MediaSource.source_id))
         .where(Source.platform == platform, Source.external_id == external_id)
     )
     if kind is not None:
-        query = query.join(Media, col(Media.id) == col(MediaSource.media_id)).where(Media.kind == MediaKind(kind))
-    return [media_id for media_id in db.exec(query).all() if media_id is not None]
+        query = query.where(Media.kind == MediaKind(kind))
+    return [
+        media_id
+        for media_id, media_kind, fetched_as, height in db.exec(query).all()
+        if media_id is not None and (preset is None or presets.satisfies(media_kind.value, fetched_as, height, preset))
+    ]
 
 
-def add_media(db: DBSession, facts: FileFacts, title: str | None, description: str | None) -> tuple[Media, bool]:
-    """The Media row for these bytes; ``created`` is False when another job stored them first."""
-    values = {**facts.__dict__, "title": title, "description": description, "created_at": utcnow()}
+def add_media(
+    db: DBSession, facts: FileFacts, title: str | None, description: str | None, preset: str | None = None
+) -> tuple[Media, bool]:
+    """The Media row for these bytes; ``created`` is False when another job stored them first.
+    ``preset`` is the download choice the bytes were made with (the archive check reads it)."""
+    values = {**facts.__dict__, "title": title, "description": description, "created_at": utcnow(), "preset": preset}
     inserted = db.exec(  # type: ignore[call-overload]
         insert(Media).values(**values).on_conflict_do_nothing(index_elements=["sha256"]).returning(Media.id)
     ).first()

@@ -92,6 +92,10 @@ class User(SQLModel, table=True):
     role: Role = Field(default=Role.user, sa_type=_enum(Role, "user_role"), nullable=False)
     disabled: bool = Field(default=False, nullable=False)
     created_at: datetime = _created()
+    # the download choice a new job or source starts with (core/presets.py), set in Settings
+    default_preset: str = Field(
+        default="compatible", sa_column=Column(String(16), nullable=False, server_default="compatible")
+    )
 
 
 class Session(SQLModel, table=True):
@@ -190,6 +194,8 @@ class Media(SQLModel, table=True):
     description: str | None = Field(default=None, sa_type=Text)
     thumbnail_path: str | None = Field(default=None, sa_type=String(255))
     created_at: datetime = _created()
+    # the download choice these bytes were made with (null: before choices existed, "compatible")
+    preset: str | None = Field(default=None, sa_type=String(16))
     # Tags, uploaders, platforms and source URLs, kept current by database triggers (migration
     # 0002) so search sees them whichever code path links a tag or a source.
     search_extra: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
@@ -241,6 +247,8 @@ class DownloadJob(SQLModel, table=True):
     folder_id: int | None = _fk("folder.id", ondelete="SET NULL", index=False)
     # the requester wants the sound only: yt-dlp makes MP3 even when the source is a video
     audio_only: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
+    # the download choice (core/presets.py); "audio" goes with audio_only
+    preset: str = Field(default="compatible", sa_column=Column(String(16), nullable=False, server_default="compatible"))
     status: JobStatus = Field(default=JobStatus.queued, sa_type=_enum(JobStatus, "job_status"), nullable=False)
     engine: str | None = Field(default=None, sa_type=String(32))
     attempts: int = Field(default=0, nullable=False)
@@ -256,6 +264,12 @@ class DownloadJob(SQLModel, table=True):
     error_action: str | None = Field(default=None, sa_type=String(64))
     attempt_log: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
     worker_id: str | None = Field(default=None, sa_type=String(128))
+    # a playlist or channel pasted as a one-off: take its first N items only (null: all of them)
+    max_items: int | None = None
+    # the subscription that queued it (null for a pasted link, or once the subscription is deleted)
+    subscription_id: int | None = _fk("subscription.id", ondelete="SET NULL")
+    # the batch it was queued in (many links at once, or one source check), for the dashboard's progress
+    batch_id: int | None = _fk("download_batch.id", ondelete="SET NULL")
     created_at: datetime = _created()
     started_at: datetime | None = _ts()
     finished_at: datetime | None = _ts()
@@ -388,3 +402,76 @@ class MediaTombstone(SQLModel, table=True):
     sha256: str = Field(sa_type=String(64), primary_key=True)
     deleted_at: datetime = _created()
     deleted_by: int | None = _fk("user.id", ondelete="SET NULL", index=False)
+
+
+class Subscription(SQLModel, table=True):
+    """A followed channel, playlist, profile, board or feed: the worker lists it on schedule and
+    queues what it has not seen (core/subscriptions.py). Called a "source" in the UI and the API;
+    the ``source`` table is where one media came from."""
+
+    __tablename__ = "subscription"
+    __table_args__ = (Index("ix_subscription_due", "next_check_at", postgresql_where=text("NOT paused")),)
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigInteger)
+    owner_id: int | None = _fk("user.id", nullable=False)
+    url: str = Field(sa_type=Text, nullable=False)
+    name: str = Field(default="", sa_type=String(255), nullable=False)
+    kind: str = Field(default="video", sa_type=String(16), nullable=False)  # what to keep: video, audio or image
+    preset: str = Field(default="compatible", sa_column=Column(String(16), nullable=False, server_default="compatible"))
+    folder_id: int | None = _fk("folder.id", ondelete="SET NULL", index=False)
+    interval_minutes: int = Field(nullable=False)
+    backfill: int = Field(default=0, nullable=False)  # the first check queues the N newest; 0: from now on
+    paused: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
+    primed: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
+    created_at: datetime = _created()
+    next_check_at: datetime = _created()
+    checking_since: datetime | None = _ts()  # a check holds the source: no second one starts meanwhile
+    last_checked_at: datetime | None = _ts()
+    last_found: int | None = None
+    last_new_items: int | None = None
+    last_skipped: int | None = None
+    last_error: str | None = Field(default=None, sa_type=Text)
+    failures: int = Field(default=0, nullable=False)  # checks failed in a row: the backoff grows with it
+
+
+class SubscriptionItem(SQLModel, table=True):
+    """An item a subscription has listed once: later checks queue only items not seen before."""
+
+    __tablename__ = "subscription_item"
+
+    subscription_id: int | None = Field(
+        default=None,
+        sa_column=Column(BigInteger, ForeignKey("subscription.id", ondelete="CASCADE"), primary_key=True),
+    )
+    url: str = Field(sa_column=Column(Text, primary_key=True))
+    seen_at: datetime = _created()
+
+
+class SubscriptionCheck(SQLModel, table=True):
+    """One check of a subscription: when, what it found, queued and skipped, or why it failed."""
+
+    __tablename__ = "subscription_check"
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigInteger)
+    subscription_id: int | None = _fk("subscription.id", nullable=False)
+    started_at: datetime = _created()
+    finished_at: datetime | None = _ts()
+    found: int = Field(default=0, nullable=False)
+    queued: int = Field(default=0, nullable=False)
+    skipped: int = Field(default=0, nullable=False)
+    error: str | None = Field(default=None, sa_type=Text)
+
+
+class DownloadBatch(SQLModel, table=True):
+    """Links queued together (a paste of many, or the new items of one source check): the
+    dashboard shows their progress as one, with what was found, queued and skipped."""
+
+    __tablename__ = "download_batch"
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigInteger)
+    owner_id: int | None = _fk("user.id", nullable=False)
+    label: str = Field(sa_type=String(255), nullable=False)
+    created_at: datetime = _created()
+    found: int = Field(default=0, nullable=False)
+    queued: int = Field(default=0, nullable=False)
+    skipped: int = Field(default=0, nullable=False)  # refused, already archived or already queued

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+import re
+from urllib.parse import parse_qs, urlsplit
 
 from .egress_policy import egress_policy
 from .errors import InvalidInput
@@ -40,3 +41,27 @@ def check_destination(url: str) -> None:
     if policy.block_private:
         parts = urlsplit(url)
         policy.check(parts.hostname or "", parts.port or (443 if parts.scheme.lower() == "https" else 80))
+
+
+# Paths of channels, playlists, profiles and boards on the usual sites, and of feeds anywhere.
+_COLLECTION_PATH = re.compile(
+    r"/(playlist|channel|c|user|videos|shorts|streams|sets|albums|board|boards|tracks|reposts|likes|feed|rss)(/|$)"
+    r"|^/@[^/]+/?(videos|shorts|streams|featured)?/?$"
+    r"|\.(rss|atom|xml)$",
+    re.IGNORECASE,
+)
+
+
+def looks_like_collection(url: str) -> bool:
+    """Whether a link names many posts (a channel, playlist, profile or feed) rather than one:
+    the add box then asks how many to take, or offers to follow it. A guess from the link alone
+    (nothing is fetched); the listing decides."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return False
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return False
+    if "list" in parse_qs(parts.query) and "/watch" not in parts.path:
+        return True
+    return _COLLECTION_PATH.search(parts.path) is not None

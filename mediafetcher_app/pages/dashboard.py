@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from mediafetcher_app.components.jobs import active_job, history_job
+from mediafetcher_app.components.jobs import active_job, batch_card, checking_card, history_job
 from mediafetcher_app.components.shell import empty_state, shell
 from mediafetcher_app.state.dashboard import DashboardState, EventRow
 
@@ -14,6 +14,8 @@ EVENT_ICONS = {
     "deleted": ("trash-2", "red"),
     "cookies_synced": ("cookie", "violet"),
     "engines": ("cpu", "iris"),
+    "source checked": ("rss", "blue"),
+    "source failed": ("rss", "red"),
 }
 
 
@@ -112,6 +114,17 @@ def dashboard_page() -> rx.Component:
         rx.cond(
             DashboardState.loaded,
             rx.vstack(
+                rx.cond(
+                    (DashboardState.batches.length() > 0) | (DashboardState.checking.length() > 0),
+                    rx.vstack(
+                        rx.heading("Batches and sources", size="4"),
+                        rx.foreach(DashboardState.checking, checking_card),
+                        rx.foreach(DashboardState.batches, batch_card),
+                        width="100%",
+                        spacing="3",
+                        id="batches",
+                    ),
+                ),
                 rx.heading("Active downloads", size="4"),
                 rx.cond(
                     DashboardState.active_jobs.length() > 0,

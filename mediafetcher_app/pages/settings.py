@@ -7,6 +7,7 @@ from mediafetcher_app.components.settings_connections import connections_section
 from mediafetcher_app.components.settings_engines import engines_section
 from mediafetcher_app.components.settings_pairing import pairing_section
 from mediafetcher_app.components.shell import shell
+from mediafetcher_app.core import presets
 from mediafetcher_app.state.settings import SettingsState, UserRow
 
 
@@ -194,10 +195,37 @@ def storage_section() -> rx.Component:
     )
 
 
+def downloads_section() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading("Downloads", size="4"),
+            rx.text("What new downloads and sources get, unless you choose otherwise:", size="2"),
+            rx.radio_group.root(
+                rx.vstack(
+                    *[_preset_choice(value, label) for value, label in presets.LABELS.items()],
+                    spacing="2",
+                ),
+                value=SettingsState.default_preset,
+                on_change=SettingsState.set_default_preset,
+                id="default-preset",
+            ),
+            spacing="3",
+            width="100%",
+        ),
+        width="100%",
+        id="settings-downloads",
+    )
+
+
+def _preset_choice(value: str, label: str) -> rx.Component:
+    return rx.el.label(rx.hstack(rx.radio_group.item(value=value), rx.text(label, size="2"), align="center"))
+
+
 def settings_page() -> rx.Component:
     return shell(
         rx.grid(
             account_section(),
+            downloads_section(),
             pairing_section(),
             rx.cond(SettingsState.is_admin, users_section()),
             connections_section(),

@@ -10,7 +10,7 @@ from sqlalchemy import func
 from sqlmodel import Session as DBSession
 from sqlmodel import select
 
-from mediafetcher_app.core import auth, doctor, events, fix_pages, jobs, system
+from mediafetcher_app.core import auth, batches, doctor, events, fix_pages, jobs, subscriptions, system
 from mediafetcher_app.core.models import ACTIVE_STATUSES, DownloadJob, JobStatus
 from worker.client import enqueue_stored
 
@@ -34,6 +34,15 @@ class JobRow(TypedDict):
     error_action: str
     error_action_label: str
     created: str
+
+
+class BatchRow(TypedDict):
+    id: int
+    label: str
+    percent: float
+    counts: str  # found, queued, skipped
+    progress: str  # done, failed, on the way
+    active: bool
 
 
 class Counters(TypedDict):
@@ -93,6 +102,30 @@ def job_row(job: DownloadJob) -> JobRow:
     )
 
 
+def batch_row(batch: batches.BatchProgress) -> BatchRow:
+    counts = f"{batch.found} found · {batch.queued} queued · {batch.skipped} skipped (archived, queued or refused)"
+    progress = f"{batch.done} done"
+    if batch.failed:
+        progress += f" · {batch.failed} failed"
+    if batch.active:
+        progress += f" · {batch.active} on the way"
+    return BatchRow(
+        id=batch.id,
+        label=batch.label,
+        percent=batch.percent,
+        counts=counts,
+        progress=progress,
+        active=batch.active > 0,
+    )
+
+
+def checking(db: DBSession, who: auth.Principal) -> list[str]:
+    """The caller's sources being listed right now (before any of their items is queued)."""
+    return [
+        sub.name or sub.url for sub in subscriptions.list_for(db, who) if subscriptions.status_of(sub) == "checking"
+    ]
+
+
 def counters(db: DBSession, who: auth.Principal) -> Counters:
     query = select(DownloadJob.status, func.count()).group_by(DownloadJob.status)
     if not who.is_admin:
@@ -131,6 +164,8 @@ class Snapshot:
     counters: Counters
     events: list[EventRow]
     health: Health
+    batches: list[BatchRow]
+    checking: list[str]
 
 
 def snapshot(db: DBSession, who: auth.Principal, server: Health) -> Snapshot:
@@ -144,6 +179,8 @@ def snapshot(db: DBSession, who: auth.Principal, server: Health) -> Snapshot:
         counters=counters(db, who),
         events=history,
         health=server,
+        batches=[batch_row(batch) for batch in batches.recent(db, who)],
+        checking=checking(db, who),
     )
 
 
@@ -168,6 +205,8 @@ class DashboardState(AuthState):
         engines_ok=True,
         engines="",
     )
+    batches: list[BatchRow] = []
+    checking: list[str] = []
     loaded: bool = False
 
     @rx.var
@@ -180,6 +219,7 @@ class DashboardState(AuthState):
 
     def _show(self, shown: Snapshot) -> None:
         self.jobs, self.counters, self.events, self.health = shown.jobs, shown.counters, shown.events, shown.health
+        self.batches, self.checking = shown.batches, shown.checking
         self.loaded = True
 
     @guarded_event

@@ -61,6 +61,11 @@ class FolderRef(TypedDict):
     name: str
 
 
+class FollowedRef(TypedDict):
+    id: int
+    name: str
+
+
 @dataclass(frozen=True)
 class Options:
     """What the filter bar and the bulk actions offer."""
@@ -112,6 +117,7 @@ class FeedState(AuthState):
     v_byline: str = ""  # "by <uploader> · posted <day>", whichever is known
     v_sources: list[SourceRow] = []
     v_folders: list[FolderRef] = []
+    v_followed: list[FollowedRef] = []
     v_tags: list[str] = []
     v_source_tags: list[str] = []
     v_new_tag: str = ""
@@ -228,6 +234,7 @@ class FeedState(AuthState):
         self.v_byline = " · ".join(byline + ([f"posted {info.posted_at}"] if info.posted_at else []))
         self.v_sources = [SourceRow(**source) for source in info.sources]  # type: ignore[typeddict-item]
         self.v_folders = [FolderRef(id=f["id"], name=f["name"]) for f in info.folders]
+        self.v_followed = [FollowedRef(id=f["id"], name=f["name"]) for f in info.followed_from]
         self.v_tags = [name for name in info.tags if name not in info.source_tags]
         self.v_source_tags = info.source_tags
         self.v_confirm_delete = self.v_zoomed = False

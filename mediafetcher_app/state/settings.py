@@ -9,7 +9,7 @@ from typing import Any, TypedDict
 import reflex as rx
 from sqlmodel import Session as DBSession
 
-from mediafetcher_app.core import accounts, auth, catalog, system
+from mediafetcher_app.core import accounts, auth, catalog, presets, system
 from mediafetcher_app.core.errors import InvalidInput
 from mediafetcher_app.core.models import Role
 
@@ -75,6 +75,7 @@ class SettingsState(AuthState):
     disk_percent: int = 0
     usage: list[KindUse] = []
     token_count: int = 0
+    default_preset: str = presets.COMPATIBLE
 
     def _show_storage(self, shown: StorageView) -> None:
         self.disk_total, self.disk_used, self.disk_free = shown.total, shown.used, shown.free
@@ -82,12 +83,18 @@ class SettingsState(AuthState):
 
     @guarded_event
     async def load(self, caller: Caller):
-        def read(db: DBSession, who: auth.Principal) -> tuple[StorageView, list[UserRow], int]:
+        def read(db: DBSession, who: auth.Principal) -> tuple[StorageView, list[UserRow], int, str]:
             users = user_rows(db, who) if who.is_admin else []
-            return storage_view(db), users, auth.live_token_count(db, who.user_id)
+            return storage_view(db), users, auth.live_token_count(db, who.user_id), presets.default_of(db, who)
 
-        storage, self.users, self.token_count = await caller.run(read)
+        storage, self.users, self.token_count, self.default_preset = await caller.run(read)
         self._show_storage(storage)
+
+    @guarded_event
+    async def set_default_preset(self, caller: Caller, preset: str):
+        """The download choice new downloads and sources start with."""
+        self.default_preset = await caller.run(lambda db, who: presets.set_default(db, who, preset))
+        return rx.toast.success("Saved", description=presets.LABELS[self.default_preset])
 
     @guarded_event
     async def change_password(self, caller: Caller, form: dict[str, str]):

@@ -65,6 +65,8 @@ def configure(cfg: dict[str, Any], extra: dict[str, Any]) -> None:
         config.set(("extractor",), "cookies", cfg["cookiefile"])
     if cfg.get("ca_file"):  # an upstream proxy that inspects TLS signs every site with this CA
         config.set(("extractor",), "verify", cfg["ca_file"])
+    if cfg.get("max_items"):
+        config.set(("extractor",), "image-range", f"1-{cfg['max_items']}")  # a board taken as a one-off
 
 
 def register_port_aware_generic() -> None:

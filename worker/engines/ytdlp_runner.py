@@ -16,6 +16,7 @@ from yt_dlp.downloader.external import FFmpegFD
 from yt_dlp.extractor import gen_extractor_classes
 from yt_dlp.postprocessor.common import PostProcessor
 
+from mediafetcher_app.core.presets import COMPATIBLE, max_height
 from worker import egress
 from worker.engines import child
 from worker.engines.mp4 import make_playable
@@ -26,18 +27,32 @@ AAC = "[acodec~='^(mp4a|aac)']"
 # Only protocols yt-dlp downloads itself: never ffmpeg (cookies and headers on its command line)
 # or rtmpdump and the like (connections that would not go through the egress proxy).
 NATIVE = "[protocol~='^(https?|m3u8(_native)?|http_dash_segments(_generator)?|f4m|ism)$']"
-# H.264/AAC first, so the common case needs no transcode; anything else is fixed afterwards.
-VIDEO_FORMAT = "/".join(
-    f"{video}{NATIVE}+{audio}{NATIVE}" if audio else f"{video}{NATIVE}"
-    for video, audio in (
-        (f"bv*{H264}", f"ba{AAC}"),
-        (f"b{H264}{AAC}", None),
-        (f"bv*{H264}", "ba"),
-        (f"b{H264}", None),
-        ("bv*", "ba"),
-        ("b", None),
-    )
-)
+
+
+def video_format(max_height: int | None) -> str:
+    """yt-dlp's format choice for a video under a download choice's height cap. With a cap
+    (compatible, 720p), H.264/AAC first, so the common case needs no transcode; without one
+    (best), the best the site has, and whatever browsers cannot play is fixed afterwards."""
+    if max_height is None:
+        return f"bv*{NATIVE}+ba{NATIVE}/b{NATIVE}"
+    fits = f"[height<=?{max_height}]"
+    return (
+        "/".join(
+            f"{video}{fits}{NATIVE}+{audio}{NATIVE}" if audio else f"{video}{fits}{NATIVE}"
+            for video, audio in (
+                (f"bv*{H264}", f"ba{AAC}"),
+                (f"b{H264}{AAC}", None),
+                (f"bv*{H264}", "ba"),
+                (f"b{H264}", None),
+                ("bv*", "ba"),
+                ("b", None),
+            )
+        )
+        + f"/b{NATIVE}"
+    )  # nothing within the cap: the best there is, scaled down afterwards
+
+
+VIDEO_FORMAT = video_format(max_height(COMPATIBLE))
 META_KEYS = (
     "id",
     "title",
@@ -118,6 +133,8 @@ def base_params(cfg: dict[str, Any], log: _Log) -> dict[str, Any]:
     if cfg.get("ca_file"):
         # the system store, where SSL_CERT_FILE (set by ``trust_upstream_ca``) adds the proxy's CA
         params["compat_opts"] = {"no-certifi"}
+    if cfg.get("max_items"):
+        params["playlistend"] = cfg["max_items"]  # a playlist pasted as a one-off: its first N items
     return params
 
 
@@ -131,7 +148,9 @@ def trust_upstream_ca(cfg: dict[str, Any]) -> None:
         os.environ.update(SSL_CERT_FILE=ca, REQUESTS_CA_BUNDLE=ca, CURL_CA_BUNDLE=ca)
 
 
-def mode_params(mode: str) -> dict[str, Any]:
+def mode_params(mode: str, preset: str = COMPATIBLE) -> dict[str, Any]:
+    if mode == "video":
+        return {"format": video_format(max_height(preset))}
     if mode == "audio":
         extract = {"key": "FFmpegExtractAudio", "preferredcodec": "mp3", "preferredquality": "192"}
         return {"format": f"bestaudio{NATIVE}/best{NATIVE}", "postprocessors": [extract], "merge_output_format": None}
@@ -185,6 +204,7 @@ def main() -> None:
     warm_up()
     cfg = child.start()
     trust_upstream_ca(cfg)
+    preset = cfg.get("preset") or COMPATIBLE
     log = _Log()
     throttle = child.Throttle()
     try:
@@ -208,7 +228,7 @@ def main() -> None:
             path, steps = Path(item["filepath"]), {}
             if mode == "video" and item_kind(item) == "video":
                 child.emit("progress", stage="converting")
-                path, steps = make_playable(path)
+                path, steps = make_playable(path, max_height(preset))
             child.emit("file", path=str(path), meta=describe(item), conversion=steps)
             published += 1
             return [], item
@@ -227,7 +247,11 @@ def main() -> None:
     def not_archived(item: dict[str, Any], *, incomplete: bool) -> str | None:
         return "already archived" if item.get("id") in skip else None
 
-    params = {**base_params(cfg, log), **mode_params(mode), "match_filter": not_archived}
+    params = {
+        **base_params(cfg, log),
+        **mode_params(mode, preset),
+        "match_filter": not_archived,
+    }
     params["progress_hooks"] = [on_progress]
     try:
         with YoutubeDL(params) as ydl:

@@ -34,3 +34,20 @@ export function describeJob(job) {
   if (!isFinal(job) && typeof job.percent === 'number') return `${job.stage || job.status} ${Math.round(job.percent)}%`;
   return job.stage && !isFinal(job) ? job.stage : job.status;
 }
+
+/** The jobs of a POST /api/v1/downloads {"urls": [...]} answer: one per link the server queued. */
+export function jobsFromBatch(answer) {
+  return (answer.results ?? [])
+    .filter((line) => line.job_id != null)
+    .map((line) => ({ id: line.job_id, url: line.url, status: 'queued', stage: '', percent: null, error: '' }));
+}
+
+/** "Sent 3 links." or "Sent 2 of 3 links; refused: <link>: <the server's sentence>". */
+export function describeBatch(answer) {
+  const results = answer.results ?? [];
+  const refused = results.filter((line) => line.error);
+  const total = `${results.length} link${results.length === 1 ? '' : 's'}`;
+  if (!refused.length) return `Sent ${total}.`;
+  const reasons = refused.map((line) => `${line.url}: ${line.error}`).join('; ');
+  return `Sent ${results.length - refused.length} of ${total}; refused: ${reasons}`;
+}

@@ -2,7 +2,7 @@
 // Permission requests happen here, inside the click, because browsers grant them only to a
 // user gesture. Page-provided text is only ever set as textContent.
 
-import { describeJob, isFinal } from '../lib/jobs.js';
+import { describeBatch, describeJob, isFinal } from '../lib/jobs.js';
 import { describeSync } from '../lib/format.js';
 import { detectMedia } from '../lib/media.js';
 import { hostPermission, isPublicServer, normaliseServer, publicServerWarning } from '../lib/pairing.js';
@@ -181,6 +181,18 @@ async function listMedia() {
       return li;
     }),
   );
+  $('send-all').hidden = media.length < 2;
+  $('send-all').textContent = `Send all ${media.length} found media`;
+  $('send-all').onclick = async () => {
+    $('send-all').disabled = true;
+    try {
+      const answer = await ask('sendAll', { urls: media.map((item) => item.url) });
+      $('media-note').textContent = describeBatch(answer);
+    } catch (error) {
+      showProblem(error.message);
+      $('send-all').disabled = false;
+    }
+  };
   const known = found.items.some((item) => item.kind === 'page');
   $('media-note').textContent = media.length
     ? known
