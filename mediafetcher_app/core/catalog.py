@@ -16,8 +16,7 @@ from sqlalchemy import exists, func, tuple_
 from sqlmodel import Session as DBSession
 from sqlmodel import col, select
 
-from . import platforms
-from . import subscriptions
+from . import platforms, subscriptions
 from .errors import InvalidInput, NotFound
 from .models import Folder, Media, MediaFolder, MediaKind, MediaSource, MediaTag, Source, Tag
 
