@@ -10,7 +10,8 @@ from typing import Any
 from arq import cron
 
 from mediafetcher_app.core.bootstrap import ensure_directories
-from mediafetcher_app.core.db import session_scope
+from mediafetcher_app.core.db import get_engine, session_scope
+from mediafetcher_app.core.library_view import watch as library_view_watch
 from mediafetcher_app.core.queue import QUEUE_NAME
 from mediafetcher_app.core.settings import get_settings
 
@@ -52,6 +53,7 @@ async def startup(ctx: dict[str, Any]) -> None:
     await asyncio.to_thread(recovery.sweep_deleted)
     await asyncio.to_thread(cookie_dirs.sweep)
     await asyncio.to_thread(recovery.reindex_final)
+    library_view_watch.rebuild_soon(get_engine())  # the one full pass; commits are followed one by one after
     log.info("worker %s ready", worker_id)
 
 
