@@ -256,3 +256,134 @@ def test_a_video_with_a_thumbnail_gets_its_poster_beside_it():
     poster = library_root() / f"Unsorted/{stem(clip)}-poster.webp"
     assert poster.samefile(storage.absolute(thumb))
     assert tree() == {"Unsorted", f"Unsorted/{stem(clip)}-poster.webp"} | video_files("Unsorted", clip)
+
+
+def stats(*relatives: str) -> dict[str, tuple[int, int, int]]:
+    """Inode, mtime and ctime of these view paths once the view followed every commit so far: a file
+    rewritten or re-linked changes them."""
+    assert watch.settle(60)
+    found = {}
+    for relative in relatives:
+        info = os.lstat(library_root() / relative)
+        found[relative] = (info.st_ino, info.st_mtime_ns, info.st_ctime_ns)
+    return found
+
+
+def files_in(paths: set[str], media_id: int) -> set[str]:
+    """The view files of one media among ``paths`` (its stem names them)."""
+    return {path for path in paths if path.rsplit("/", 1)[-1].startswith(stem(media_id))}
+
+
+def test_a_title_edit_rewrites_and_relinks_only_that_media(admin):
+    edited, untouched = make_media("To be edited"), make_media("Left alone")
+    with session_scope() as db:
+        music = organize.create_folder(db, admin, "Music").id
+        organize.add_to_folder(db, music, [edited, untouched])
+    before = stats(*files_in(tree(), untouched))
+    assert len(before) == 2  # its video and its NFO, in Music
+
+    with session_scope() as db:
+        organize.set_title(db, edited, "Edited")
+    assert stem(edited).startswith("Edited [")
+    assert tree() == {"Unsorted", "Music"} | video_files("Music", edited) | video_files("Music", untouched)
+    assert stats(*before) == before
+
+
+def test_a_folder_rename_moves_exactly_its_subtree_without_rewriting_it(admin):
+    inside, outside = make_media("Inside"), make_media("Outside")
+    with session_scope() as db:
+        music = organize.create_folder(db, admin, "Music").id
+        live = organize.create_folder(db, admin, "Live", parent_id=music).id
+        other = organize.create_folder(db, admin, "Other").id
+        organize.add_to_folder(db, live, [inside])
+        organize.add_to_folder(db, other, [outside])
+    moved = {path.split("/", 1)[1]: info for path, info in stats(*video_files("Music/Live", inside)).items()}
+    kept = stats(*video_files("Other", outside))
+
+    with session_scope() as db:
+        organize.rename_folder(db, admin, music, "Songs")
+    assert tree() == {"Unsorted", "Songs", "Songs/Live", "Other"} | video_files("Songs/Live", inside) | video_files(
+        "Other", outside
+    )
+    assert {path.split("/", 1)[1]: info for path, info in stats(*video_files("Songs/Live", inside)).items()} == moved
+    assert stats(*kept) == kept
+
+
+def test_folders_that_swap_names_in_one_commit_keep_their_own_media(admin):
+    first, second = make_media("First"), make_media("Second")
+    with session_scope() as db:
+        a = organize.create_folder(db, admin, "A").id
+        b = organize.create_folder(db, admin, "B").id
+        organize.add_to_folder(db, a, [first])
+        organize.add_to_folder(db, b, [second])
+    tree()
+    with session_scope() as db:
+        organize.rename_folder(db, admin, a, "Swap")
+        db.flush()
+        organize.rename_folder(db, admin, b, "A")
+        db.flush()
+        organize.rename_folder(db, admin, a, "B")
+    assert tree() == {"Unsorted", "A", "B"} | video_files("B", first) | video_files("A", second)
+
+
+def test_deleting_a_media_removes_exactly_its_entries(admin):
+    gone, stays = make_media("Going"), make_media("Staying")
+    with session_scope() as db:
+        music = organize.create_folder(db, admin, "Music").id
+        organize.add_to_folder(db, music, [gone, stays])
+    kept = stats(*files_in(tree(), stays))
+    assert len(kept) == 2  # its video and its NFO, in Music
+    with session_scope() as db:
+        removed = organize.delete_media(db, admin, gone)
+    organize.remove_files(removed)
+    assert tree() == {"Unsorted", "Music"} | video_files("Music", stays)
+    assert stats(*kept) == kept
+
+
+def test_a_tag_rename_rewrites_only_the_nfo_of_media_carrying_it(admin):
+    tagged, plain = make_media("Tagged"), make_media("Plain")
+    with session_scope() as db:
+        organize.tag_media(db, admin, "cats", [tagged])
+    tagged_nfo, plain_nfo = f"Unsorted/{stem(tagged)}.nfo", f"Unsorted/{stem(plain)}.nfo"
+    kept = stats(*files_in(tree(), plain), f"Unsorted/{stem(tagged)}.mp4")
+
+    with session_scope() as db:
+        organize.rename_tag(db, admin, "cats", "kittens")
+    assert watch.settle(60)
+    assert [tag.text for tag in ET.parse(library_root() / tagged_nfo).getroot().findall("tag")] == ["kittens"]
+    assert ET.parse(library_root() / plain_nfo).getroot().findall("tag") == []
+    assert stats(*kept) == kept
+
+    with session_scope() as db:
+        organize.delete_tag(db, admin, "kittens")
+    assert watch.settle(60)
+    assert ET.parse(library_root() / tagged_nfo).getroot().findall("tag") == []
+
+
+def test_following_a_change_does_not_walk_the_view_a_rebuild_does(admin):
+    make_media("Clip")
+    tree()
+    (library_root() / "Unsorted" / "stray.txt").write_text("not the view's")
+    make_media("Another clip")
+    assert "Unsorted/stray.txt" in tree()  # the pass followed one media, nothing else
+
+    done = subprocess.run(
+        [sys.executable, "-m", "mediafetcher_app.cli", "library", "rebuild"],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        env=dict(os.environ),
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "0 added, 1 removed" in done.stdout
+    assert "Unsorted/stray.txt" not in tree()
+
+
+def test_a_new_media_whose_name_collides_is_numbered_and_the_first_keeps_its_name():
+    first = make_media("Same", content=b"one" * 64)
+    with session_scope() as db:
+        source = db.exec(select(Source)).one()
+        db.add(MediaSource(media_id=make_media("Same", content=b"two" * 64), source_id=source.id))
+    names = tree()
+    assert f"Unsorted/{stem(first)}.mp4" in names and f"Unsorted/{stem(first)} (2).mp4" in names
