@@ -64,6 +64,20 @@ def final_path(media_id: int) -> Path:
         return get_settings().media_root / db.get(Media, media_id).path
 
 
+def rebuild() -> subprocess.CompletedProcess[str]:
+    """``cli library rebuild`` run as a user runs it, succeeded."""
+    done = subprocess.run(
+        [sys.executable, "-m", "mediafetcher_app.cli", "library", "rebuild"],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        env=dict(os.environ),
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    return done
+
+
 def test_the_view_follows_folders_membership_titles_and_deletion(admin):
     clip = make_media("First clip")
     assert tree() == {"Unsorted"} | video_files("Unsorted", clip)
@@ -219,15 +233,7 @@ def test_cli_library_rebuild_makes_the_view_again_from_the_database():
     shutil.rmtree(library_root())
     (get_settings().media_root / "library").mkdir()
     (library_root() / "stray file.txt").write_text("not ours")
-    done = subprocess.run(
-        [sys.executable, "-m", "mediafetcher_app.cli", "library", "rebuild"],
-        capture_output=True,
-        text=True,
-        cwd=PROJECT_ROOT,
-        env=dict(os.environ),
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
+    done = rebuild()
     assert "2 added, 1 removed" in done.stdout
     assert tree() == expected and f"Unsorted/{stem(clip)}.mp4" in expected
 
@@ -274,13 +280,19 @@ def files_in(paths: set[str], media_id: int) -> set[str]:
     return {path for path in paths if path.rsplit("/", 1)[-1].startswith(stem(media_id))}
 
 
-def test_a_title_edit_rewrites_and_relinks_only_that_media(admin):
-    edited, untouched = make_media("To be edited"), make_media("Left alone")
+def two_in_music(admin) -> tuple[int, int, dict[str, tuple[int, int, int]]]:
+    """A media to change and one to leave alone, both in "Music"; the stats of the second's files."""
+    changed, untouched = make_media("To be changed"), make_media("Left alone")
     with session_scope() as db:
         music = organize.create_folder(db, admin, "Music").id
-        organize.add_to_folder(db, music, [edited, untouched])
+        organize.add_to_folder(db, music, [changed, untouched])
     before = stats(*files_in(tree(), untouched))
     assert len(before) == 2  # its video and its NFO, in Music
+    return changed, untouched, before
+
+
+def test_a_title_edit_rewrites_and_relinks_only_that_media(admin):
+    edited, untouched, before = two_in_music(admin)
 
     with session_scope() as db:
         organize.set_title(db, edited, "Edited")
@@ -327,12 +339,7 @@ def test_folders_that_swap_names_in_one_commit_keep_their_own_media(admin):
 
 
 def test_deleting_a_media_removes_exactly_its_entries(admin):
-    gone, stays = make_media("Going"), make_media("Staying")
-    with session_scope() as db:
-        music = organize.create_folder(db, admin, "Music").id
-        organize.add_to_folder(db, music, [gone, stays])
-    kept = stats(*files_in(tree(), stays))
-    assert len(kept) == 2  # its video and its NFO, in Music
+    gone, stays, kept = two_in_music(admin)
     with session_scope() as db:
         removed = organize.delete_media(db, admin, gone)
     organize.remove_files(removed)
@@ -367,15 +374,7 @@ def test_following_a_change_does_not_walk_the_view_a_rebuild_does(admin):
     make_media("Another clip")
     assert "Unsorted/stray.txt" in tree()  # the pass followed one media, nothing else
 
-    done = subprocess.run(
-        [sys.executable, "-m", "mediafetcher_app.cli", "library", "rebuild"],
-        capture_output=True,
-        text=True,
-        cwd=PROJECT_ROOT,
-        env=dict(os.environ),
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
+    done = rebuild()
     assert "0 added, 1 removed" in done.stdout
     assert "Unsorted/stray.txt" not in tree()
 
