@@ -32,8 +32,6 @@ POSTER = "-poster.webp"
 NFO = ".nfo"
 # The longest sidecar ending, kept free in every video's name budget.
 SIDECAR_BYTES = max(len(POSTER), len(NFO))
-
-
 UNSORTED_ID = 0  # the folder id ``Unsorted`` stands in for (real folder ids start at 1)
 CHUNK = 1000  # media ids per query when following many
 
