@@ -62,7 +62,7 @@ class Item:
     wanted: str
     ext: str
     stored: Path
-    poster: Path | None
+    poster: Path | None  # videos with a thumbnail only
     nfo: bytes | None  # videos only
     folder_ids: tuple[int, ...]
 
@@ -210,7 +210,7 @@ def items(db: DBSession, media_root: Path, ids: Collection[int] | None = None) -
                 wanted=_stem(row),
                 ext=splitext(row.path)[1].lower(),
                 stored=media_root / row.path,
-                poster=media_root / row.thumbnail_path if row.thumbnail_path else None,
+                poster=media_root / row.thumbnail_path if is_video and row.thumbnail_path else None,
                 nfo=_nfo(row, tags[row.id]) if is_video else None,
                 folder_ids=tuple(memberships[row.id]),
             )
