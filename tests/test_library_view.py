@@ -12,21 +12,24 @@ import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from PIL import Image
-from sqlmodel import select
+from sqlalchemy import func, insert, literal, update
+from sqlmodel import col, select
 
-from mediafetcher_app.core import organize, storage
+from mediafetcher_app.core import library, organize, storage
 from mediafetcher_app.core.db import session_scope
+from mediafetcher_app.core.library import SourceInfo
 from mediafetcher_app.core.library_view import library_root, watch
 from mediafetcher_app.core.library_view.apply import apply
 from mediafetcher_app.core.library_view.names import MAX_NAME_BYTES, Namer, safe_part
 from mediafetcher_app.core.library_view.plan import Plan
 from mediafetcher_app.core.migrations import PROJECT_ROOT
-from mediafetcher_app.core.models import Media, MediaSource, Role, Source
+from mediafetcher_app.core.models import Media, MediaFolder, MediaSource, Role, Source
 from mediafetcher_app.core.settings import get_settings
 from tests.factories import burst_worker, make_media, make_principal
 from worker.finalise import index_file
@@ -399,3 +402,28 @@ async def test_the_worker_start_up_brings_the_whole_view_right_once():
     await worker.main()
     await worker.close()
     assert tree() == expected  # a full pass: the lost NFO is back, the stray is gone
+
+
+def test_core_updates_and_refreshed_sources_are_followed():
+    clip = make_media("Core title", uploader="Old Channel")
+    tree()
+    with session_scope() as db:
+        db.exec(update(Media).where(col(Media.id) == clip).values(title="Set by a statement"))
+        source = db.exec(select(Source)).one()
+        refreshed = SourceInfo(url=source.url, platform=source.platform, external_id=source.external_id)
+        library.add_source(db, replace(refreshed, uploader="New Channel"))
+    assert stem(clip).startswith("Set by a statement [")
+    assert tree() == {"Unsorted"} | video_files("Unsorted", clip)
+    assert ET.parse(library_root() / f"Unsorted/{stem(clip)}.nfo").getroot().findtext("studio") == "New Channel"
+
+
+def test_a_write_the_listeners_cannot_attribute_gets_a_full_pass(admin, caplog):
+    clip = make_media("Clip")
+    with session_scope() as db:
+        music = organize.create_folder(db, admin, "Music").id
+    tree()
+    every_media = select(Media.id, literal(music), func.now())
+    with session_scope() as db:
+        db.exec(insert(MediaFolder).from_select(["media_id", "folder_id", "added_at"], every_media))
+    assert tree() == {"Unsorted", "Music"} | video_files("Music", clip)
+    assert "a full pass follows" in caplog.text

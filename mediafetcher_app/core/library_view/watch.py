@@ -192,12 +192,14 @@ def _on_execute(state: ORMExecuteState) -> Any:
 
 
 def _read_returned(state: ORMExecuteState, name: str, changes: Changes) -> Any:
-    frozen = state.invoke_statement().freeze()
-    keys = list(frozen().keys())
+    """Run the insert and read the new ids it returns; one that returns none asks for a full pass."""
+    result = state.invoke_statement()
+    keys = list(result.keys()) if getattr(result, "returns_rows", True) else []
     if "id" not in keys:
         log.warning("the library view cannot tell which media a write to %s touched: a full pass follows", name)
         changes.full = True
-        return frozen()
+        return result
+    frozen = result.freeze()
     ids = {row[keys.index("id")] for row in frozen().all()}
     if name == "source":
         ids = _media_linked(state.session, MediaSource, MediaSource.source_id, ids)
