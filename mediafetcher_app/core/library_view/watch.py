@@ -161,7 +161,7 @@ def _reached(state: ORMExecuteState, table: Any) -> set[int]:
     return _media_linked(session, link, column, owners)
 
 
-def _named(state: ORMExecuteState, table: Any) -> set[int] | None:
+def _named(state: ORMExecuteState) -> set[int] | None:
     """The media an ``insert`` into a link table names in its values (None: it names none)."""
     compiled = state.statement.compile(dialect=state.session.get_bind().dialect).params
     given = state.parameters if isinstance(state.parameters, list) else [state.parameters or {}]
@@ -184,7 +184,7 @@ def _on_execute(state: ORMExecuteState) -> Any:
         changes.media_ids |= _reached(state, table)
     elif name == "tag":
         return None  # a new tag is on no media yet
-    elif name in _LINKS and (named := _named(state, table)) is not None:
+    elif name in _LINKS and (named := _named(state)) is not None:
         changes.media_ids |= named
     else:  # a new media or source: its id comes back from RETURNING
         return _read_returned(state, name, changes)
