@@ -12,23 +12,26 @@ import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from PIL import Image
-from sqlmodel import select
+from sqlalchemy import func, insert, literal, update
+from sqlmodel import col, select
 
-from mediafetcher_app.core import organize, storage
+from mediafetcher_app.core import library, organize, storage
 from mediafetcher_app.core.db import session_scope
+from mediafetcher_app.core.library import SourceInfo
 from mediafetcher_app.core.library_view import library_root, watch
 from mediafetcher_app.core.library_view.apply import apply
 from mediafetcher_app.core.library_view.names import MAX_NAME_BYTES, Namer, safe_part
 from mediafetcher_app.core.library_view.plan import Plan
 from mediafetcher_app.core.migrations import PROJECT_ROOT
-from mediafetcher_app.core.models import Media, MediaSource, Role, Source
+from mediafetcher_app.core.models import Media, MediaFolder, MediaSource, Role, Source
 from mediafetcher_app.core.settings import get_settings
-from tests.factories import make_media, make_principal
+from tests.factories import burst_worker, make_media, make_principal
 from worker.finalise import index_file
 
 
@@ -62,6 +65,20 @@ def video_files(folder: str, media_id: int) -> set[str]:
 def final_path(media_id: int) -> Path:
     with session_scope() as db:
         return get_settings().media_root / db.get(Media, media_id).path
+
+
+def rebuild() -> subprocess.CompletedProcess[str]:
+    """``cli library rebuild`` run as a user runs it, succeeded."""
+    done = subprocess.run(
+        [sys.executable, "-m", "mediafetcher_app.cli", "library", "rebuild"],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        env=dict(os.environ),
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    return done
 
 
 def test_the_view_follows_folders_membership_titles_and_deletion(admin):
@@ -219,15 +236,7 @@ def test_cli_library_rebuild_makes_the_view_again_from_the_database():
     shutil.rmtree(library_root())
     (get_settings().media_root / "library").mkdir()
     (library_root() / "stray file.txt").write_text("not ours")
-    done = subprocess.run(
-        [sys.executable, "-m", "mediafetcher_app.cli", "library", "rebuild"],
-        capture_output=True,
-        text=True,
-        cwd=PROJECT_ROOT,
-        env=dict(os.environ),
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
+    done = rebuild()
     assert "2 added, 1 removed" in done.stdout
     assert tree() == expected and f"Unsorted/{stem(clip)}.mp4" in expected
 
@@ -256,3 +265,165 @@ def test_a_video_with_a_thumbnail_gets_its_poster_beside_it():
     poster = library_root() / f"Unsorted/{stem(clip)}-poster.webp"
     assert poster.samefile(storage.absolute(thumb))
     assert tree() == {"Unsorted", f"Unsorted/{stem(clip)}-poster.webp"} | video_files("Unsorted", clip)
+
+
+def stats(*relatives: str) -> dict[str, tuple[int, int, int]]:
+    """Inode, mtime and ctime of these view paths once the view followed every commit so far: a file
+    rewritten or re-linked changes them."""
+    assert watch.settle(60)
+    found = {}
+    for relative in relatives:
+        info = os.lstat(library_root() / relative)
+        found[relative] = (info.st_ino, info.st_mtime_ns, info.st_ctime_ns)
+    return found
+
+
+def files_in(paths: set[str], media_id: int) -> set[str]:
+    """The view files of one media among ``paths`` (its stem names them)."""
+    return {path for path in paths if path.rsplit("/", 1)[-1].startswith(stem(media_id))}
+
+
+def two_in_music(admin) -> tuple[int, int, dict[str, tuple[int, int, int]]]:
+    """A media to change and one to leave alone, both in "Music"; the stats of the second's files."""
+    changed, untouched = make_media("To be changed"), make_media("Left alone")
+    with session_scope() as db:
+        music = organize.create_folder(db, admin, "Music").id
+        organize.add_to_folder(db, music, [changed, untouched])
+    before = stats(*files_in(tree(), untouched))
+    assert len(before) == 2  # its video and its NFO, in Music
+    return changed, untouched, before
+
+
+def test_a_title_edit_rewrites_and_relinks_only_that_media(admin):
+    edited, untouched, before = two_in_music(admin)
+
+    with session_scope() as db:
+        organize.set_title(db, edited, "Edited")
+    assert stem(edited).startswith("Edited [")
+    assert tree() == {"Unsorted", "Music"} | video_files("Music", edited) | video_files("Music", untouched)
+    assert stats(*before) == before
+
+
+def test_a_folder_rename_moves_exactly_its_subtree_without_rewriting_it(admin):
+    inside, outside = make_media("Inside"), make_media("Outside")
+    with session_scope() as db:
+        music = organize.create_folder(db, admin, "Music").id
+        live = organize.create_folder(db, admin, "Live", parent_id=music).id
+        other = organize.create_folder(db, admin, "Other").id
+        organize.add_to_folder(db, live, [inside])
+        organize.add_to_folder(db, other, [outside])
+    moved = {path.split("/", 1)[1]: info for path, info in stats(*video_files("Music/Live", inside)).items()}
+    kept = stats(*video_files("Other", outside))
+
+    with session_scope() as db:
+        organize.rename_folder(db, admin, music, "Songs")
+    assert tree() == {"Unsorted", "Songs", "Songs/Live", "Other"} | video_files("Songs/Live", inside) | video_files(
+        "Other", outside
+    )
+    assert {path.split("/", 1)[1]: info for path, info in stats(*video_files("Songs/Live", inside)).items()} == moved
+    assert stats(*kept) == kept
+
+
+def test_folders_that_swap_names_in_one_commit_keep_their_own_media(admin):
+    first, second = make_media("First"), make_media("Second")
+    with session_scope() as db:
+        a = organize.create_folder(db, admin, "A").id
+        b = organize.create_folder(db, admin, "B").id
+        organize.add_to_folder(db, a, [first])
+        organize.add_to_folder(db, b, [second])
+    tree()
+    with session_scope() as db:
+        organize.rename_folder(db, admin, a, "Swap")
+        db.flush()
+        organize.rename_folder(db, admin, b, "A")
+        db.flush()
+        organize.rename_folder(db, admin, a, "B")
+    assert tree() == {"Unsorted", "A", "B"} | video_files("B", first) | video_files("A", second)
+
+
+def test_deleting_a_media_removes_exactly_its_entries(admin):
+    gone, stays, kept = two_in_music(admin)
+    with session_scope() as db:
+        removed = organize.delete_media(db, admin, gone)
+    organize.remove_files(removed)
+    assert tree() == {"Unsorted", "Music"} | video_files("Music", stays)
+    assert stats(*kept) == kept
+
+
+def test_a_tag_rename_rewrites_only_the_nfo_of_media_carrying_it(admin):
+    tagged, plain = make_media("Tagged"), make_media("Plain")
+    with session_scope() as db:
+        organize.tag_media(db, admin, "cats", [tagged])
+    tagged_nfo, plain_nfo = f"Unsorted/{stem(tagged)}.nfo", f"Unsorted/{stem(plain)}.nfo"
+    kept = stats(*files_in(tree(), plain), f"Unsorted/{stem(tagged)}.mp4")
+
+    with session_scope() as db:
+        organize.rename_tag(db, admin, "cats", "kittens")
+    assert watch.settle(60)
+    assert [tag.text for tag in ET.parse(library_root() / tagged_nfo).getroot().findall("tag")] == ["kittens"]
+    assert ET.parse(library_root() / plain_nfo).getroot().findall("tag") == []
+    assert stats(*kept) == kept
+
+    with session_scope() as db:
+        organize.delete_tag(db, admin, "kittens")
+    assert watch.settle(60)
+    assert ET.parse(library_root() / tagged_nfo).getroot().findall("tag") == []
+
+
+def test_following_a_change_does_not_walk_the_view_a_rebuild_does(admin):
+    make_media("Clip")
+    tree()
+    (library_root() / "Unsorted" / "stray.txt").write_text("not the view's")
+    make_media("Another clip")
+    assert "Unsorted/stray.txt" in tree()  # the pass followed one media, nothing else
+
+    done = rebuild()
+    assert "0 added, 1 removed" in done.stdout
+    assert "Unsorted/stray.txt" not in tree()
+
+
+def test_a_new_media_whose_name_collides_is_numbered_and_the_first_keeps_its_name():
+    first = make_media("Same", content=b"one" * 64)
+    with session_scope() as db:
+        source = db.exec(select(Source)).one()
+        db.add(MediaSource(media_id=make_media("Same", content=b"two" * 64), source_id=source.id))
+    names = tree()
+    assert f"Unsorted/{stem(first)}.mp4" in names and f"Unsorted/{stem(first)} (2).mp4" in names
+
+
+async def test_the_worker_start_up_brings_the_whole_view_right_once():
+    clip = make_media("Damaged")
+    nfo = library_root() / f"Unsorted/{stem(clip)}.nfo"
+    expected = tree()
+    nfo.unlink()
+    (library_root() / "Unsorted" / "stray.txt").write_text("not the view's")
+
+    worker = burst_worker()
+    await worker.main()
+    await worker.close()
+    assert tree() == expected  # a full pass: the lost NFO is back, the stray is gone
+
+
+def test_core_updates_and_refreshed_sources_are_followed():
+    clip = make_media("Core title", uploader="Old Channel")
+    tree()
+    with session_scope() as db:
+        db.exec(update(Media).where(col(Media.id) == clip).values(title="Set by a statement"))
+        source = db.exec(select(Source)).one()
+        refreshed = SourceInfo(url=source.url, platform=source.platform, external_id=source.external_id)
+        library.add_source(db, replace(refreshed, uploader="New Channel"))
+    assert stem(clip).startswith("Set by a statement [")
+    assert tree() == {"Unsorted"} | video_files("Unsorted", clip)
+    assert ET.parse(library_root() / f"Unsorted/{stem(clip)}.nfo").getroot().findtext("studio") == "New Channel"
+
+
+def test_a_write_the_listeners_cannot_attribute_gets_a_full_pass(admin, caplog):
+    clip = make_media("Clip")
+    with session_scope() as db:
+        music = organize.create_folder(db, admin, "Music").id
+    tree()
+    every_media = select(Media.id, literal(music), func.now())
+    with session_scope() as db:
+        db.exec(insert(MediaFolder).from_select(["media_id", "folder_id", "added_at"], every_media))
+    assert tree() == {"Unsorted", "Music"} | video_files("Music", clip)
+    assert "a full pass follows" in caplog.text

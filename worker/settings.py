@@ -11,9 +11,10 @@ from arq import cron
 
 from mediafetcher_app.core import engine_updates
 from mediafetcher_app.core.bootstrap import ensure_directories
-from mediafetcher_app.core.db import session_scope
+from mediafetcher_app.core.db import get_engine, session_scope
 from mediafetcher_app.core.engine_setup import js_runtime
 from mediafetcher_app.core.errors import DomainError
+from mediafetcher_app.core.library_view import watch as library_view_watch
 from mediafetcher_app.core.queue import QUEUE_NAME
 from mediafetcher_app.core.settings import get_settings
 
@@ -57,6 +58,7 @@ async def startup(ctx: dict[str, Any]) -> None:
     await asyncio.to_thread(recovery.sweep_deleted)
     await asyncio.to_thread(cookie_dirs.sweep)
     await asyncio.to_thread(recovery.reindex_final)
+    library_view_watch.rebuild_soon(get_engine())  # the one full pass; commits are followed one by one after
     log.info("worker %s ready", worker_id)
 
 

@@ -36,7 +36,7 @@ def _parents(path: str) -> list[str]:
     return found
 
 
-def _is_link_to(path: str, target: Path) -> bool:
+def is_link_to(path: str, target: Path) -> bool:
     if os.path.islink(path):
         return os.readlink(path) == os.path.relpath(target, os.path.dirname(path))
     try:
@@ -45,7 +45,7 @@ def _is_link_to(path: str, target: Path) -> bool:
         return False
 
 
-def _link(path: str, target: Path) -> None:
+def link(path: str, target: Path) -> None:
     try:
         os.link(target, path)
     except OSError as exc:
@@ -54,14 +54,14 @@ def _link(path: str, target: Path) -> None:
         os.symlink(os.path.relpath(target, os.path.dirname(path)), path)
 
 
-def _write(path: str, content: bytes) -> None:
+def write(path: str, content: bytes) -> None:
     temporary = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.tmp")
     with open(temporary, "wb") as handle:
         handle.write(content)
     os.replace(temporary, path)
 
 
-def _same_content(path: str, content: bytes) -> bool:
+def same_content(path: str, content: bytes) -> bool:
     if os.path.islink(path) or not os.path.isfile(path) or os.path.getsize(path) != len(content):
         return False
     with open(path, "rb") as handle:
@@ -81,11 +81,31 @@ def _existing(root: Path) -> tuple[set[str], set[str]]:
     return files, dirs
 
 
-def _remove(path: str) -> None:
+def remove(path: str) -> None:
     if os.path.isdir(path) and not os.path.islink(path):
         shutil.rmtree(path)
     elif os.path.lexists(path):
         os.unlink(path)
+
+
+def put_files(base: str, links: dict[str, Path], texts: dict[str, bytes]) -> int:
+    """Make each link (unless it already is one to its target) and write each text that differs,
+    at ``base`` + its relative path; returns how many it made or wrote."""
+    made = 0
+    for relative, target in links.items():
+        path = base + relative
+        if os.path.lexists(path):
+            if is_link_to(path, target):
+                continue
+            os.unlink(path)
+        if target.exists():
+            link(path, target)
+            made += 1
+    for relative, content in texts.items():
+        if not same_content(base + relative, content):
+            write(base + relative, content)
+            made += 1
+    return made
 
 
 def apply(plan: Plan, root: Path) -> Applied:
@@ -99,11 +119,11 @@ def apply(plan: Plan, root: Path) -> Applied:
     for path in wanted_files | plan.dirs:
         wanted_dirs.update(_parents(path))
     for relative in sorted(files - wanted_files) + sorted(dirs & wanted_files):
-        _remove(base + relative)
+        remove(base + relative)
         done.removed += 1
     for relative in sorted(dirs - wanted_dirs, key=lambda p: p.count("/"), reverse=True):
         if os.path.lexists(base + relative):
-            _remove(base + relative)
+            remove(base + relative)
             done.removed += 1
     for relative in sorted(wanted_dirs):
         path = base + relative
@@ -111,17 +131,5 @@ def apply(plan: Plan, root: Path) -> Applied:
             os.unlink(path)
         if relative not in dirs:
             os.makedirs(path, exist_ok=True)
-    for relative, target in plan.links.items():
-        path = base + relative
-        if os.path.lexists(path):
-            if _is_link_to(path, target):
-                continue
-            os.unlink(path)
-        if target.exists():
-            _link(path, target)
-            done.added += 1
-    for relative, content in plan.texts.items():
-        if not _same_content(base + relative, content):
-            _write(base + relative, content)
-            done.added += 1
+    done.added += put_files(base, plan.links, plan.texts)
     return done

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 
 MAX_NAME_BYTES = 255
 _FORBIDDEN = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
@@ -39,6 +40,21 @@ def safe_part(text: str | None, limit: int = MAX_NAME_BYTES) -> str:
     return cleaned
 
 
+def claim(stem: str, suffix: str, reserve_bytes: int, taken: Callable[[str], bool]) -> str:
+    """The first of ``stem``, ``stem (2)``, ``stem (3)``... whose ``+ suffix`` is not ``taken`` (asked
+    with the case-folded name), within 255 bytes keeping ``reserve_bytes`` spare for sidecar endings
+    (``-poster.webp``) built from the same stem. ``taken`` may be a set lookup (a whole pass) or an
+    index query (one media followed alone)."""
+    budget = MAX_NAME_BYTES - len(suffix.encode()) - reserve_bytes
+    base = cut_to_bytes(stem, budget).rstrip(" .") or UNTITLED
+    candidate, number = base, 1
+    while taken((candidate + suffix).casefold()):
+        number += 1
+        counter = f" ({number})"
+        candidate = cut_to_bytes(base, budget - len(counter.encode())).rstrip(" .") + counter
+    return candidate
+
+
 class Namer:
     """Hands out names unique within one directory regardless of case (first come, first kept)."""
 
@@ -46,14 +62,7 @@ class Namer:
         self._taken: set[str] = {name.casefold() for name in reserved}
 
     def claim(self, stem: str, suffix: str = "", reserve_bytes: int = 0) -> str:
-        """A free ``stem`` (+`` (n)``) + ``suffix`` within 255 bytes, keeping ``reserve_bytes`` spare
-        for sidecar endings (``-poster.webp``) built from the same stem."""
-        budget = MAX_NAME_BYTES - len(suffix.encode()) - reserve_bytes
-        base = cut_to_bytes(stem, budget).rstrip(" .") or UNTITLED
-        candidate, number = base, 1
-        while (candidate + suffix).casefold() in self._taken:
-            number += 1
-            counter = f" ({number})"
-            candidate = cut_to_bytes(base, budget - len(counter.encode())).rstrip(" .") + counter
+        """A free name (see ``claim``), now taken in this directory."""
+        candidate = claim(stem, suffix, reserve_bytes, self._taken.__contains__)
         self._taken.add((candidate + suffix).casefold())
         return candidate
