@@ -138,7 +138,7 @@ def test_the_health_row_has_room_between_its_items_at_360_px(phone: Page):
     expect(status).to_contain_text("free")
     card = status.bounding_box()
     boxes = [item.bounding_box() for item in status.locator(".mf-status").all()]
-    assert len(boxes) == 4 and card is not None and all(boxes)
+    assert len(boxes) == 5 and card is not None and all(boxes)  # database, queue, workers, NAS, engines
     for box in boxes:
         assert box["x"] >= card["x"] and box["x"] + box["width"] <= card["x"] + card["width"] + 0.5
     for i, a in enumerate(boxes):
