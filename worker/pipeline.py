@@ -47,13 +47,15 @@ from . import cookie_dirs, finalise
 from .config import EngineConfig, engine_config
 from .cookies import job_cookie_file
 from .engines import direct
-from .engines.runner import Event, run_engine
+from .engines.protocol import STOP, Action, Event, Message, Stage, command
+from .engines.runner import run_engine
 from .errors import JobCancelled, PipelineError, classify
 from .routing import AUDIO, DIRECT, GALLERYDL, IMAGE, IMAGE_EXTS, YTDLP, Route, choose
 
 log = logging.getLogger(__name__)
 
-MODULES = {YTDLP: "worker.engines.ytdlp_runner", GALLERYDL: "worker.engines.gallerydl_runner"}
+MODULES = {YTDLP: "worker.engines.child_ytdlp", GALLERYDL: "worker.engines.child_gallerydl"}
+PERCENT = 100  # a conversion's progress is written as percent of 100
 PROGRESS_INTERVAL_S = 0.5
 WATCH_INTERVAL_S = 0.5
 AUTO = "auto"  # yt-dlp probes and picks the mode itself
@@ -118,16 +120,20 @@ class JobRun:
                 return write(db)
         raise AssertionError("unreachable: tenacity reraises")
 
-    def progress(self, event: Event) -> None:
+    def progress(self, event: Message) -> None:
         now = time.monotonic()
         if now - self._last_progress < PROGRESS_INTERVAL_S:
             return
         self._last_progress = now
-        stage = event.get("stage") or "downloading"
-        status = JobStatus.processing if stage == "converting" else JobStatus.downloading
+        stage = event.get("stage") or Stage.DOWNLOADING
+        if stage == Stage.CONVERTING:
+            percent = event.get("percent")
+            fields = {"progress_bytes": percent, "progress_total": PERCENT, "speed_bps": None, "eta_s": None}
+            self.write(JobStatus.processing, stage=str(stage), **fields)
+            return
         self.write(
-            status,
-            stage=stage,
+            JobStatus.downloading,
+            stage=str(stage),
             progress_bytes=event.get("bytes"),
             progress_total=event.get("total"),
             speed_bps=event.get("speed"),
@@ -214,10 +220,10 @@ class JobRun:
             return await self.run_direct(route)
         outcome = Outcome()
 
-        async def on_event(event: Event) -> Event | None:
-            if event["event"] == "progress":
+        async def on_event(event: Message) -> Message | None:
+            if event["event"] == Event.PROGRESS:
                 self.progress(event)
-            elif event["event"] == "probe":
+            elif event["event"] == Event.PROBE:
                 return self.decide(event, route, outcome)
             return None
 
@@ -310,7 +316,7 @@ class JobRun:
             finalise.link_archived(ids, folder_id=self.job.folder_id, guard=self.guard)
         return found
 
-    def decide(self, probe: Event, route: Route, outcome: Outcome) -> Event:
+    def decide(self, probe: Message, route: Route, outcome: Outcome) -> Message:
         """Answer yt-dlp's probe: skip archived items, hand images to gallery-dl, pick the mode."""
         items: list[dict[str, Any]] = probe.get("items") or []
         archived = self.archived(items)
@@ -318,16 +324,16 @@ class JobRun:
         remaining = [item for item in items if str(item.get("id")) not in archived]
         if items and not remaining:
             outcome.archived = True
-            return {"action": "stop"}
+            return STOP
         mode = route.mode
         if mode == AUTO:
             chosen = choose([str(item["kind"]) for item in remaining])
             if chosen.engine != YTDLP:
                 outcome.handoff = True
-                return {"action": "stop"}
+                return STOP
             mode = chosen.mode
         self.write(JobStatus.downloading, stage="downloading")
-        return {"action": "download", "mode": mode, "skip": list(archived)}
+        return command(Action.DOWNLOAD, mode=mode, skip=list(archived))
 
 
 def is_direct_image(url: str) -> bool:

@@ -9,8 +9,8 @@ from typing import Any
 
 from arq import cron
 
-from mediafetcher_app.core.bootstrap import ensure_directories
 from mediafetcher_app.core import engine_updates
+from mediafetcher_app.core.bootstrap import ensure_directories
 from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.engine_setup import js_runtime
 from mediafetcher_app.core.errors import DomainError
@@ -20,7 +20,7 @@ from mediafetcher_app.core.settings import get_settings
 from . import cookie_dirs, egress, heartbeat, recovery
 from .client import redis_settings
 from .cookie_check import check_cookies
-from .engines.runner import spares
+from .engines.runner import servers
 from .reconcile import reconcile, requeue_abandoned
 from .tasks import download, running
 
@@ -60,7 +60,7 @@ async def startup(ctx: dict[str, Any]) -> None:
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
-    await spares.close()
+    await servers.close()
     await asyncio.to_thread(egress.proxy.stop)
     task = ctx.get("heartbeat_task")
     if task is not None:

@@ -15,6 +15,8 @@ import re
 import shutil
 import subprocess
 import sysconfig
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -121,6 +123,46 @@ def run(args: list[str], timeout_s: float | None = None) -> subprocess.Completed
         )
     except subprocess.TimeoutExpired as exc:  # subprocess.run has killed ffmpeg and reaped it
         raise FfmpegTimeout(f"ffmpeg did not finish within {limit:g} s") from exc
+
+
+def run_reporting(
+    args: list[str], duration_s: float | None, on_percent: Callable[[int], None], timeout_s: float | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``run`` for a long conversion: ffmpeg's ``-progress`` output against ``duration_s`` goes
+    to ``on_percent`` (0-100) as it runs. Killed past ``timeout_s`` like ``run``."""
+    limit = get_settings().ffmpeg_timeout_s if timeout_s is None else timeout_s
+    command = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-protocol_whitelist", "file,pipe"]
+    command += ["-progress", "pipe:1", "-nostats", *args]
+    process = subprocess.Popen(
+        command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace"
+    )
+    timed_out = threading.Event()
+
+    def stop() -> None:
+        timed_out.set()
+        process.kill()
+
+    timer = threading.Timer(limit, stop)
+    stderr: list[str] = []
+    drain = threading.Thread(target=lambda: stderr.append(process.stderr.read() if process.stderr else ""))
+    timer.start()
+    drain.start()
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            key, _, value = line.strip().partition("=")
+            if key == "out_time_us" and duration_s and value.isdigit():
+                on_percent(min(100, int(int(value) / 1e6 * 100 / duration_s)))
+        returncode = process.wait()
+    finally:
+        timer.cancel()
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        drain.join()
+    if timed_out.is_set():
+        raise FfmpegTimeout(f"ffmpeg did not finish within {limit:g} s")
+    return subprocess.CompletedProcess(command, returncode, "", "".join(stderr))
 
 
 @dataclass(frozen=True)

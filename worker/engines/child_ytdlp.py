@@ -1,8 +1,8 @@
-"""yt-dlp in its own process: probe, wait for the worker's decision, download.
+"""yt-dlp in a job's engine child: probe, wait for the worker's decision, download.
 
-Run as ``python -m worker.engines.ytdlp_runner``; config arrives as one JSON line on stdin.
-Events out: ``probe``, ``progress``, ``file``, ``error``. After ``probe`` the worker answers with
-``{"action": "download", "mode": ..., "skip": [ids]}`` or ``{"action": "stop"}``.
+Forked by ``child_forkserver`` (``prepare`` once in the server, ``main`` per job); the config
+arrives as one JSON line on stdin. Events out (``protocol.Event``): probe, progress, file,
+error. After the probe the worker answers with ``Action.DOWNLOAD`` (mode, skip) or ``Action.STOP``.
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ from yt_dlp.extractor import gen_extractor_classes
 from yt_dlp.postprocessor.common import PostProcessor
 
 from worker import egress
-from worker.engines import child
+from worker.engines import child_io as child
 from worker.engines.mp4 import make_playable
+from worker.engines.protocol import Action, Event, Stage
 from worker.routing import item_kind
 
 H264 = "[vcodec~='^(avc1|h264)']"
@@ -159,15 +160,14 @@ def describe(info: dict[str, Any]) -> dict[str, Any]:
     return {**{key: info.get(key) for key in META_KEYS}, "ext": info.get("ext"), "kind": item_kind(info)}
 
 
-def warm_up() -> None:
-    """Compile every extractor's URL pattern (~0.25 s) while this process is still a spare."""
+def prepare() -> None:
+    """In the fork server, once: compile every extractor's URL pattern (~0.25 s) for all children."""
+    keep_ffmpeg_local()
     for extractor in gen_extractor_classes():
         extractor.suitable("https://warm.invalid/up")
 
 
 def main() -> None:
-    keep_ffmpeg_local()
-    warm_up()
     cfg = child.start()
     log = _Log()
     throttle = child.Throttle()
@@ -177,12 +177,16 @@ def main() -> None:
     except Exception as exc:
         child.fail("probe", log.failure(exc))
     entries = entries_of(info)
-    child.emit("probe", items=[describe(entry) for entry in entries])
+    child.emit(Event.PROBE, items=[describe(entry) for entry in entries])
     command = child.read_command()
-    if command.get("action") != "download":
+    if command.get("action") != Action.DOWNLOAD:
         return
     mode, skip = command["mode"], set(command.get("skip") or ())
     published = 0
+
+    def converting(percent: int) -> None:
+        if throttle.ready():
+            child.emit(Event.PROGRESS, stage=Stage.CONVERTING, percent=percent)
 
     class Publish(PostProcessor):  # type: ignore[misc]
         """After yt-dlp's own post-processing: make video playable, then hand the file over."""
@@ -191,17 +195,17 @@ def main() -> None:
             nonlocal published
             path, steps = Path(item["filepath"]), {}
             if mode == "video" and item_kind(item) == "video":
-                child.emit("progress", stage="converting")
-                path, steps = make_playable(path)
-            child.emit("file", path=str(path), meta=describe(item), conversion=steps)
+                child.emit(Event.PROGRESS, stage=Stage.CONVERTING, percent=0)
+                path, steps = make_playable(path, on_percent=converting)
+            child.emit(Event.FILE, path=str(path), meta=describe(item), conversion=steps)
             published += 1
             return [], item
 
     def on_progress(status: dict[str, Any]) -> None:
         if status.get("status") == "downloading" and throttle.ready():
             child.emit(
-                "progress",
-                stage="downloading",
+                Event.PROGRESS,
+                stage=Stage.DOWNLOADING,
                 bytes=status.get("downloaded_bytes"),
                 total=status.get("total_bytes") or status.get("total_bytes_estimate"),
                 speed=status.get("speed"),
