@@ -80,8 +80,7 @@ def setup_services(data_dir: Path) -> None:
     os.environ["DATABASE_URL"] = database_url()
     os.environ["REDIS_URL"] = redis_url()
     get_settings.cache_clear()
-    bootstrap.ensure_directories(get_settings())
-    bootstrap.upgrade_to_head()
+    bootstrap.prepare(get_settings())
 
 
 def timed(command: list[str]) -> float:

@@ -92,6 +92,7 @@ class JobRun:
         self.stop = threading.Event()  # set when the run is stopped: finalise's thread checks it
         self.guard = finalise.JobGuard(self.job_id, self.owner, self.stop)
         self._last_progress = 0.0
+        self.engine_versions: dict[str, str] = {}  # engine -> the version that ran (the probe says)
 
     # -- the job row -------------------------------------------------------------------------
 
@@ -142,6 +143,8 @@ class JobRun:
 
     def record_attempt(self, engine: str, mode: str, stage: str, error: PipelineError | None) -> None:
         entry = {"engine": engine, "mode": mode, "stage": stage, "at": utcnow().isoformat(), "ok": error is None}
+        if engine in self.engine_versions:
+            entry["version"] = self.engine_versions[engine]
         if error is not None:
             entry |= {"error": error.message, "detail": error.detail[-1000:], "transient": error.transient}
         self.attempt_log.append(entry)
@@ -230,6 +233,8 @@ class JobRun:
         run = await run_engine(MODULES[route.engine], self.engine_config(), on_event)
         if run.error is not None or run.returncode != 0:
             text = str((run.error or {}).get("message") or run.stderr_tail)
+            if run.error is None and run.returncode < 0:
+                text = f"The engine process was killed (signal {-run.returncode}).\n{text}"
             stage = str((run.error or {}).get("stage") or "engine")
             error = classify(text, self.job.url, self.settings.max_file_bytes)
             self.record_attempt(route.engine, route.mode, stage, error)
@@ -319,6 +324,8 @@ class JobRun:
     def decide(self, probe: Message, route: Route, outcome: Outcome) -> Message:
         """Answer yt-dlp's probe: skip archived items, hand images to gallery-dl, pick the mode."""
         items: list[dict[str, Any]] = probe.get("items") or []
+        if probe.get("engine_version"):
+            self.engine_versions[route.engine] = str(probe["engine_version"])
         archived = self.archived(items)
         outcome.media_ids.extend(sorted({media_id for found in archived.values() for media_id in found}))
         remaining = [item for item in items if str(item.get("id")) not in archived]

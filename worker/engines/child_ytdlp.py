@@ -14,6 +14,7 @@ from yt_dlp import YoutubeDL
 from yt_dlp.downloader.external import FFmpegFD
 from yt_dlp.extractor import gen_extractor_classes
 from yt_dlp.postprocessor.common import PostProcessor
+from yt_dlp.version import __version__ as YTDLP_VERSION
 
 from worker import egress
 from worker.engines import child_io as child
@@ -177,7 +178,7 @@ def main() -> None:
     except Exception as exc:
         child.fail("probe", log.failure(exc))
     entries = entries_of(info)
-    child.emit(Event.PROBE, items=[describe(entry) for entry in entries])
+    child.emit(Event.PROBE, items=[describe(entry) for entry in entries], engine_version=YTDLP_VERSION)
     command = child.read_command()
     if command.get("action") != Action.DOWNLOAD:
         return

@@ -20,7 +20,7 @@ Message = dict[str, Any]
 class Event(StrEnum):
     """From an engine child to the worker."""
 
-    PROBE = "probe"  # items=[{...META_KEYS, "ext", "kind"}]; the worker answers with an Action
+    PROBE = "probe"  # items=[{...META_KEYS, "ext", "kind"}], engine_version; the worker answers with an Action
     PROGRESS = "progress"  # stage=Stage, bytes, total, speed, eta (converting: percent)
     FILE = "file"  # path, meta, conversion={"video": ..., "audio": ...}
     ERROR = "error"  # stage, message; the child exits non-zero after it
