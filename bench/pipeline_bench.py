@@ -1,6 +1,6 @@
 """Pipeline budgets (see the issue), measured against the same local fixture server.
 
-Run: ``.venv/bin/python -m bench.pipeline_bench [--cases batch,latency,rss,mp4,hash,images]``.
+Run: ``.venv/bin/python -m bench.pipeline_bench [--cases batch,latency,rss,transcode,mp4,hash,images]``.
 Starts embedded PostgreSQL/Redis in a temporary data dir and a real worker process
 (MF_WORKER_CONCURRENCY=3); prints each number beside its budget. Nothing here asserts: the
 numbers are recorded in bench/PIPELINE_RESULTS.md.
@@ -63,11 +63,34 @@ def make_small_mp4(path: Path, index: int, megabytes: int = 8) -> Path:
     return path
 
 
+def transcode_speed(work: Path, seconds: int = 10) -> tuple[float, int]:
+    """x real time of a 720p VP9/Opus -> H.264/AAC conversion (the pipeline's own), and its threads."""
+    from mediafetcher_app.core.ffmpeg import ffmpeg_exe
+    from worker.engines.mp4 import encoder_threads, make_playable
+
+    source = BENCH_CACHE / f"vp9-720p-{seconds}s.webm"
+    if not source.exists():
+        command = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y"]
+        command += ["-f", "lavfi", "-i", f"testsrc2=size=1280x720:rate=30:duration={seconds}"]
+        command += ["-f", "lavfi", "-i", f"sine=duration={seconds}", "-c:v", "libvpx-vp9", "-deadline", "realtime"]
+        command += ["-cpu-used", "8", "-b:v", "2M", "-pix_fmt", "yuv420p", "-c:a", "libopus", str(source)]
+        subprocess.run(command, check=True)
+    copy = work / "transcode.webm"
+    shutil.copy(source, copy)
+    started = time.perf_counter()
+    make_playable(copy)
+    return seconds / (time.perf_counter() - started), encoder_threads()
+
+
 def setup_services(data_dir: Path) -> None:
     # the fixture server is on 127.0.0.1, a private address: allow LAN sources (the egress proxy
     # still carries every connection)
     os.environ.update(
-        MF_DATA_DIR=str(data_dir), YTDLP_NO_PLUGINS="1", MF_SECRET_KEY="bench", MF_BLOCK_PRIVATE_URLS="false"
+        MF_DATA_DIR=str(data_dir),
+        YTDLP_NO_PLUGINS="1",
+        MF_SECRET_KEY="bench",
+        MF_BLOCK_PRIVATE_URLS="false",
+        MF_WORKER_CONCURRENCY="3",
     )
     for name in ("DATABASE_URL", "REDIS_URL", "MF_MEDIA_ROOT"):
         os.environ.pop(name, None)
@@ -175,7 +198,7 @@ def rss_mb(process: psutil.Process) -> float:
 
 async def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--cases", default="batch,latency,rss,mp4,hash,images")
+    parser.add_argument("--cases", default="batch,latency,rss,transcode,mp4,hash,images")
     parser.add_argument("--images", type=int, default=100)
     parser.add_argument("--rss-jobs", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=5)
@@ -221,20 +244,20 @@ async def main() -> None:
                 ours_batch.append(await run_jobs(small))
                 our_cpu.append((cpu_seconds() - before) / len(small))
             best, cli_best = min(ours_batch), min(clis)
-            results.append(
+            add(results, 
                 (
                     "6 x 8 MB MP4, 3 at a time: ours / 3 cold CLIs",
                     f"{best:.2f} s / {cli_best:.2f} s = {best / cli_best:.2f}",
                     "<= 0.4",
                 )
             )
-            results.append(("CPU s per job (machine): ours / CLI", f"{min(our_cpu):.2f} / {min(cli_cpu):.2f}", "-"))
+            add(results, ("CPU s per job (machine): ours / CLI", f"{min(our_cpu):.2f} / {min(cli_cpu):.2f}", "-"))
         if "latency" in cases:
             rounds = []
             for round_ in range(args.rounds):
                 clear_media()
                 rounds.append(await run_jobs([small[round_ % len(small)]]))
-            results.append(
+            add(results, 
                 (
                     f"1 x 8 MB MP4 enqueue->done, {args.rounds} rounds",
                     f"p50 {percentile(rounds, 0.5):.2f} s, p95 {percentile(rounds, 0.95):.2f} s",
@@ -253,7 +276,7 @@ async def main() -> None:
                 clear_media()
                 e2e.append(await run_jobs([url]))
             ratio = min(e2e) / plain
-            results.append(
+            add(results, 
                 ("50 MB MP4 enqueue->done / plain yt-dlp", f"{min(e2e):.2f} s / {plain:.2f} s = {ratio:.2f}", "<= 1.15")
             )
 
@@ -265,7 +288,7 @@ async def main() -> None:
             ours = min(timed_call(storage.sha256_file, sample) for _ in range(3))
             theirs = min(timed(["sha256sum", str(sample)]) for _ in range(3))
             size_mb = sample.stat().st_size / 1024**2
-            results.append(
+            add(results, 
                 (
                     "SHA-256 MB/s: ours vs sha256sum",
                     f"{size_mb / ours:.0f} vs {size_mb / theirs:.0f} = {theirs / ours:.0%}",
@@ -280,7 +303,7 @@ async def main() -> None:
             gdl = timed([sys.executable, "-m", "gallery_dl", "-q", "-d", str(data_dir / "gdl"), "-i", str(listing)])
             clear_media()
             ours_images = await run_jobs(urls)
-            results.append(
+            add(results, 
                 (
                     f"{args.images} image URLs: worker vs one gallery-dl",
                     f"{ours_images:.2f} s / {gdl:.2f} s = {ours_images / gdl:.2f}",
@@ -288,6 +311,9 @@ async def main() -> None:
                 )
             )
 
+        if "transcode" in cases:
+            speed, threads = transcode_speed(data_dir)
+            add(results, ("720p VP9 -> H.264 transcode speed", f"{speed:.2f}x real time ({threads} threads)", "-"))
         if "rss" in cases:
             clear_media()
             await asyncio.sleep(2)
@@ -298,8 +324,8 @@ async def main() -> None:
             for start in range(0, args.rss_jobs, step):
                 await run_jobs(urls[start : start + step])
                 samples.append(rss_mb(proc))
-            results.append(("worker RSS idle", f"{samples[0]:.0f} MB (+ engines {engines_idle:.0f} MB)", "<= 150 MB"))
-            results.append(
+            add(results, ("worker RSS idle", f"{samples[0]:.0f} MB (+ engines {engines_idle:.0f} MB)", "<= 150 MB"))
+            add(results, 
                 (
                     f"worker RSS every {step} of {args.rss_jobs} jobs",
                     " / ".join(f"{sample:.0f}" for sample in samples[1:]) + " MB",
@@ -316,6 +342,12 @@ async def main() -> None:
         embedded.stop_redis(data_dir)
         embedded.stop_postgres(data_dir)
         shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def add(results: list[tuple[str, str, str]], row: tuple[str, str, str]) -> None:
+    """Keep ``row`` for the summary and print it now (a long run shows its numbers as they come)."""
+    results.append(row)
+    print(f"{row[0]:<45} {row[1]:<32} budget {row[2]}", flush=True)
 
 
 def timed_call(function, *args) -> float:  # type: ignore[no-untyped-def]

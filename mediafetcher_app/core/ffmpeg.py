@@ -234,17 +234,38 @@ def parse_banner(text: str) -> MediaInfo:
     return MediaInfo(container=container, duration_s=duration, streams=tuple(streams))
 
 
-def inspect(path: Path, decode_s: float = 0) -> MediaInfo:
+def inspect(path: Path, decode_s: float = 0, still: Still | None = None) -> MediaInfo:
     """What ``path`` holds; an unreadable file gives a MediaInfo without streams.
 
     With ``decode_s``, the same run also decodes the first ``decode_s`` seconds of the first video
     and audio stream, so each Stream says how many frames really came out (a banner alone
-    believes whatever the header claims). Raises FfmpegTimeout when ffmpeg hangs.
+    believes whatever the header claims). With ``still`` too, the same decoding writes the video's
+    picture at ``still.at`` seconds as a WebP: one ffmpeg run instead of two (a file without a
+    video stream is then read again without it). Raises FfmpegTimeout when ffmpeg hangs.
     """
     if not decode_s:
         return parse_banner(run(["-i", str(path)]).stderr)
-    decode = ["-map", "0:v:0?", "-map", "0:a:0?", "-f", "null", "-"]
-    return parse_banner(run(["-v", "verbose", "-t", f"{decode_s:g}", "-i", str(path), *decode]).stderr)
+    command = ["-v", "verbose", "-t", f"{decode_s:g}", "-i", str(path)]
+    command += ["-map", "0:v:0?", "-map", "0:a:0?", "-f", "null", "-"]
+    if still is not None:
+        picture = ["-map", "0:v:0?", "-vf", f"select='gte(t,{still.at:g})',{still.scale}", "-frames:v", "1"]
+        result = run([*command, *picture, "-f", "webp", "-y", str(still.target)])
+        if result.returncode == 0:
+            return parse_banner(result.stderr)
+        still.target.unlink(missing_ok=True)
+    return parse_banner(run(command).stderr)
+
+
+@dataclass(frozen=True)
+class Still:
+    """A picture of a video for ``inspect`` to write while it decodes (a thumbnail)."""
+
+    target: Path
+    at: float  # seconds into the video
+    scale: str  # the scale filter
+
+    def made(self) -> bool:
+        return self.target.is_file() and self.target.stat().st_size > 0
 
 
 def is_faststart(path: Path) -> bool:
