@@ -244,12 +244,13 @@ async def main() -> None:
                 ours_batch.append(await run_jobs(small))
                 our_cpu.append((cpu_seconds() - before) / len(small))
             best, cli_best = min(ours_batch), min(clis)
-            add(results, 
+            add(
+                results,
                 (
                     "6 x 8 MB MP4, 3 at a time: ours / 3 cold CLIs",
                     f"{best:.2f} s / {cli_best:.2f} s = {best / cli_best:.2f}",
                     "<= 0.4",
-                )
+                ),
             )
             add(results, ("CPU s per job (machine): ours / CLI", f"{min(our_cpu):.2f} / {min(cli_cpu):.2f}", "-"))
         if "latency" in cases:
@@ -257,12 +258,13 @@ async def main() -> None:
             for round_ in range(args.rounds):
                 clear_media()
                 rounds.append(await run_jobs([small[round_ % len(small)]]))
-            add(results, 
+            add(
+                results,
                 (
                     f"1 x 8 MB MP4 enqueue->done, {args.rounds} rounds",
                     f"p50 {percentile(rounds, 0.5):.2f} s, p95 {percentile(rounds, 0.95):.2f} s",
                     "<= 0.35 s",
-                )
+                ),
             )
         if "mp4" in cases:
             url = server.url("/media/big.mp4")
@@ -276,8 +278,13 @@ async def main() -> None:
                 clear_media()
                 e2e.append(await run_jobs([url]))
             ratio = min(e2e) / plain
-            add(results, 
-                ("50 MB MP4 enqueue->done / plain yt-dlp", f"{min(e2e):.2f} s / {plain:.2f} s = {ratio:.2f}", "<= 1.15")
+            add(
+                results,
+                (
+                    "50 MB MP4 enqueue->done / plain yt-dlp",
+                    f"{min(e2e):.2f} s / {plain:.2f} s = {ratio:.2f}",
+                    "<= 1.15",
+                ),
             )
 
         if "hash" in cases:
@@ -288,12 +295,13 @@ async def main() -> None:
             ours = min(timed_call(storage.sha256_file, sample) for _ in range(3))
             theirs = min(timed(["sha256sum", str(sample)]) for _ in range(3))
             size_mb = sample.stat().st_size / 1024**2
-            add(results, 
+            add(
+                results,
                 (
                     "SHA-256 MB/s: ours vs sha256sum",
                     f"{size_mb / ours:.0f} vs {size_mb / theirs:.0f} = {theirs / ours:.0%}",
                     ">= 80%",
-                )
+                ),
             )
 
         if "images" in cases:
@@ -303,12 +311,13 @@ async def main() -> None:
             gdl = timed([sys.executable, "-m", "gallery_dl", "-q", "-d", str(data_dir / "gdl"), "-i", str(listing)])
             clear_media()
             ours_images = await run_jobs(urls)
-            add(results, 
+            add(
+                results,
                 (
                     f"{args.images} image URLs: worker vs one gallery-dl",
                     f"{ours_images:.2f} s / {gdl:.2f} s = {ours_images / gdl:.2f}",
                     "<= 1.5",
-                )
+                ),
             )
 
         if "transcode" in cases:
@@ -325,12 +334,13 @@ async def main() -> None:
                 await run_jobs(urls[start : start + step])
                 samples.append(rss_mb(proc))
             add(results, ("worker RSS idle", f"{samples[0]:.0f} MB (+ engines {engines_idle:.0f} MB)", "<= 150 MB"))
-            add(results, 
+            add(
+                results,
                 (
                     f"worker RSS every {step} of {args.rss_jobs} jobs",
                     " / ".join(f"{sample:.0f}" for sample in samples[1:]) + " MB",
                     "no growth",
-                )
+                ),
             )
         print()
         for name, value, budget in results:
