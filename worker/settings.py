@@ -21,6 +21,7 @@ from . import cookie_dirs, egress, heartbeat, recovery
 from .client import redis_settings
 from .cookie_check import check_cookies
 from .engines.runner import servers
+from .pipeline import MODULES
 from .reconcile import reconcile, requeue_abandoned
 from .tasks import download, running
 
@@ -56,6 +57,8 @@ async def startup(ctx: dict[str, Any]) -> None:
     await asyncio.to_thread(recovery.sweep_deleted)
     await asyncio.to_thread(cookie_dirs.sweep)
     await asyncio.to_thread(recovery.reindex_final)
+    for module in MODULES.values():  # the first job does not wait for an engine's imports
+        await servers.ready(module)
     log.info("worker %s ready", worker_id)
 
 

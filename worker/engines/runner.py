@@ -62,11 +62,13 @@ def kill_group(pid: int) -> None:
 class Child:
     """One forked engine child: its pipes and, once the server reaped it, its return code."""
 
-    def __init__(self, pid: int, stdin: asyncio.StreamWriter, stdout: asyncio.StreamReader) -> None:
+    def __init__(
+        self, pid: int, stdin: asyncio.StreamWriter, stdout: asyncio.StreamReader, stderr: asyncio.StreamReader
+    ) -> None:
         self.pid = pid
         self.stdin = stdin
         self.stdout = stdout
-        self.stderr = asyncio.StreamReader()
+        self.stderr = stderr
         self.exited: asyncio.Future[int] = asyncio.get_running_loop().create_future()
 
     async def wait(self) -> int:
@@ -96,6 +98,7 @@ class ForkServer:
         self._control: socket.socket | None = None
         self._replies: asyncio.Queue[Message] = asyncio.Queue()
         self._children: dict[int, Child] = {}
+        self._early_exits: dict[int, int] = {}
         self._fork_lock = asyncio.Lock()
 
     @property
@@ -136,9 +139,12 @@ class ForkServer:
                 return
             message = decode(data)
             if message.get("control") == Control.EXITED:
-                child = self._children.pop(int(message["pid"]), None)
-                if child is not None and not child.exited.done():
-                    child.exited.set_result(int(message["returncode"]))
+                pid, returncode = int(message["pid"]), int(message["returncode"])
+                child = self._children.pop(pid, None)
+                if child is None:
+                    self._early_exits[pid] = returncode  # it ended before ``fork`` took the reply
+                elif not child.exited.done():
+                    child.exited.set_result(returncode)
             else:
                 self._replies.put_nowait(message)
 
@@ -174,9 +180,11 @@ class ForkServer:
             if reply.get("control") != Control.FORKED:
                 stdin.close()
                 raise ChildProcessError(f"the {self.module} server died before forking")
-            child = Child(int(reply["pid"]), stdin, stdout)
-            child.stderr = stderr
-            self._children[child.pid] = child
+            child = Child(int(reply["pid"]), stdin, stdout, stderr)
+            if child.pid in self._early_exits:
+                child.exited.set_result(self._early_exits.pop(child.pid))
+            else:
+                self._children[child.pid] = child
             return child
 
     async def stop(self) -> None:
@@ -196,7 +204,8 @@ class ForkServers:
         self._servers: dict[str, ForkServer] = {}
         self._lock = asyncio.Lock()
 
-    async def fork(self, module: str) -> Child:
+    async def ready(self, module: str) -> ForkServer:
+        """``module``'s server, started (or replaced) now if it is not running with today's env."""
         env = _child_env()
         async with self._lock:
             server = self._servers.get(module)
@@ -206,7 +215,13 @@ class ForkServers:
             if server is None:
                 server = self._servers[module] = ForkServer(module, env)
                 await server.start()
-        return await server.fork()
+            return server
+
+    async def fork(self, module: str) -> Child:
+        try:
+            return await (await self.ready(module)).fork()
+        except ChildProcessError:  # the server died as it was asked: once more, with a new one
+            return await (await self.ready(module)).fork()
 
     def pids(self) -> dict[str, int]:
         """The pid of each running server (tests and the bench look at them)."""
