@@ -27,36 +27,18 @@ BENCH_CACHE = Path(__file__).parent / ".cache"
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def make_big_mp4(path: Path, megabytes: int = 50) -> Path:
-    """A ~50 MB H.264/AAC faststart MP4 (cached between runs)."""
+def make_mp4(path: Path, megabytes: int, seconds: int, index: int = 0) -> Path:
+    """A ~``megabytes`` MB 720p H.264/AAC faststart MP4 whose picture and tone differ by ``index``
+    (cached between runs)."""
     from mediafetcher_app.core.ffmpeg import ffmpeg_exe
 
     if path.exists():
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
-    seconds = 20
     rate = megabytes * 8 * 1000 // seconds - 128
     command = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y"]
     command += ["-f", "lavfi", "-i", f"testsrc2=size=1280x720:rate=25:duration={seconds}"]
-    command += ["-f", "lavfi", "-i", f"sine=duration={seconds}", "-c:v", "libx264", "-preset", "ultrafast"]
-    command += ["-b:v", f"{rate}k", "-minrate", f"{rate}k", "-maxrate", f"{rate}k", "-bufsize", f"{rate}k"]
-    command += ["-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "128k", "-movflags", "+faststart", str(path)]
-    subprocess.run(command, check=True)
-    return path
-
-
-def make_small_mp4(path: Path, index: int, megabytes: int = 8) -> Path:
-    """An ~8 MB H.264/AAC faststart MP4 whose pictures differ by ``index`` (cached between runs)."""
-    from mediafetcher_app.core.ffmpeg import ffmpeg_exe
-
-    if path.exists():
-        return path
-    path.parent.mkdir(parents=True, exist_ok=True)
-    seconds = 8
-    rate = megabytes * 8 * 1000 // seconds - 128
-    command = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y"]
-    command += ["-f", "lavfi", "-i", f"testsrc2=size=1280x720:rate=25:duration={seconds}"]
-    command += ["-f", "lavfi", "-i", f"sine=frequency={220 + 40 * index}:duration={seconds}"]
+    command += ["-f", "lavfi", "-i", f"sine=frequency={440 + 40 * index}:duration={seconds}"]
     command += ["-vf", f"hue=h={index * 50}", "-c:v", "libx264", "-preset", "ultrafast"]
     command += ["-b:v", f"{rate}k", "-minrate", f"{rate}k", "-maxrate", f"{rate}k", "-bufsize", f"{rate}k"]
     command += ["-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "128k", "-movflags", "+faststart", str(path)]
@@ -226,10 +208,10 @@ async def main() -> None:
     site = data_dir / "site"
     (site / "img").mkdir(parents=True)
     (site / "media").mkdir()
-    big = make_big_mp4(BENCH_CACHE / "big-50mb.mp4")
+    big = make_mp4(BENCH_CACHE / "big-50mb.mp4", 50, 20)
     shutil.copy(big, site / "media/big.mp4")
     for index in range(6):
-        shutil.copy(make_small_mp4(BENCH_CACHE / f"small-{index}.mp4", index), site / f"media/small{index}.mp4")
+        shutil.copy(make_mp4(BENCH_CACHE / f"small-{index}.mp4", 8, 8, index), site / f"media/small{index}.mp4")
     for index in range(max(args.images, args.rss_jobs)):
         Image.new("RGB", (64, 48), (index % 256, index * 7 % 256, index * 13 % 256)).save(site / f"img/{index}.jpg")
     server = FixtureServer(site).start()
