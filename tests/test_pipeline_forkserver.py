@@ -25,6 +25,7 @@ from tests.fixtures.pipeline import assert_done, fixture_server, job_row, media_
 from tests.test_engine_updates import PINNED, wheels
 from tests.test_pipeline_control import downloading, wait_for
 from worker.engines import runner
+from worker.engines.mp4 import _codec_args, encoder_threads
 from worker.engines.protocol import Stage
 from worker.tasks import download
 
@@ -67,17 +68,33 @@ def group_of(leader: int) -> list[psutil.Process]:
 
 def converting(job_id: int):
     job = job_row(job_id)
-    return job if job.stage == Stage.CONVERTING and job.progress_total == 100 else None
+    return job if job.stage == Stage.CONVERTING and job.progress_total else None
+
+
+def test_concurrent_transcodes_share_the_cores(monkeypatch):
+    cores = len(os.sched_getaffinity(0))
+    try:
+        monkeypatch.setenv("MF_WORKER_CONCURRENCY", str(cores))
+        get_settings.cache_clear()
+        assert encoder_threads() == 1
+        assert _codec_args({"video": "h264"})[4:6] == ["-threads", "1"]
+        monkeypatch.setenv("MF_WORKER_CONCURRENCY", "1")
+        get_settings.cache_clear()
+        assert encoder_threads() == cores
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
 
 
 async def test_a_transcode_shows_its_percentage_on_the_job_row(server, long_vp9):
     job_id = new_job(server.url(long_vp9))
     task = asyncio.create_task(download({"worker_id": "test-worker"}, job_id))
-    seen: set[int] = set()
+    size = (server.root / long_vp9.lstrip("/")).stat().st_size
+    seen: set[float] = set()
     while not task.done():
         if (job := converting(job_id)) is not None:
-            assert job.status == JobStatus.processing
-            seen.add(job.progress_bytes or 0)
+            assert job.status == JobStatus.processing and job.progress_total == size
+            seen.add(jobs.view(job, []).percent or 0.0)
         await asyncio.sleep(0.05)
     assert await task == "done"
     assert any(0 < percent < 100 for percent in seen), seen

@@ -55,7 +55,6 @@ from .routing import AUDIO, DIRECT, GALLERYDL, IMAGE, IMAGE_EXTS, YTDLP, Route, 
 log = logging.getLogger(__name__)
 
 MODULES = {YTDLP: "worker.engines.child_ytdlp", GALLERYDL: "worker.engines.child_gallerydl"}
-PERCENT = 100  # a conversion's progress is written as percent of 100
 PROGRESS_INTERVAL_S = 0.5
 WATCH_INTERVAL_S = 0.5
 AUTO = "auto"  # yt-dlp probes and picks the mode itself
@@ -127,13 +126,8 @@ class JobRun:
             return
         self._last_progress = now
         stage = event.get("stage") or Stage.DOWNLOADING
-        if stage == Stage.CONVERTING:
-            percent = event.get("percent")
-            fields = {"progress_bytes": percent, "progress_total": PERCENT, "speed_bps": None, "eta_s": None}
-            self.write(JobStatus.processing, stage=str(stage), **fields)
-            return
         self.write(
-            JobStatus.downloading,
+            JobStatus.processing if stage == Stage.CONVERTING else JobStatus.downloading,
             stage=str(stage),
             progress_bytes=event.get("bytes"),
             progress_total=event.get("total"),

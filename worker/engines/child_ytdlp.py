@@ -7,6 +7,7 @@ error. After the probe the worker answers with ``Action.DOWNLOAD`` (mode, skip) 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -185,9 +186,16 @@ def main() -> None:
     mode, skip = command["mode"], set(command.get("skip") or ())
     published = 0
 
-    def converting(percent: int) -> None:
-        if throttle.ready():
-            child.emit(Event.PROGRESS, stage=Stage.CONVERTING, percent=percent)
+    def converting(path: Path) -> Callable[[int], None]:
+        """Conversion progress as the share of the downloaded file done (the dashboard's bar)."""
+        size = path.stat().st_size
+
+        def report(percent: int) -> None:
+            if throttle.ready():
+                child.emit(Event.PROGRESS, stage=Stage.CONVERTING, bytes=size * percent // 100, total=size)
+
+        report(0)
+        return report
 
     class Publish(PostProcessor):  # type: ignore[misc]
         """After yt-dlp's own post-processing: make video playable, then hand the file over."""
@@ -196,8 +204,7 @@ def main() -> None:
             nonlocal published
             path, steps = Path(item["filepath"]), {}
             if mode == "video" and item_kind(item) == "video":
-                child.emit(Event.PROGRESS, stage=Stage.CONVERTING, percent=0)
-                path, steps = make_playable(path, on_percent=converting)
+                path, steps = make_playable(path, on_percent=converting(path))
             child.emit(Event.FILE, path=str(path), meta=describe(item), conversion=steps)
             published += 1
             return [], item

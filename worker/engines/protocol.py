@@ -21,7 +21,7 @@ class Event(StrEnum):
     """From an engine child to the worker."""
 
     PROBE = "probe"  # items=[{...META_KEYS, "ext", "kind"}], engine_version; the worker answers with an Action
-    PROGRESS = "progress"  # stage=Stage, bytes, total, speed, eta (converting: percent)
+    PROGRESS = "progress"  # stage=Stage, bytes, total, speed, eta (converting: the file's share done)
     FILE = "file"  # path, meta, conversion={"video": ..., "audio": ...}
     ERROR = "error"  # stage, message; the child exits non-zero after it
 
