@@ -173,6 +173,38 @@ def engine_rss_mb(worker: psutil.Process) -> float:
     return sum(child.memory_info().rss for child in engines) / 1024**2
 
 
+async def rss_case(
+    results: list[tuple[str, str, str]], proc: psutil.Process, server, jobs: int, *, engines: bool
+) -> None:  # type: ignore[no-untyped-def]
+    """Worker RSS (and the engine servers') before and every quarter of ``jobs`` small image jobs:
+    fetched by the worker itself, or (``engines``) through a redirect that yt-dlp probes and hands
+    to gallery-dl, two forked engine children per job."""
+    clear_media()
+    await asyncio.sleep(2)
+    samples, engine_samples = [rss_mb(proc)], [engine_rss_mb(proc)]
+    urls = [server.url(f"/img/{i}.jpg") for i in range(jobs)]
+    if engines:
+        urls = [server.url(f"/redirect/p{i}?to={url}") for i, url in enumerate(urls)]
+    step = max(1, jobs // 4)
+    for start in range(0, jobs, step):
+        await run_jobs(urls[start : start + step])
+        samples.append(rss_mb(proc))
+        engine_samples.append(engine_rss_mb(proc))
+    how = "via yt-dlp + gallery-dl" if engines else "direct"
+    add(results, (f"worker RSS idle ({how})", f"{samples[0]:.0f} MB (engines {engine_samples[0]:.0f} MB)", "<= 150 MB"))
+    add(
+        results,
+        (
+            f"worker / engines RSS every {step} of {jobs} jobs",
+            " / ".join(f"{sample:.0f}" for sample in samples[1:])
+            + " MB; "
+            + " / ".join(f"{sample:.0f}" for sample in engine_samples[1:])
+            + " MB",
+            "no growth",
+        ),
+    )
+
+
 def clear_media() -> None:
     from mediafetcher_app.core.db import get_engine
     from mediafetcher_app.core.settings import get_settings
@@ -319,25 +351,9 @@ async def main() -> None:
         if "transcode" in cases:
             speed, threads = transcode_speed(data_dir)
             add(results, ("720p VP9 -> H.264 transcode speed", f"{speed:.2f}x real time ({threads} threads)", "-"))
-        if "rss" in cases:
-            clear_media()
-            await asyncio.sleep(2)
-            samples = [rss_mb(proc)]
-            engines_idle = engine_rss_mb(proc)
-            urls = [server.url(f"/img/{i}.jpg") for i in range(args.rss_jobs)]
-            step = max(1, args.rss_jobs // 4)
-            for start in range(0, args.rss_jobs, step):
-                await run_jobs(urls[start : start + step])
-                samples.append(rss_mb(proc))
-            add(results, ("worker RSS idle", f"{samples[0]:.0f} MB (+ engines {engines_idle:.0f} MB)", "<= 150 MB"))
-            add(
-                results,
-                (
-                    f"worker RSS every {step} of {args.rss_jobs} jobs",
-                    " / ".join(f"{sample:.0f}" for sample in samples[1:]) + " MB",
-                    "no growth",
-                ),
-            )
+        for case, engines in (("rss", False), ("rss-engines", True)):
+            if case in cases:
+                await rss_case(results, proc, server, args.rss_jobs, engines=engines)
         print()
         for name, value, budget in results:
             print(f"{name:<45} {value:<32} budget {budget}")
