@@ -22,7 +22,7 @@ from mediafetcher_app.core.models import Event
 from mediafetcher_app.core.settings import get_settings
 from mediafetcher_app.state.dashboard import engines_status
 from tests.factories import make_principal
-from worker.engines.ytdlp_runner import _Log, base_params
+from worker.engines.child_ytdlp import _Log, base_params
 
 
 def cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:

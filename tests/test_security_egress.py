@@ -26,7 +26,8 @@ from tests.fixtures.pipeline import assert_done, fixture_server, media_of, new_j
 from tests.fixtures.server import FixtureServer, Handler
 from worker import egress
 from worker.engines import direct
-from worker.engines.runner import Event, run_engine
+from worker.engines.protocol import Message as Event
+from worker.engines.runner import run_engine
 from worker.errors import PipelineError, classify
 from worker.routing import DIRECT, GALLERYDL, YTDLP
 
@@ -208,7 +209,7 @@ async def test_the_direct_fetch_of_a_private_target_is_refused(blocked, private_
     assert private_server.requests == []
 
 
-@pytest.mark.parametrize("module", ["worker.engines.ytdlp_runner", "worker.engines.gallerydl_runner"])
+@pytest.mark.parametrize("module", ["worker.engines.child_ytdlp", "worker.engines.child_gallerydl"])
 async def test_an_engine_pointed_at_a_private_target_is_refused(blocked, private_server, tmp_path, module):
     url = f"http://{PRIVATE}:{port_of(private_server)}/img/red.jpg"
     run_ = await run_engine(module, engine_config(url, tmp_path), download_after_probe)

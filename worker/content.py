@@ -20,7 +20,7 @@ from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
-from mediafetcher_app.core.ffmpeg import FfmpegTimeout, MediaInfo, Stream, inspect
+from mediafetcher_app.core.ffmpeg import FfmpegTimeout, MediaInfo, Still, Stream, inspect
 from mediafetcher_app.core.media_types import CONTAINERS, IMAGE_TYPES, WEBM, WEBM_CODECS
 from mediafetcher_app.core.models import MediaKind
 
@@ -48,10 +48,11 @@ class Content:
     info: MediaInfo | None  # what ffmpeg found (None for images: Pillow read them)
 
 
-def identify(path: Path) -> Content:
-    """The content of ``path``; raises PipelineError (``not_media``) for anything but media."""
+def identify(path: Path, still: Still | None = None) -> Content:
+    """The content of ``path``; raises PipelineError (``not_media``) for anything but media. A
+    video's decoding also writes ``still`` (see ``ffmpeg.inspect``)."""
     _refuse_active_content(path)
-    return _image(path) or _audio_video(path)
+    return _image(path) or _audio_video(path, still)
 
 
 def _refuse_active_content(path: Path) -> None:
@@ -85,9 +86,9 @@ def _types(info: MediaInfo, decoded: list[Stream]) -> tuple[tuple[str, str] | No
     return types
 
 
-def _audio_video(path: Path) -> Content:
+def _audio_video(path: Path, still: Still | None) -> Content:
     try:
-        info = inspect(path, decode_s=DECODE_S)
+        info = inspect(path, decode_s=DECODE_S, still=still)
     except FfmpegTimeout as exc:
         raise not_media(f"{path.name}: {exc}") from exc
     decoded = [s for s in info.streams if s.frames_decoded and not s.attached_pic]

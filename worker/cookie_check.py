@@ -3,7 +3,7 @@
 The check opens the site's signed-in-only page (``vault.check_for``) with the site's cookies and
 stops at the first item the engine starts to fetch: that item was only visible to a signed-in
 user, so the cookies work. An engine error (login required, 401/403) or an empty result means
-they do not. Both engines run in the gallery-dl child (``gallerydl_runner``), yt-dlp's
+they do not. Both engines run in the gallery-dl child (``child_gallerydl``), yt-dlp's
 extractors through gallery-dl's ``ytdl:`` bridge: that child yields items one by one, so the
 check ends after one item, where the yt-dlp child would resolve a whole watch history before it
 reports anything. The cookies are a 0600 copy in the worker's private cookie dir (``cookie_dirs``),
@@ -26,12 +26,13 @@ from mediafetcher_app.core.settings import get_settings
 
 from . import cookie_dirs
 from .config import engine_config
-from .engines.runner import Event, run_engine
+from .engines.protocol import Event, Message
+from .engines.runner import run_engine
 from .errors import classify
 
 log = logging.getLogger(__name__)
 
-GALLERYDL_MODULE = "worker.engines.gallerydl_runner"
+GALLERYDL_MODULE = "worker.engines.child_gallerydl"
 CHECK_TIMEOUT_S = 120.0  # a signed-in page that shows nothing in two minutes does not prove anything
 REACHED = "A page only a signed-in user sees was readable."
 
@@ -45,8 +46,8 @@ def engine_url(check: vault.SiteCheck) -> str:
     return f"ytdl:{check.url}" if check.engine == vault.YTDLP else check.url
 
 
-async def _stop_at_first_item(event: Event) -> Event | None:
-    if event["event"] in ("progress", "file"):
+async def _stop_at_first_item(event: Message) -> Message | None:
+    if event["event"] in (Event.PROGRESS, Event.FILE):
         raise _Reached()
     return None
 

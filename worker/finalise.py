@@ -25,6 +25,7 @@ from sqlmodel import Session as DBSession
 from mediafetcher_app.core import jobs, library, platforms, storage
 from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.library import FileFacts, SourceInfo
+from mediafetcher_app.core.models import MediaKind
 from mediafetcher_app.core.settings import get_settings
 
 from . import thumbnails
@@ -193,12 +194,14 @@ class Checked:
 
 
 def check(path: Path, thumbnail: Path) -> Checked:
-    """Decide what ``path`` is (refusing anything but media) while it is hashed, then make its
-    thumbnail. Nothing is published yet: a refused file never reaches ``final/`` or a row."""
+    """Decide what ``path`` is (refusing anything but media) while it is hashed; a video's
+    thumbnail comes out of that same decoding, others' are made after. Nothing is published yet:
+    a refused file never reaches ``final/`` or a row."""
     with ThreadPoolExecutor(max_workers=1) as pool:
         digest = pool.submit(storage.sha256_file, path)
-        content = identify(path)
-        made = thumbnails.make(path, content.kind, content.info, thumbnail)
+        content = identify(path, thumbnails.still(thumbnail))
+        made = content.kind == MediaKind.video and thumbnails.still(thumbnail).made()
+        made = made or thumbnails.make(path, content.kind, content.info, thumbnail)
         sha256 = digest.result()
     return Checked(path, content, sha256, path.stat().st_size, thumbnail if made else None)
 

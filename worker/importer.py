@@ -22,7 +22,7 @@ from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.settings import get_settings
 
 from . import thumbnails
-from .engines.ytdlp_runner import META_KEYS
+from .engines.child_ytdlp import META_KEYS
 from .errors import PipelineError
 from .finalise import check, meta_text, source_info
 

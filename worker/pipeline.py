@@ -47,13 +47,14 @@ from . import cookie_dirs, finalise
 from .config import EngineConfig, engine_config
 from .cookies import job_cookie_file
 from .engines import direct
-from .engines.runner import Event, run_engine
+from .engines.protocol import STOP, Action, Event, Message, Stage, command
+from .engines.runner import run_engine
 from .errors import JobCancelled, PipelineError, classify
 from .routing import AUDIO, DIRECT, GALLERYDL, IMAGE, IMAGE_EXTS, YTDLP, Route, choose
 
 log = logging.getLogger(__name__)
 
-MODULES = {YTDLP: "worker.engines.ytdlp_runner", GALLERYDL: "worker.engines.gallerydl_runner"}
+MODULES = {YTDLP: "worker.engines.child_ytdlp", GALLERYDL: "worker.engines.child_gallerydl"}
 PROGRESS_INTERVAL_S = 0.5
 WATCH_INTERVAL_S = 0.5
 AUTO = "auto"  # yt-dlp probes and picks the mode itself
@@ -90,6 +91,7 @@ class JobRun:
         self.stop = threading.Event()  # set when the run is stopped: finalise's thread checks it
         self.guard = finalise.JobGuard(self.job_id, self.owner, self.stop)
         self._last_progress = 0.0
+        self.engine_versions: dict[str, str] = {}  # engine -> the version that ran (the probe says)
 
     # -- the job row -------------------------------------------------------------------------
 
@@ -118,16 +120,15 @@ class JobRun:
                 return write(db)
         raise AssertionError("unreachable: tenacity reraises")
 
-    def progress(self, event: Event) -> None:
+    def progress(self, event: Message) -> None:
         now = time.monotonic()
         if now - self._last_progress < PROGRESS_INTERVAL_S:
             return
         self._last_progress = now
-        stage = event.get("stage") or "downloading"
-        status = JobStatus.processing if stage == "converting" else JobStatus.downloading
+        stage = event.get("stage") or Stage.DOWNLOADING
         self.write(
-            status,
-            stage=stage,
+            JobStatus.processing if stage == Stage.CONVERTING else JobStatus.downloading,
+            stage=str(stage),
             progress_bytes=event.get("bytes"),
             progress_total=event.get("total"),
             speed_bps=event.get("speed"),
@@ -136,6 +137,8 @@ class JobRun:
 
     def record_attempt(self, engine: str, mode: str, stage: str, error: PipelineError | None) -> None:
         entry = {"engine": engine, "mode": mode, "stage": stage, "at": utcnow().isoformat(), "ok": error is None}
+        if engine in self.engine_versions:
+            entry["version"] = self.engine_versions[engine]
         if error is not None:
             entry |= {"error": error.message, "detail": error.detail[-1000:], "transient": error.transient}
         self.attempt_log.append(entry)
@@ -222,16 +225,18 @@ class JobRun:
             return await self.run_direct(route)
         outcome = Outcome()
 
-        async def on_event(event: Event) -> Event | None:
-            if event["event"] == "progress":
+        async def on_event(event: Message) -> Message | None:
+            if event["event"] == Event.PROGRESS:
                 self.progress(event)
-            elif event["event"] == "probe":
+            elif event["event"] == Event.PROBE:
                 return self.decide(event, route, outcome)
             return None
 
         run = await run_engine(MODULES[route.engine], self.engine_config(), on_event)
         if run.error is not None or run.returncode != 0:
             text = str((run.error or {}).get("message") or run.stderr_tail)
+            if run.error is None and run.returncode < 0:
+                text = f"The engine process was killed (signal {-run.returncode}).\n{text}"
             stage = str((run.error or {}).get("stage") or "engine")
             error = classify(text, self.job.url, self.settings.max_file_bytes)
             self.record_attempt(route.engine, route.mode, stage, error)
@@ -323,24 +328,26 @@ class JobRun:
             finalise.link_archived(ids, folder_id=self.job.folder_id, guard=self.guard)
         return found
 
-    def decide(self, probe: Event, route: Route, outcome: Outcome) -> Event:
+    def decide(self, probe: Message, route: Route, outcome: Outcome) -> Message:
         """Answer yt-dlp's probe: skip archived items, hand images to gallery-dl, pick the mode."""
         items: list[dict[str, Any]] = probe.get("items") or []
+        if probe.get("engine_version"):
+            self.engine_versions[route.engine] = str(probe["engine_version"])
         archived = self.archived(items)
         outcome.media_ids.extend(sorted({media_id for found in archived.values() for media_id in found}))
         remaining = [item for item in items if str(item.get("id")) not in archived]
         if items and not remaining:
             outcome.archived = True
-            return {"action": "stop"}
+            return STOP
         mode = route.mode
         if mode == AUTO:
             chosen = choose([str(item["kind"]) for item in remaining])
             if chosen.engine != YTDLP:
                 outcome.handoff = True
-                return {"action": "stop"}
+                return STOP
             mode = chosen.mode
         self.write(JobStatus.downloading, stage="downloading")
-        return {"action": "download", "mode": mode, "skip": list(archived)}
+        return command(Action.DOWNLOAD, mode=mode, skip=list(archived))
 
 
 def is_direct_image(url: str) -> bool:

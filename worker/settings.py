@@ -21,7 +21,8 @@ from mediafetcher_app.core.settings import get_settings
 from . import cookie_dirs, egress, heartbeat, recovery
 from .client import redis_settings
 from .cookie_check import check_cookies
-from .engines.runner import spares
+from .engines.runner import servers
+from .pipeline import MODULES
 from .reconcile import reconcile, requeue_abandoned
 from .sources import check_source, sources_cron
 from .tasks import download, running
@@ -59,11 +60,13 @@ async def startup(ctx: dict[str, Any]) -> None:
     await asyncio.to_thread(cookie_dirs.sweep)
     await asyncio.to_thread(recovery.reindex_final)
     library_view_watch.rebuild_soon(get_engine())  # the one full pass; commits are followed one by one after
+    for module in MODULES.values():  # the first job does not wait for an engine's imports
+        await servers.ready(module)
     log.info("worker %s ready", worker_id)
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
-    await spares.close()
+    await servers.close()
     await asyncio.to_thread(egress.proxy.stop)
     task = ctx.get("heartbeat_task")
     if task is not None:

@@ -2,7 +2,7 @@
 
 ``sources_cron`` runs every minute and enqueues one ``check_source`` per due source; each check
 holds its source's row (``begin_check``), so a second worker (or a "check now" during a scheduled
-check) skips it. A check lists without downloading (``list_runner`` in its own process, through
+check) skips it. A check lists without downloading (``child_list`` in its own forked process, through
 the egress proxy, with the owner's cookies), then queues the new items as download jobs.
 """
 
@@ -21,12 +21,13 @@ from . import cookie_dirs
 from .client import enqueue_source_check, enqueue_stored
 from .config import engine_config
 from .cookies import job_cookie_file
-from .engines.runner import Event, run_engine
+from .engines.protocol import Event, Message
+from .engines.runner import run_engine
 from .errors import NO_MEDIA, classify
 
 log = logging.getLogger(__name__)
 
-LIST_MODULE = "worker.engines.list_runner"
+LIST_MODULE = "worker.engines.child_list"
 LIST_LIMIT = 500  # entries read from one listing: a channel's newest, never its whole history
 NOT_LISTABLE = "This link could not be listed as a channel, playlist or feed."
 NOTHING_LISTED = "No items were found at this link."
@@ -54,8 +55,8 @@ async def list_source(sub: Subscription, worker_id: str) -> tuple[str | None, li
     name = f"source-{sub.id}"
     listing: dict[str, Any] = {}
 
-    async def on_event(event: Event) -> None:
-        if event["event"] == "listing":
+    async def on_event(event: Message) -> None:
+        if event["event"] == Event.LISTING:
             listing.update(event)
 
     try:

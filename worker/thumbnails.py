@@ -8,11 +8,17 @@ from pathlib import Path
 from PIL import Image, ImageOps
 
 from mediafetcher_app.core import storage
-from mediafetcher_app.core.ffmpeg import FfmpegTimeout, MediaInfo, run
+from mediafetcher_app.core.ffmpeg import FfmpegTimeout, MediaInfo, Still, run
 from mediafetcher_app.core.models import MediaKind
 
 WIDTH = 320
 SCALE = f"scale='min({WIDTH},iw)':-2"
+VIDEO_AT_S = 1.0  # a video's thumbnail is its picture at one second (a third in, when shorter)
+
+
+def still(target: Path) -> Still:
+    """The thumbnail the content check's decoding of a video writes on the way (no second run)."""
+    return Still(target, VIDEO_AT_S, SCALE)
 
 
 def _ffmpeg(args: list[str], target: Path) -> bool:
@@ -36,7 +42,7 @@ def make(source: Path, kind: MediaKind, info: MediaInfo | None, target: Path) ->
         if kind == MediaKind.image:
             made = _image(source, target)
         elif kind == MediaKind.video:
-            at = min(1.0, (info.duration_s or 0) / 3) if info else 0
+            at = min(VIDEO_AT_S, (info.duration_s or 0) / 3) if info else 0
             made = _ffmpeg(["-ss", f"{at:.2f}", "-i", str(source), "-frames:v", "1", "-vf", SCALE], target)
         elif info is not None and info.cover is not None:
             made = _ffmpeg(["-i", str(source), "-map", "0:v:0", "-frames:v", "1", "-vf", SCALE], target)

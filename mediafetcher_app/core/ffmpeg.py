@@ -15,6 +15,8 @@ import re
 import shutil
 import subprocess
 import sysconfig
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -123,6 +125,46 @@ def run(args: list[str], timeout_s: float | None = None) -> subprocess.Completed
         raise FfmpegTimeout(f"ffmpeg did not finish within {limit:g} s") from exc
 
 
+def run_reporting(
+    args: list[str], duration_s: float | None, on_percent: Callable[[int], None], timeout_s: float | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``run`` for a long conversion: ffmpeg's ``-progress`` output against ``duration_s`` goes
+    to ``on_percent`` (0-100) as it runs. Killed past ``timeout_s`` like ``run``."""
+    limit = get_settings().ffmpeg_timeout_s if timeout_s is None else timeout_s
+    command = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-protocol_whitelist", "file,pipe"]
+    command += ["-progress", "pipe:1", "-nostats", *args]
+    process = subprocess.Popen(
+        command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace"
+    )
+    timed_out = threading.Event()
+
+    def stop() -> None:
+        timed_out.set()
+        process.kill()
+
+    timer = threading.Timer(limit, stop)
+    stderr: list[str] = []
+    drain = threading.Thread(target=lambda: stderr.append(process.stderr.read() if process.stderr else ""))
+    timer.start()
+    drain.start()
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            key, _, value = line.strip().partition("=")
+            if key == "out_time_us" and duration_s and value.isdigit():
+                on_percent(min(100, int(int(value) / 1e6 * 100 / duration_s)))
+        returncode = process.wait()
+    finally:
+        timer.cancel()
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        drain.join()
+    if timed_out.is_set():
+        raise FfmpegTimeout(f"ffmpeg did not finish within {limit:g} s")
+    return subprocess.CompletedProcess(command, returncode, "", "".join(stderr))
+
+
 @dataclass(frozen=True)
 class Stream:
     index: int  # the stream's number in the file (``#0:<index>``)
@@ -192,17 +234,38 @@ def parse_banner(text: str) -> MediaInfo:
     return MediaInfo(container=container, duration_s=duration, streams=tuple(streams))
 
 
-def inspect(path: Path, decode_s: float = 0) -> MediaInfo:
+def inspect(path: Path, decode_s: float = 0, still: Still | None = None) -> MediaInfo:
     """What ``path`` holds; an unreadable file gives a MediaInfo without streams.
 
     With ``decode_s``, the same run also decodes the first ``decode_s`` seconds of the first video
     and audio stream, so each Stream says how many frames really came out (a banner alone
-    believes whatever the header claims). Raises FfmpegTimeout when ffmpeg hangs.
+    believes whatever the header claims). With ``still`` too, the same decoding writes the video's
+    picture at ``still.at`` seconds as a WebP: one ffmpeg run instead of two (a file without a
+    video stream is then read again without it). Raises FfmpegTimeout when ffmpeg hangs.
     """
     if not decode_s:
         return parse_banner(run(["-i", str(path)]).stderr)
-    decode = ["-map", "0:v:0?", "-map", "0:a:0?", "-f", "null", "-"]
-    return parse_banner(run(["-v", "verbose", "-t", f"{decode_s:g}", "-i", str(path), *decode]).stderr)
+    command = ["-v", "verbose", "-t", f"{decode_s:g}", "-i", str(path)]
+    command += ["-map", "0:v:0?", "-map", "0:a:0?", "-f", "null", "-"]
+    if still is not None:
+        picture = ["-map", "0:v:0?", "-vf", f"select='gte(t,{still.at:g})',{still.scale}", "-frames:v", "1"]
+        result = run([*command, *picture, "-f", "webp", "-y", str(still.target)])
+        if result.returncode == 0:
+            return parse_banner(result.stderr)
+        still.target.unlink(missing_ok=True)
+    return parse_banner(run(command).stderr)
+
+
+@dataclass(frozen=True)
+class Still:
+    """A picture of a video for ``inspect`` to write while it decodes (a thumbnail)."""
+
+    target: Path
+    at: float  # seconds into the video
+    scale: str  # the scale filter
+
+    def made(self) -> bool:
+        return self.target.is_file() and self.target.stat().st_size > 0
 
 
 def is_faststart(path: Path) -> bool:

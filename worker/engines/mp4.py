@@ -8,9 +8,11 @@ the sentence users should see (worker/content.py), not a conversion error.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from pathlib import Path
 
-from mediafetcher_app.core.ffmpeg import MediaInfo, inspect, is_faststart, run
+from mediafetcher_app.core.ffmpeg import MediaInfo, inspect, is_faststart, run_reporting
 from mediafetcher_app.core.settings import get_settings
 
 PLAYABLE_PIX_FMTS = {"yuv420p", "yuvj420p"}
@@ -29,8 +31,15 @@ def plan(info: MediaInfo, max_height: int | None = None) -> dict[str, str]:
     return steps
 
 
+def encoder_threads() -> int:
+    """Threads one transcode may use: the cores shared by the jobs that may run at once, so
+    concurrent transcodes share the machine instead of each starting a thread per core."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, cores // max(1, get_settings().worker_concurrency))
+
+
 def _codec_args(steps: dict[str, str], max_height: int | None = None) -> list[str]:
-    args = ["-map", "0:v:0?", "-map", "0:a:0?"]
+    args = ["-map", "0:v:0?", "-map", "0:a:0?", "-threads", str(encoder_threads())]
     if steps.get("video") == "h264":
         args += ["-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p"]
         if max_height is not None:  # never taller than the cap, never enlarged; width even for H.264
@@ -44,9 +53,12 @@ def _codec_args(steps: dict[str, str], max_height: int | None = None) -> list[st
     return args
 
 
-def make_playable(path: Path, max_height: int | None = None) -> tuple[Path, dict[str, str]]:
+def make_playable(
+    path: Path, max_height: int | None = None, on_percent: Callable[[int], None] = lambda _: None
+) -> tuple[Path, dict[str, str]]:
     """Return the playable file (maybe ``path`` itself) and what was done to each stream; a
-    video taller than ``max_height`` comes out ``max_height`` tall."""
+    video taller than ``max_height`` comes out ``max_height`` tall, and a conversion reports how
+    far it got to ``on_percent``."""
     info = inspect(path)
     steps = plan(info, max_height)
     if not steps:
@@ -57,7 +69,8 @@ def make_playable(path: Path, max_height: int | None = None) -> tuple[Path, dict
     target = path.with_name(path.stem + ".playable.mp4")
     command = ["-loglevel", "error", "-y", "-i", str(path)]
     command += [*_codec_args(steps, max_height), "-map_metadata", "-1", "-movflags", "+faststart", str(target)]
-    result = run(command, timeout_s=get_settings().job_timeout_s)  # a conversion may take as long as its job
+    # a conversion may take as long as its job
+    result = run_reporting(command, info.duration_s, on_percent, timeout_s=get_settings().job_timeout_s)
     if result.returncode != 0:
         raise RuntimeError(f"ffmpeg could not convert the video: {result.stderr.strip()[-1000:]}")
     path.unlink()

@@ -1,13 +1,14 @@
-"""yt-dlp in its own process: probe, wait for the worker's decision, download.
+"""yt-dlp in a job's engine child: probe, wait for the worker's decision, download.
 
-Run as ``python -m worker.engines.ytdlp_runner``; config arrives as one JSON line on stdin.
-Events out: ``probe``, ``progress``, ``file``, ``error``. After ``probe`` the worker answers with
-``{"action": "download", "mode": ..., "skip": [ids]}`` or ``{"action": "stop"}``.
+Forked by ``child_forkserver`` (``prepare`` once in the server, ``main`` per job); the config
+arrives as one JSON line on stdin. Events out (``protocol.Event``): probe, progress, file,
+error. After the probe the worker answers with ``Action.DOWNLOAD`` (mode, skip) or ``Action.STOP``.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +16,13 @@ from yt_dlp import YoutubeDL
 from yt_dlp.downloader.external import FFmpegFD
 from yt_dlp.extractor import gen_extractor_classes
 from yt_dlp.postprocessor.common import PostProcessor
+from yt_dlp.version import __version__ as YTDLP_VERSION
 
 from mediafetcher_app.core.presets import COMPATIBLE, max_height
 from worker import egress
-from worker.engines import child
+from worker.engines import child_io as child
 from worker.engines.mp4 import make_playable
+from worker.engines.protocol import Action, Event, Stage
 from worker.routing import item_kind
 
 H264 = "[vcodec~='^(avc1|h264)']"
@@ -193,15 +196,14 @@ def describe(info: dict[str, Any]) -> dict[str, Any]:
     return {**{key: info.get(key) for key in META_KEYS}, "ext": info.get("ext"), "kind": item_kind(info)}
 
 
-def warm_up() -> None:
-    """Compile every extractor's URL pattern (~0.25 s) while this process is still a spare."""
+def prepare() -> None:
+    """In the fork server, once: compile every extractor's URL pattern (~0.25 s) for all children."""
+    keep_ffmpeg_local()
     for extractor in gen_extractor_classes():
         extractor.suitable("https://warm.invalid/up")
 
 
 def main() -> None:
-    keep_ffmpeg_local()
-    warm_up()
     cfg = child.start()
     trust_upstream_ca(cfg)
     preset = cfg.get("preset") or COMPATIBLE
@@ -213,12 +215,23 @@ def main() -> None:
     except Exception as exc:
         child.fail("probe", log.failure(exc))
     entries = entries_of(info)
-    child.emit("probe", items=[describe(entry) for entry in entries])
+    child.emit(Event.PROBE, items=[describe(entry) for entry in entries], engine_version=YTDLP_VERSION)
     command = child.read_command()
-    if command.get("action") != "download":
+    if command.get("action") != Action.DOWNLOAD:
         return
     mode, skip = command["mode"], set(command.get("skip") or ())
     published = 0
+
+    def converting(path: Path) -> Callable[[int], None]:
+        """Conversion progress as the share of the downloaded file done (the dashboard's bar)."""
+        size = path.stat().st_size
+
+        def report(percent: int) -> None:
+            if throttle.ready():
+                child.emit(Event.PROGRESS, stage=Stage.CONVERTING, bytes=size * percent // 100, total=size)
+
+        report(0)
+        return report
 
     class Publish(PostProcessor):  # type: ignore[misc]
         """After yt-dlp's own post-processing: make video playable, then hand the file over."""
@@ -227,17 +240,16 @@ def main() -> None:
             nonlocal published
             path, steps = Path(item["filepath"]), {}
             if mode == "video" and item_kind(item) == "video":
-                child.emit("progress", stage="converting")
-                path, steps = make_playable(path, max_height(preset))
-            child.emit("file", path=str(path), meta=describe(item), conversion=steps)
+                path, steps = make_playable(path, max_height(preset), on_percent=converting(path))
+            child.emit(Event.FILE, path=str(path), meta=describe(item), conversion=steps)
             published += 1
             return [], item
 
     def on_progress(status: dict[str, Any]) -> None:
         if status.get("status") == "downloading" and throttle.ready():
             child.emit(
-                "progress",
-                stage="downloading",
+                Event.PROGRESS,
+                stage=Stage.DOWNLOADING,
                 bytes=status.get("downloaded_bytes"),
                 total=status.get("total_bytes") or status.get("total_bytes_estimate"),
                 speed=status.get("speed"),

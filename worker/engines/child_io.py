@@ -1,4 +1,4 @@
-"""The engine side of the runner protocol (see ``runner.py``): JSON lines on the real stdout.
+"""The engine child's end of the protocol (``protocol.py``): JSON lines on the real stdout.
 
 Libraries print freely, so the protocol keeps a private duplicate of fd 1 and points fd 1 (and
 ``sys.stdout``) at stderr. A watchdog kills the whole process group when the worker that started
@@ -14,6 +14,8 @@ import sys
 import threading
 import time
 from typing import Any, TextIO
+
+from worker.engines.protocol import STOP, Event, decode, event
 
 _protocol: TextIO | None = None
 _lock = threading.Lock()
@@ -37,9 +39,9 @@ def _watch_parent(parent: int) -> None:
             os.killpg(os.getpgrp(), signal.SIGKILL)
 
 
-def emit(event: str, **fields: Any) -> None:
+def emit(name: Event, **fields: Any) -> None:
     assert _protocol is not None, "start() first"
-    line = json.dumps({"event": event, **fields}, default=str)
+    line = json.dumps(event(name, **fields), default=str)
     with _lock:
         _protocol.write(line + "\n")
         _protocol.flush()
@@ -47,7 +49,7 @@ def emit(event: str, **fields: Any) -> None:
 
 def read_command() -> dict[str, Any]:
     line = sys.stdin.readline()
-    return json.loads(line) if line.strip() else {"action": "stop"}
+    return decode(line) if line.strip() else dict(STOP)
 
 
 class Throttle:
@@ -67,5 +69,5 @@ class Throttle:
 
 def fail(stage: str, exc: BaseException | str) -> None:
     """Report the error to the parent and exit non-zero."""
-    emit("error", stage=stage, message=str(exc))
+    emit(Event.ERROR, stage=stage, message=str(exc))
     sys.exit(1)

@@ -1,7 +1,9 @@
-"""gallery-dl in its own process (its config is process-global): original bytes, never re-encoded.
+"""gallery-dl in a job's engine child (its config is process-global): original bytes, never
+re-encoded.
 
-Run as ``python -m worker.engines.gallerydl_runner``; config arrives as one JSON line on stdin.
-Events out: ``progress``, ``file``, ``error``. An empty result is an error (gallery-dl exits 0).
+Forked by ``child_forkserver`` (``prepare`` once in the server, ``main`` per job); the config
+arrives as one JSON line on stdin. Events out (``protocol.Event``): progress, file, error. An
+empty result is an error (gallery-dl exits 0).
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from typing import Any
 from gallery_dl import config, extractor, job
 from gallery_dl.extractor.generic import GenericExtractor
 
-from worker.engines import child
+from worker.engines import child_io as child
+from worker.engines.protocol import Event, Stage
 
 MF_GENERIC_PREFIX = "mfgeneric:"
 _SKIP_KEYS = {"_http_headers", "_fallback", "_http_validate", "_http_signature", "_http_expected_status"}
@@ -100,12 +103,19 @@ def plain_metadata(kwdict: dict[str, Any]) -> dict[str, Any]:
     return plain
 
 
+_extra: dict[str, Any] = {}
+
+
+def prepare() -> None:
+    """In the fork server, once: the operator's options and the extractor list, for all children."""
+    _extra.update(operator_config())
+    configure({"tmp": ".", "socket_timeout": 30, "max_bytes": 0, "proxy": None}, _extra)  # no request before a job
+    extractor.find("https://warm.invalid/up.jpg")
+
+
 def main() -> None:
-    extra = operator_config()
-    configure({"tmp": ".", "socket_timeout": 30, "max_bytes": 0, "proxy": None}, extra)  # no request before the job
-    extractor.find("https://warm.invalid/up.jpg")  # loads the extractor list while still a spare
     cfg = child.start()
-    configure(cfg, extra)
+    configure(cfg, _extra)
     register_port_aware_generic()
     errors = _ErrorLog()
     logging.getLogger().addHandler(errors)
@@ -121,7 +131,7 @@ def main() -> None:
 
         def progress(self, total: int | None, done: int, speed: float) -> None:
             if throttle.ready():
-                child.emit("progress", stage="downloading", bytes=done, total=total, speed=speed)
+                child.emit(Event.PROGRESS, stage=Stage.DOWNLOADING, bytes=done, total=total, speed=speed)
 
     class PublishingJob(job.DownloadJob):  # type: ignore[misc]
         def __init__(self, url: Any, parent: Any = None) -> None:
@@ -135,7 +145,7 @@ def main() -> None:
             if path and os.path.isfile(path) and path not in published:
                 published.append(path)
                 meta = {**plain_metadata(kwdict), "media_url": url}
-                child.emit("file", path=path, meta=meta, conversion={})
+                child.emit(Event.FILE, path=path, meta=meta, conversion={})
 
     url = cfg["url"]
     target = url if extractor.find(url) is not None else MF_GENERIC_PREFIX + url

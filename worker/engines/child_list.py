@@ -1,7 +1,7 @@
 """List a source without downloading it, in its own process (DESIGN.md §4.6).
 
-Run as ``python -m worker.engines.list_runner``; config arrives as one JSON line on stdin, the
-answer is one ``listing`` event (or ``error``). An RSS or Atom feed is parsed by feedparser; any
+Forked by the warm server like the download children (``child_forkserver.py``); config arrives as
+one JSON line on stdin, the answer is one ``Event.LISTING`` (or ``Event.ERROR``). An RSS or Atom feed is parsed by feedparser; any
 other page goes to yt-dlp with ``extract_flat``, which lists a channel's or playlist's entries
 without resolving each. Every request goes through the egress proxy.
 """
@@ -15,8 +15,10 @@ import feedparser
 from yt_dlp import YoutubeDL
 from yt_dlp.networking import Request
 
-from worker.engines import child
-from worker.engines.ytdlp_runner import _Log
+from worker.engines import child_io as child
+from worker.engines import child_ytdlp
+from worker.engines.child_ytdlp import _Log
+from worker.engines.protocol import Event
 
 MAX_FEED_BYTES = 5 * 1024 * 1024
 FEED_TYPES = ("rss", "atom", "xml")
@@ -105,6 +107,11 @@ def listing(ydl: YoutubeDL, url: str) -> tuple[str | None, list[dict[str, Any]]]
     return info.get("title"), flat_items(info)
 
 
+def prepare() -> None:
+    """In the fork server, once: the same extractor warm-up as the download children."""
+    child_ytdlp.prepare()
+
+
 def main() -> None:
     cfg = child.start()
     log = _Log()
@@ -114,7 +121,7 @@ def main() -> None:
     except Exception as exc:
         child.fail("listing", log.failure(exc))
     limit = cfg.get("limit")
-    child.emit("listing", title=title, items=items[:limit] if limit else items)
+    child.emit(Event.LISTING, title=title, items=items[:limit] if limit else items)
 
 
 if __name__ == "__main__":
