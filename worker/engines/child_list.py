@@ -1,9 +1,9 @@
 """List a source without downloading it, in its own process (DESIGN.md §4.6).
 
 Forked by the warm server like the download children (``child_forkserver.py``); config arrives as
-one JSON line on stdin, the answer is one ``Event.LISTING`` (or ``Event.ERROR``). An RSS or Atom feed is parsed by feedparser; any
-other page goes to yt-dlp with ``extract_flat``, which lists a channel's or playlist's entries
-without resolving each. Every request goes through the egress proxy.
+one JSON line on stdin, the answer is one ``Event.LISTING`` (or ``Event.ERROR``). An RSS or Atom
+feed is parsed by feedparser; any other page goes to yt-dlp with ``extract_flat``, which lists a
+channel's or playlist's entries without resolving each. Every request goes through the egress proxy.
 """
 
 from __future__ import annotations
