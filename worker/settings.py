@@ -9,8 +9,8 @@ from typing import Any
 
 from arq import cron
 
-from mediafetcher_app.core.bootstrap import ensure_directories
 from mediafetcher_app.core import engine_updates
+from mediafetcher_app.core.bootstrap import ensure_directories
 from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.engine_setup import js_runtime
 from mediafetcher_app.core.errors import DomainError

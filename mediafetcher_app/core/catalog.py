@@ -17,7 +17,18 @@ from sqlmodel import Session as DBSession
 from sqlmodel import col, select
 
 from .errors import InvalidInput, NotFound
-from .models import Folder, Media, MediaFolder, MediaKind, MediaSource, MediaTag, Source, Tag
+from .models import (
+    Folder,
+    Media,
+    MediaFolder,
+    MediaKind,
+    MediaSource,
+    MediaTag,
+    MediaTally,
+    PlatformTally,
+    Source,
+    Tag,
+)
 
 MAX_LIMIT = 100
 MAX_ID = 2**31 - 1  # PostgreSQL's integer, the type of every id column
@@ -313,9 +324,13 @@ def download_name(title: str, path: str) -> str:
 
 
 def platforms(db: DBSession) -> list[str]:
-    return list(db.exec(select(Source.platform).distinct().order_by(Source.platform)).all())
+    """Platforms with any source, from their tally (a distinct over every source is a full scan)."""
+    return list(
+        db.exec(select(PlatformTally.platform).where(PlatformTally.n > 0).order_by(PlatformTally.platform)).all()
+    )
 
 
 def usage_by_kind(db: DBSession) -> dict[str, dict[str, int]]:
-    rows = db.exec(select(Media.kind, func.count(), func.coalesce(func.sum(Media.size_bytes), 0)).group_by(Media.kind))
-    return {kind.value: {"count": count, "bytes": int(size)} for kind, count, size in rows}
+    """Media and bytes per kind, from their tally (a sum over every media is a full scan)."""
+    rows = db.exec(select(MediaTally.kind, MediaTally.n, MediaTally.bytes).where(MediaTally.n > 0))
+    return {kind.value: {"count": int(count), "bytes": int(size)} for kind, count, size in rows}

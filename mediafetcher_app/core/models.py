@@ -384,3 +384,55 @@ class MediaTombstone(SQLModel, table=True):
     sha256: str = Field(sa_type=String(64), primary_key=True)
     deleted_at: datetime = _created()
     deleted_by: int | None = _fk("user.id", ondelete="SET NULL", index=False)
+
+
+# --- Tallies (migration 0009): figures the feed and the dashboard show on every load, kept equal to
+# a full count by statement-level triggers, so reading them costs a few rows at any library size.
+# No foreign keys: a cascade may delete the counted row and its links in either order; readers join.
+
+
+class JobTally(SQLModel, table=True):
+    """How many jobs each user (0: nobody, the user was deleted) has in each status."""
+
+    __tablename__ = "job_tally"
+
+    user_id: int = Field(sa_type=BigInteger, primary_key=True)
+    status: JobStatus = Field(sa_type=_enum(JobStatus, "job_status"), primary_key=True)
+    n: int = Field(default=0, sa_type=BigInteger, nullable=False)
+
+
+class MediaTally(SQLModel, table=True):
+    """Media and their bytes per kind (Settings > Storage)."""
+
+    __tablename__ = "media_tally"
+
+    kind: MediaKind = Field(sa_type=_enum(MediaKind, "media_kind"), primary_key=True)
+    n: int = Field(default=0, sa_type=BigInteger, nullable=False)
+    bytes: int = Field(default=0, sa_type=BigInteger, nullable=False)
+
+
+class PlatformTally(SQLModel, table=True):
+    """Sources per platform: the feed's platform list is the platforms with any."""
+
+    __tablename__ = "platform_tally"
+
+    platform: str = Field(sa_type=String(64), primary_key=True)
+    n: int = Field(default=0, sa_type=BigInteger, nullable=False)
+
+
+class FolderTally(SQLModel, table=True):
+    """Media linked directly into each folder."""
+
+    __tablename__ = "folder_tally"
+
+    folder_id: int = Field(sa_type=BigInteger, primary_key=True)
+    n: int = Field(default=0, sa_type=BigInteger, nullable=False)
+
+
+class TagTally(SQLModel, table=True):
+    """Media carrying each tag."""
+
+    __tablename__ = "tag_tally"
+
+    tag_id: int = Field(sa_type=BigInteger, primary_key=True)
+    n: int = Field(default=0, sa_type=BigInteger, nullable=False)

@@ -1,5 +1,6 @@
 """One broadcaster per app process (DESIGN.md §1): it polls download_job for changed rows and
-pushes fresh snapshots into the dashboards open in this process.
+pushes fresh snapshots into the dashboards open in this process (the dashboard state sends a
+viewer only the parts that changed).
 
 Polling ``max(updated_at)`` and the newest event id is one cheap query per tick whatever the
 number of viewers; the per-user snapshots are built only when something changed. A viewer is
@@ -15,7 +16,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import reflex as rx
 from sqlalchemy import func
@@ -25,15 +26,20 @@ from mediafetcher_app.core import auth, events
 from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.models import DownloadJob
 
-if TYPE_CHECKING:
-    from .dashboard import Snapshot
+from .dashboard_view import Snapshot, server_health, snapshot
 
 log = logging.getLogger(__name__)
 
 TICK_S = 0.5
 _subscribers: dict[str, str] = {}  # Reflex client token -> SHA-256 of the viewer's session token
 
-Deliver = Callable[[str, "Snapshot"], Awaitable[None]]
+Deliver = Callable[[str, Snapshot], Awaitable[None]]
+
+
+class Showing(Protocol):
+    """The state a push lands in (the dashboard's)."""
+
+    def _show(self, shown: Snapshot) -> None: ...
 
 
 def subscribe(client_token: str, session_token: str | None) -> None:
@@ -53,8 +59,6 @@ def views(viewers: dict[str, str]) -> dict[str, Snapshot | None]:
     One transaction: the sessions of all viewers in one query, the server's health once, then
     one snapshot per live viewer.
     """
-    from .dashboard import server_health, snapshot  # dashboard imports this module
-
     with session_scope() as db:
         live = auth.principals_for_sessions(db, set(viewers.values()))
         if not live:
@@ -83,19 +87,18 @@ def _connected(app: rx.App, token: str) -> bool:
     return namespace is not None and token in namespace.token_to_sid
 
 
-def _to_dashboard(app: rx.App) -> Deliver:
+def _to_dashboard(app: rx.App, target: type[rx.State]) -> Deliver:
     async def deliver(token: str, view: Snapshot) -> None:
-        from .dashboard import DashboardState
-
-        async with app.modify_state(rx.BaseStateToken(ident=token, cls=DashboardState)) as root:
-            (await root.get_state(DashboardState))._show(view)
+        async with app.modify_state(rx.BaseStateToken(ident=token, cls=target)) as root:
+            shown: Showing = await root.get_state(target)  # type: ignore[assignment]
+            shown._show(view)
 
     return deliver
 
 
-async def run(app: rx.App) -> None:
-    """The lifespan task: never dies on one failed tick."""
-    deliver = _to_dashboard(app)
+async def run(app: rx.App, target: type[rx.State]) -> None:
+    """Pushes into ``target`` (the dashboard state); never dies on one failed tick."""
+    deliver = _to_dashboard(app, target)
     seen: tuple[datetime | None, int] | None = None
     while True:
         await asyncio.sleep(TICK_S)
