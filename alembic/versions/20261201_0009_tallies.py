@@ -21,9 +21,17 @@ down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+# Submits arrive many at once: each connection adds to its own slot of a user's count, so their
+# transactions never queue on one row lock; readers sum the slots.
+JOB_SLOTS = 16
+
 # tally -> (counted table, {tally key: expression over a counted row}, {measure: expression})
 TALLIES = {
-    "job_tally": ("download_job", {"user_id": "coalesce(requested_by, 0)", "status": "status"}, {"n": "1"}),
+    "job_tally": (
+        "download_job",
+        {"user_id": "coalesce(requested_by, 0)", "status": "status", "slot": f"pg_backend_pid() % {JOB_SLOTS}"},
+        {"n": "1"},
+    ),
     "media_tally": ("media", {"kind": "kind"}, {"n": "1", "bytes": "size_bytes"}),
     "platform_tally": ("source", {"platform": "platform"}, {"n": "1"}),
     "folder_tally": ("media_folder", {"folder_id": "folder_id"}, {"n": "1"}),
@@ -80,7 +88,11 @@ def _triggers(tally: str, table: str) -> list[str]:
 def _columns(tally: str) -> list[sa.Column]:
     big = {"nullable": False, "server_default": "0"}
     keys = {
-        "job_tally": [sa.Column("user_id", sa.BigInteger()), sa.Column("status", sa.String(16))],
+        "job_tally": [
+            sa.Column("user_id", sa.BigInteger()),
+            sa.Column("status", sa.String(16)),
+            sa.Column("slot", sa.Integer()),
+        ],
         "media_tally": [sa.Column("kind", sa.String(16))],
         "platform_tally": [sa.Column("platform", sa.String(64))],
         "folder_tally": [sa.Column("folder_id", sa.BigInteger())],

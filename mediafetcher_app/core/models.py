@@ -392,12 +392,14 @@ class MediaTombstone(SQLModel, table=True):
 
 
 class JobTally(SQLModel, table=True):
-    """How many jobs each user (0: nobody, the user was deleted) has in each status."""
+    """How many jobs each user (0: nobody, the user was deleted) has in each status: the sum of
+    the slots."""
 
     __tablename__ = "job_tally"
 
     user_id: int = Field(sa_type=BigInteger, primary_key=True)
     status: JobStatus = Field(sa_type=_enum(JobStatus, "job_status"), primary_key=True)
+    slot: int = Field(primary_key=True)  # the adding connection's: concurrent submits lock different rows
     n: int = Field(default=0, sa_type=BigInteger, nullable=False)
 
 
