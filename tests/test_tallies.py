@@ -4,10 +4,10 @@ tally-based figure equals a full count over the counted rows."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, text, update
+from sqlalchemy import func, insert, text, update
 from sqlmodel import col, delete, select
 
-from mediafetcher_app.core import catalog, jobs, organize, overview
+from mediafetcher_app.core import catalog, jobs, organize, overview, tallies
 from mediafetcher_app.core.db import get_engine, session_scope
 from mediafetcher_app.core.models import (
     ACTIVE_STATUSES,
@@ -22,6 +22,14 @@ from mediafetcher_app.core.models import (
     User,
 )
 from tests.factories import make_media, make_principal
+
+TALLY_KEYS = {
+    "job_tally": "user_id, status",
+    "media_tally": "kind",
+    "platform_tally": "platform",
+    "folder_tally": "folder_id",
+    "tag_tally": "tag_id",
+}
 
 
 def full_counts() -> dict:
@@ -131,9 +139,12 @@ def test_a_tally_gives_the_same_figures_as_a_full_count_after_inserts_updates_an
         db.exec(delete(Tag))
         db.exec(delete(DownloadJob))
     assert_tallies_match([root, alice])
-    with get_engine().connect() as conn:
-        for tally in ("job_tally", "media_tally", "platform_tally", "folder_tally", "tag_tally"):
-            assert conn.execute(text(f"SELECT count(*) FROM {tally} WHERE n <> 0")).scalar() == 0, tally
+    with get_engine().connect() as conn:  # a user's job count is the sum of its slots
+        for tally, key in TALLY_KEYS.items():
+            leftover = conn.execute(
+                text(f"SELECT count(*) FROM (SELECT {key} FROM {tally} GROUP BY {key} HAVING sum(n) <> 0) AS k")
+            )
+            assert leftover.scalar() == 0, tally
 
 
 def test_the_plan_mode_is_applied_on_every_connection():
@@ -148,3 +159,26 @@ def test_the_plan_mode_is_applied_on_every_connection():
             conn.close()
     assert len(pids) == 4
     assert modes == {"force_custom_plan"}
+
+
+def test_a_bulk_load_with_the_tallies_paused_is_recounted_to_the_full_count():
+    root = make_principal("root", Role.admin)
+    with session_scope() as db:
+        jobs.create_job(db, root, "https://example.com/before")
+    media = make_media("kept", "image", "pinterest")
+    with get_engine().begin() as conn, tallies.paused(conn):
+        for n in range(30):  # one statement per row, as a long load sends them
+            conn.execute(
+                insert(DownloadJob).values(url=f"https://example.com/{n}", requested_by=root.user_id, attempt_log=[])
+            )
+        conn.execute(delete(Media).where(col(Media.id) == media))
+        conn.execute(text("INSERT INTO tag (name) VALUES ('bulk')"))
+        conn.execute(
+            text(
+                "INSERT INTO source (url, platform, external_id, raw_metadata, created_at) "
+                "VALUES ('https://x.example/1', 'x', '1', '{}', now())"
+            )
+        )
+    assert_tallies_match([root])
+    with session_scope() as db:
+        assert overview.job_counters(db, root).active == 31
