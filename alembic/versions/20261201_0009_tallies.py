@@ -1,5 +1,7 @@
-"""Tallies: the dashboard's job counters, storage per kind, the platform list and the folder and
-tag counts kept by statement-level triggers, so reading them costs a few rows at 1M media.
+"""Tallies, and an index for the feed's posted-date range.
+
+The tallies keep the dashboard's job counters, storage per kind, the platform list and the
+folder and tag counts by statement-level triggers, so reading them costs a few rows at 1M media.
 
 Each trigger sees the statement's transition tables and adds the net change per key (inserted
 rows +1, deleted rows -1, an update both), skipping keys whose change is zero: a job's progress
@@ -105,6 +107,7 @@ def _columns(tally: str) -> list[sa.Column]:
 
 
 def upgrade() -> None:
+    op.create_index("ix_source_posted_at", "source", ["posted_at"])  # the feed's posted-date range
     for tally, (table, keys, measures) in TALLIES.items():
         op.create_table(tally, *_columns(tally))
         op.execute(f"LOCK TABLE {table} IN SHARE MODE")  # the backfill and the triggers see the same rows
@@ -120,6 +123,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_source_posted_at", table_name="source")
     for tally, (table, _keys, _measures) in TALLIES.items():
         for op_name in ("insert", "update", "delete"):
             op.execute(f"DROP TRIGGER IF EXISTS mf_{tally}_{op_name} ON {table}")

@@ -33,6 +33,9 @@ from .models import (
 MAX_LIMIT = 100
 MAX_ID = 2**31 - 1  # PostgreSQL's integer, the type of every id column
 SORTS = ("newest", "oldest")
+# Up to this many sources posted in a range, the feed collects them all and sorts (bounded work);
+# beyond it, walking the feed's order meets matches soon enough.
+FEW_POSTED = 20_000
 _WORD = re.compile(r"[\w]+", re.UNICODE)
 
 
@@ -145,13 +148,9 @@ def _conditions(filt: MediaFilter) -> list[Any]:
                 MediaTag.media_id == Media.id, MediaTag.tag_id == Tag.id, func.lower(Tag.name) == filt.tag.lower()
             )
         )
-    source_conditions = []
+    source_conditions = _posted_range(filt)
     if filt.platform:
         source_conditions.append(Source.platform == filt.platform)
-    if filt.posted_from:
-        source_conditions.append(Source.posted_at >= _day_start(filt.posted_from))
-    if filt.posted_to:
-        source_conditions.append(Source.posted_at <= _day_end(filt.posted_to))
     if source_conditions:
         where.append(
             exists().where(MediaSource.media_id == Media.id, MediaSource.source_id == Source.id, *source_conditions)
@@ -188,6 +187,24 @@ def _origins(db: DBSession, media_ids: list[int]) -> dict[int, Origin]:
     return found
 
 
+def _posted_range(filt: MediaFilter) -> list[Any]:
+    where = []
+    if filt.posted_from:
+        where.append(Source.posted_at >= _day_start(filt.posted_from))
+    if filt.posted_to:
+        where.append(Source.posted_at <= _day_end(filt.posted_to))
+    return where
+
+
+def _few_posted(db: DBSession, filt: MediaFilter) -> bool:
+    """Whether the posted-date range holds few sources: counted on the posted_at index, up to
+    ``FEW_POSTED`` entries whatever the range."""
+    if not (where := _posted_range(filt)):
+        return False
+    probe = select(Source.id).where(*where).limit(FEW_POSTED).subquery()
+    return db.exec(select(func.count()).select_from(probe)).one() < FEW_POSTED
+
+
 def list_media(db: DBSession, filt: MediaFilter) -> CardPage:
     filt = filt.validated()
     newest = filt.sort == "newest"
@@ -205,8 +222,17 @@ def list_media(db: DBSession, filt: MediaFilter) -> CardPage:
     if filt.before:
         after_key = tuple_(*decode_cursor(filt.before))
         query = query.where(key < after_key if newest else key > after_key)
-    order = (col(Media.created_at).desc(), col(Media.id).desc()) if newest else (Media.created_at, Media.id)
-    rows = db.exec(query.order_by(*order).limit(filt.limit + 1)).all()
+    if _few_posted(db, filt):
+        # Walking the feed's order would test the range row by row for most of the library when
+        # the matches sit at the far end; an OFFSET 0 fence makes PostgreSQL collect the few
+        # matches by the posted_at index, then sort them.
+        fenced = query.offset(0).subquery()
+        newest_first = (fenced.c.created_at.desc(), fenced.c.id.desc())
+        order = newest_first if newest else (fenced.c.created_at, fenced.c.id)
+        rows = db.exec(select(*fenced.c).order_by(*order).limit(filt.limit + 1)).all()
+    else:
+        order = (col(Media.created_at).desc(), col(Media.id).desc()) if newest else (Media.created_at, Media.id)
+        rows = db.exec(query.order_by(*order).limit(filt.limit + 1)).all()
     more = len(rows) > filt.limit
     rows = rows[: filt.limit]
     origins = _origins(db, [row.id for row in rows])
