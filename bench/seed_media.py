@@ -106,7 +106,11 @@ def seed(count: int, seed_value: int = 7) -> None:
     start = time.perf_counter()
     now = utcnow()
     with engine.begin() as conn:
-        tag_ids = [conn.execute(insert(Tag).values(name=f"seed-{w}").returning(Tag.id)).scalar_one() for w in WORDS[:8]]
+        tag_ids = {
+            name: conn.execute(insert(Tag).values(name=name).returning(Tag.id)).scalar_one()
+            for name in (f"seed-{w}" for w in WORDS[:8])
+        }
+        tag_names = list(tag_ids)
         folder_ids = [
             conn.execute(insert(Folder).values(name=f"Seed {w}", created_at=now).returning(Folder.id)).scalar_one()
             for w in WORDS[:5]
@@ -120,11 +124,14 @@ def seed(count: int, seed_value: int = 7) -> None:
             conn.execute(text("ALTER TABLE media_tag DISABLE TRIGGER mf_media_tag_search"))
             for offset in range(0, count, BATCH):
                 size = min(BATCH, count - offset)
-                media_rows, source_rows, job_rows = [], [], []
+                media_rows, source_rows, job_rows, tagged = [], [], [], []
                 for i in range(offset, offset + size):
                     kind = rng.choices(("video", "image", "audio"), (5, 4, 1))[0]
                     thumb, width, height = thumbs[i % THUMBS]
                     title = " ".join(rng.sample(WORDS, 3)).title() + f" #{i}"
+                    tag = rng.choice(tag_names) if (i - offset) % 7 == 0 else ""  # every 7th media has a tag
+                    if tag:
+                        tagged.append(tag)
                     platform = rng.choice(PLATFORMS)
                     media_rows.append(
                         {
@@ -140,7 +147,8 @@ def seed(count: int, seed_value: int = 7) -> None:
                             "description": " ".join(rng.sample(WORDS, 6)),
                             "thumbnail_path": thumb,
                             "created_at": now - timedelta(minutes=count - i),
-                            "search_extra": f"{platform} uploader{i % 500}",
+                            # what migration 0002's triggers (off during the load) would write
+                            "search_extra": f"{tag} {platform} uploader{i % 500}".strip(),
                         }
                     )
                     source_rows.append(
@@ -186,7 +194,10 @@ def seed(count: int, seed_value: int = 7) -> None:
                     insert(MediaSource),
                     [{"media_id": m, "source_id": s} for m, s in zip(media_ids, source_ids, strict=True)],
                 )
-                conn.execute(insert(MediaTag), [{"media_id": m, "tag_id": rng.choice(tag_ids)} for m in media_ids[::7]])
+                conn.execute(
+                    insert(MediaTag),
+                    [{"media_id": m, "tag_id": tag_ids[t]} for m, t in zip(media_ids[::7], tagged, strict=True)],
+                )
                 conn.execute(
                     insert(MediaFolder),
                     [{"media_id": m, "folder_id": rng.choice(folder_ids), "added_at": now} for m in media_ids[::11]],

@@ -211,7 +211,7 @@ def explain() -> None:
                 catalog.list_media(db, filter_from_query({**params, "limit": "60"}))
         finally:
             event.remove(get_engine(), "before_cursor_execute", record)
-        statement, parameters = seen[0]
+        statement, parameters = next((sql, args) for sql, args in seen if "ORDER BY" in sql)  # the listing
         with get_engine().connect() as conn:
             plan = conn.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters).scalars().all()
         print(f"\n### {name}: {query}\n" + "\n".join(plan))

@@ -176,3 +176,19 @@ def test_a_posted_date_range_pages_the_same_whether_its_matches_are_collected_or
     assert collected == walked
     expected = [f"clip {n}" for n in (0, 1, 3, 4, 6)]
     assert [title for page in collected for title in page] == (expected if sort == "oldest" else expected[::-1])
+
+
+def test_search_with_a_platform_and_a_tag_finds_exactly_the_linked_media_whatever_the_tag_words():
+    """The search index pre-selects by the platform's and tag's words; the exact link tests decide."""
+    root = make_principal("root")
+    ids = {
+        title: make_media(title, "video", platform)
+        for title, platform in [("Cosplay one", "tiktok"), ("Cosplay two", "tiktok"), ("Cosplay three", "youtube")]
+    }
+    ids["Cosplay tagged in title best-of"] = make_media("Cosplay tagged in title best-of", "video", "tiktok")
+    with session_scope() as db:
+        organize.tag_media(db, root, "best-of", [ids["Cosplay one"], ids["Cosplay three"]])
+        organize.tag_media(db, root, "★", [ids["Cosplay two"]])
+    assert titles(MediaFilter(q="cosp", platform="tiktok", tag="best-of")) == ["Cosplay one"]
+    assert titles(MediaFilter(q="cosp", platform="tiktok", tag="★")) == ["Cosplay two"]
+    assert titles(MediaFilter(q="cosp", platform="TikTok", tag="best-of")) == []  # the platform is exact
