@@ -29,7 +29,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from bench.pipeline_bench import setup_services
+from bench.services import fresh_services
 from bench.ui_bench import free_port, p95
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -163,7 +163,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, nargs="+", default=[os.cpu_count() or 2])
     args = parser.parse_args()
     data_dir = Path(tempfile.mkdtemp(prefix="mf-intake-bench-"))
-    setup_services(data_dir)
+    fresh_services(data_dir, YTDLP_NO_PLUGINS="1", MF_BLOCK_PRIVATE_URLS="false")
     from mediafetcher_app.core import embedded
     from tests.fixtures.server import FixtureServer
 

@@ -9,6 +9,7 @@ is replaced by a recorder.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import Iterator
@@ -23,15 +24,17 @@ from mediafetcher_app.core.models import DownloadJob, JobStatus, Role
 from mediafetcher_app.state import broadcaster
 from mediafetcher_app.state.dashboard import DashboardState
 from mediafetcher_app.state.dashboard_view import Snapshot
-from tests.factories import make_principal, make_session, make_user
+from tests.factories import make_principal, make_session, make_token, make_user
 from tests.states import call, state
 
 
 @pytest.fixture(autouse=True)
 def no_viewers() -> Iterator[None]:
     broadcaster._subscribers.clear()
+    broadcaster._shown_as.clear()
     yield
     broadcaster._subscribers.clear()
+    broadcaster._shown_as.clear()
 
 
 async def open_dashboard(username: str) -> str:
@@ -178,3 +181,41 @@ async def test_a_progress_tick_sends_the_active_jobs_once_and_never_the_history(
     assert changed(payload) - {"health"} == {"active_jobs"}
     assert "health" not in changed(payload) or dict(tab.health) != health_before
     assert [job["id"] for job in tab.history] == [finished]
+
+
+async def test_a_push_after_one_users_change_rebuilds_only_their_and_admins_dashboards():
+    make_user("root", Role.admin)
+    alice, bob = make_user("alice"), make_user("bob")
+    for name in ("root", "alice", "bob"):
+        await open_dashboard(name)
+    await pushed()  # every tab has had a push: the broadcaster knows who each showed
+    seen = await asyncio.to_thread(broadcaster._latest_change)
+    job = make_job_for("alice", "https://example.com/alice")
+    changed = await asyncio.to_thread(broadcaster.changed_users, seen)
+    assert changed == {alice}
+    delivered: dict[str, Snapshot] = {}
+
+    async def deliver(token: str, view: Snapshot) -> None:
+        delivered[token] = view
+
+    await broadcaster.push(deliver, changed)
+    assert set(delivered) == {"tab-root", "tab-alice"}
+    assert [row["id"] for row in delivered["tab-alice"].jobs] == [job]
+    assert bob not in changed
+
+
+async def test_a_role_change_is_pushed_even_when_the_viewers_jobs_did_not_move():
+    make_principal("other", Role.admin)
+    root, alice = make_user("root", Role.admin), make_user("alice")
+    add_job(alice, "https://example.com/alice")
+    await open_dashboard("root")
+    await pushed()
+    with session_scope() as db:
+        accounts.set_role(db, auth.principal_for_token(db, make_token("other")), root, Role.user)
+    delivered: dict[str, Snapshot] = {}
+
+    async def deliver(token: str, view: Snapshot) -> None:
+        delivered[token] = view
+
+    await broadcaster.push(deliver, changed={alice})
+    assert delivered["tab-root"].jobs == []  # no longer an admin: alice's job is gone from the tab
