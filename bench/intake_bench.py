@@ -89,8 +89,7 @@ def admin_token() -> str:
     from mediafetcher_app.core.models import Role
 
     with session_scope() as db:
-        user = auth.get_user(db, "bench") or auth.create_user(db, "bench", "bench password 123", Role.admin)
-        return auth.create_token(db, user, "intake bench")
+        return auth.create_token(db, auth.create_user(db, "bench", "bench password 123", Role.admin), "intake bench")
 
 
 async def submit_all(base: str, token: str, urls: list[str]) -> tuple[list[float], float]:
@@ -174,9 +173,9 @@ def main() -> None:
         Image.new("RGB", (64, 48), (index % 256, index * 7 % 256, index * 13 % 256)).save(site / f"img/{index}.jpg")
     server = FixtureServer(site).start()
     port = free_port()
-    api = start_api(port, data_dir / "api.log")
     token = admin_token()
     base = f"http://127.0.0.1:{port}"
+    api = start_api(port, data_dir / "api.log")
     worker = None
     try:
         print(f"cores: {os.cpu_count()}; {args.submits} submits at once, {args.rounds} rounds", flush=True)
