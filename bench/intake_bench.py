@@ -49,6 +49,7 @@ def start_api(port: int, log: Path) -> subprocess.Popen:
             return proc
         except httpx.HTTPError:
             time.sleep(0.2)
+    stop(proc)
     raise RuntimeError(f"the API did not start; see {log}")
 
 
@@ -162,7 +163,6 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, nargs="+", default=[os.cpu_count() or 2])
     args = parser.parse_args()
     data_dir = Path(tempfile.mkdtemp(prefix="mf-intake-bench-"))
-    fresh_services(data_dir, YTDLP_NO_PLUGINS="1", MF_BLOCK_PRIVATE_URLS="false")
     from mediafetcher_app.core import embedded
     from tests.fixtures.server import FixtureServer
 
@@ -172,12 +172,13 @@ def main() -> None:
     for index in range(count):
         Image.new("RGB", (64, 48), (index % 256, index * 7 % 256, index * 13 % 256)).save(site / f"img/{index}.jpg")
     server = FixtureServer(site).start()
-    port = free_port()
-    token = admin_token()
-    base = f"http://127.0.0.1:{port}"
-    api = start_api(port, data_dir / "api.log")
-    worker = None
+    api = worker = None
     try:
+        fresh_services(data_dir, YTDLP_NO_PLUGINS="1", MF_BLOCK_PRIVATE_URLS="false")
+        port = free_port()
+        token = admin_token()
+        base = f"http://127.0.0.1:{port}"
+        api = start_api(port, data_dir / "api.log")
         print(f"cores: {os.cpu_count()}; {args.submits} submits at once, {args.rounds} rounds", flush=True)
         worker = start_worker(args.concurrency[0], data_dir / "worker.log")
         wait_for_worker()
@@ -220,7 +221,8 @@ def main() -> None:
     finally:
         if worker is not None:
             stop(worker)
-        stop(api)
+        if api is not None:
+            stop(api)
         server.stop()
         embedded.stop_redis(data_dir)
         embedded.stop_postgres(data_dir)
