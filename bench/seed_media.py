@@ -1,6 +1,8 @@
 """Seed a library for the UI benchmarks and for looking at the feed: N media rows with real
-thumbnails (a few hundred distinct WebP files shared round-robin), sources on several platforms,
-tags and folders. Uses the app's settings (MF_DATA_DIR / DATABASE_URL).
+thumbnails (a few hundred distinct WebP files shared round-robin), sources on several platforms
+with posted dates (mostly days before the download, some years), tags, folders (one, "Seed half",
+holds every other media) and one finished download job per media (the dashboard's counters at
+that many jobs). Uses the app's settings (MF_DATA_DIR / DATABASE_URL).
 
     .venv/bin/python -m bench.seed_media --count 100000
 """
@@ -15,12 +17,24 @@ import time
 from datetime import timedelta
 
 from PIL import Image, ImageFilter
-from sqlalchemy import insert, text
+from sqlalchemy import insert, select, text
 
-from mediafetcher_app.core import storage
+from mediafetcher_app.core import storage, tallies
 from mediafetcher_app.core.bootstrap import prepare
 from mediafetcher_app.core.db import get_engine
-from mediafetcher_app.core.models import Folder, Media, MediaFolder, MediaSource, MediaTag, Source, Tag, utcnow
+from mediafetcher_app.core.models import (
+    DownloadJob,
+    Folder,
+    JobStatus,
+    Media,
+    MediaFolder,
+    MediaSource,
+    MediaTag,
+    Source,
+    Tag,
+    User,
+    utcnow,
+)
 
 PLATFORMS = ("youtube", "tiktok", "instagram", "x", "soundcloud", "pinterest", "twitch")
 WORDS = [
@@ -47,6 +61,8 @@ WORDS = [
 ]
 SHAPES = ((640, 360), (360, 640), (500, 500), (480, 640), (640, 480))
 THUMBS = 300
+HALF_FOLDER = "Seed half"
+JOB_OUTCOMES = (JobStatus.done, JobStatus.failed, JobStatus.cancelled)
 BATCH = 5000
 
 
@@ -90,69 +106,109 @@ def seed(count: int, seed_value: int = 7) -> None:
     start = time.perf_counter()
     now = utcnow()
     with engine.begin() as conn:
-        tag_ids = [conn.execute(insert(Tag).values(name=f"seed-{w}").returning(Tag.id)).scalar_one() for w in WORDS[:8]]
+        tag_ids = {
+            name: conn.execute(insert(Tag).values(name=name).returning(Tag.id)).scalar_one()
+            for name in (f"seed-{w}" for w in WORDS[:8])
+        }
+        tag_names = list(tag_ids)
         folder_ids = [
             conn.execute(insert(Folder).values(name=f"Seed {w}", created_at=now).returning(Folder.id)).scalar_one()
             for w in WORDS[:5]
         ]
-        conn.execute(text("ALTER TABLE media_source DISABLE TRIGGER mf_media_source_search"))
-        conn.execute(text("ALTER TABLE media_tag DISABLE TRIGGER mf_media_tag_search"))
-        for offset in range(0, count, BATCH):
-            size = min(BATCH, count - offset)
-            media_rows, source_rows = [], []
-            for i in range(offset, offset + size):
-                kind = rng.choices(("video", "image", "audio"), (5, 4, 1))[0]
-                thumb, width, height = thumbs[i % THUMBS]
-                title = " ".join(rng.sample(WORDS, 3)).title() + f" #{i}"
-                platform = rng.choice(PLATFORMS)
-                media_rows.append(
-                    {
-                        "sha256": hashlib.sha256(f"seed-{seed_value}-{i}".encode()).hexdigest(),
-                        "path": f"final/seed-{i}.{ {'video': 'mp4', 'image': 'jpg', 'audio': 'mp3'}[kind] }",
-                        "kind": kind,
-                        "mime": "application/octet-stream",
-                        "size_bytes": rng.randrange(10**5, 10**9),
-                        "width": width,
-                        "height": height,
-                        "duration_s": None if kind == "image" else rng.uniform(5, 3600),
-                        "title": title,
-                        "description": " ".join(rng.sample(WORDS, 6)),
-                        "thumbnail_path": thumb,
-                        "created_at": now - timedelta(minutes=count - i),
-                        "search_extra": f"{platform} uploader{i % 500}",
-                    }
+        half_id = conn.execute(
+            insert(Folder).values(name=HALF_FOLDER, created_at=now).returning(Folder.id)
+        ).scalar_one()
+        owner = conn.execute(select(User.id).order_by(User.id).limit(1)).scalar()
+        with tallies.paused(conn):  # recounted once at the end
+            conn.execute(text("ALTER TABLE media_source DISABLE TRIGGER mf_media_source_search"))
+            conn.execute(text("ALTER TABLE media_tag DISABLE TRIGGER mf_media_tag_search"))
+            for offset in range(0, count, BATCH):
+                size = min(BATCH, count - offset)
+                media_rows, source_rows, job_rows, tagged = [], [], [], []
+                for i in range(offset, offset + size):
+                    kind = rng.choices(("video", "image", "audio"), (5, 4, 1))[0]
+                    thumb, width, height = thumbs[i % THUMBS]
+                    title = " ".join(rng.sample(WORDS, 3)).title() + f" #{i}"
+                    tag = rng.choice(tag_names) if (i - offset) % 7 == 0 else ""  # every 7th media has a tag
+                    if tag:
+                        tagged.append(tag)
+                    platform = rng.choice(PLATFORMS)
+                    media_rows.append(
+                        {
+                            "sha256": hashlib.sha256(f"seed-{seed_value}-{i}".encode()).hexdigest(),
+                            "path": f"final/seed-{i}.{ {'video': 'mp4', 'image': 'jpg', 'audio': 'mp3'}[kind] }",
+                            "kind": kind,
+                            "mime": "application/octet-stream",
+                            "size_bytes": rng.randrange(10**5, 10**9),
+                            "width": width,
+                            "height": height,
+                            "duration_s": None if kind == "image" else rng.uniform(5, 3600),
+                            "title": title,
+                            "description": " ".join(rng.sample(WORDS, 6)),
+                            "thumbnail_path": thumb,
+                            "created_at": now - timedelta(minutes=count - i),
+                            # what migration 0002's triggers (off during the load) would write
+                            "search_extra": f"{tag} {platform} uploader{i % 500}".strip(),
+                        }
+                    )
+                    source_rows.append(
+                        {
+                            "url": f"https://{platform}.example/watch/{i}",
+                            "platform": platform,
+                            "external_id": f"seed{i}",
+                            "uploader": f"uploader{i % 500}",
+                            "raw_metadata": {},
+                            "created_at": now,
+                            # most posts are saved within days of posting; some come from an archive
+                            "posted_at": now
+                            - timedelta(
+                                minutes=count - i,
+                                days=rng.uniform(0, 3) if rng.random() < 0.7 else rng.uniform(0, 5 * 365),
+                            ),
+                        }
+                    )
+                    done_at = now - timedelta(minutes=count - i)
+                    job_rows.append(
+                        {
+                            "url": f"https://{platform}.example/watch/{i}",
+                            "requested_by": owner,
+                            "status": rng.choices(JOB_OUTCOMES, (90, 7, 3))[0],
+                            "attempts": 1,
+                            "attempt_log": [],
+                            "created_at": done_at,
+                            "finished_at": done_at,
+                            "updated_at": done_at,
+                        }
+                    )
+                media_ids = (
+                    conn.execute(insert(Media).returning(Media.id, sort_by_parameter_order=True), media_rows)
+                    .scalars()
+                    .all()
                 )
-                source_rows.append(
-                    {
-                        "url": f"https://{platform}.example/watch/{i}",
-                        "platform": platform,
-                        "external_id": f"seed{i}",
-                        "uploader": f"uploader{i % 500}",
-                        "raw_metadata": {},
-                        "created_at": now,
-                    }
+                source_ids = (
+                    conn.execute(insert(Source).returning(Source.id, sort_by_parameter_order=True), source_rows)
+                    .scalars()
+                    .all()
                 )
-            media_ids = (
-                conn.execute(insert(Media).returning(Media.id, sort_by_parameter_order=True), media_rows)
-                .scalars()
-                .all()
-            )
-            source_ids = (
-                conn.execute(insert(Source).returning(Source.id, sort_by_parameter_order=True), source_rows)
-                .scalars()
-                .all()
-            )
-            conn.execute(
-                insert(MediaSource),
-                [{"media_id": m, "source_id": s} for m, s in zip(media_ids, source_ids, strict=True)],
-            )
-            conn.execute(insert(MediaTag), [{"media_id": m, "tag_id": rng.choice(tag_ids)} for m in media_ids[::7]])
-            conn.execute(
-                insert(MediaFolder),
-                [{"media_id": m, "folder_id": rng.choice(folder_ids), "added_at": now} for m in media_ids[::11]],
-            )
-        conn.execute(text("ALTER TABLE media_source ENABLE TRIGGER mf_media_source_search"))
-        conn.execute(text("ALTER TABLE media_tag ENABLE TRIGGER mf_media_tag_search"))
+                conn.execute(
+                    insert(MediaSource),
+                    [{"media_id": m, "source_id": s} for m, s in zip(media_ids, source_ids, strict=True)],
+                )
+                conn.execute(
+                    insert(MediaTag),
+                    [{"media_id": m, "tag_id": tag_ids[t]} for m, t in zip(media_ids[::7], tagged, strict=True)],
+                )
+                conn.execute(
+                    insert(MediaFolder),
+                    [{"media_id": m, "folder_id": rng.choice(folder_ids), "added_at": now} for m in media_ids[::11]],
+                )
+                conn.execute(
+                    insert(MediaFolder),
+                    [{"media_id": m, "folder_id": half_id, "added_at": now} for m in media_ids[::2]],
+                )
+                conn.execute(insert(DownloadJob), job_rows)
+            conn.execute(text("ALTER TABLE media_source ENABLE TRIGGER mf_media_source_search"))
+            conn.execute(text("ALTER TABLE media_tag ENABLE TRIGGER mf_media_tag_search"))
         conn.execute(text("ANALYZE"))
     print(f"seeded {count} media in {time.perf_counter() - start:.1f}s")
 

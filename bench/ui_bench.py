@@ -117,6 +117,7 @@ async def server_times(rounds: int) -> None:
             ms, _ = await timed(f"/api/v1/media?limit=60&q={queries[n % len(queries)]}")
             searches.append(ms)
         report("search, server p50 / p95", searches, "p95 <= 50 ms")
+        await filter_times(timed, rounds)
 
         _, page = await timed("/api/v1/media?limit=60")
         body = (await client.get("/api/v1/media?limit=60")).content
@@ -129,6 +130,91 @@ async def server_times(rounds: int) -> None:
             f"{len(body) / 1024:.0f} KB + {thumbs / 1024**2:.2f} MB = {total:.2f} MB",
             "<= 1.5 MB",
         )
+
+
+def filter_cases() -> dict[str, str]:
+    """The issue-10 cases at scale: each a feed query string (first page of 60)."""
+    from datetime import timedelta
+
+    from sqlalchemy import func
+    from sqlmodel import select
+
+    from bench.seed_media import HALF_FOLDER
+    from mediafetcher_app.core.db import session_scope
+    from mediafetcher_app.core.models import Folder, Media, utcnow
+
+    with session_scope() as db:
+        half = db.exec(select(Folder.id).where(Folder.name == HALF_FOLDER)).one()
+        oldest = db.exec(select(func.min(Media.created_at))).one()
+    # both ranges in the oldest tenth of the library: walking newest-first finds nothing for long
+    week = (oldest + (utcnow() - oldest) / 10).date()
+    return {
+        "search + platform + tag (same query, one conn)": "q=cosp&platform=tiktok&tag=seed-cats",
+        "search, one-letter prefix": "q=c",
+        "posted date range (one week, old)": f"posted_from={week}&posted_to={week + timedelta(days=6)}",
+        "downloaded date range (one week, old)": f"downloaded_from={week}&downloaded_to={week + timedelta(days=6)}",
+        "folder holding half the library": f"folder_id={half}",
+        "oldest first": "sort=oldest",
+    }
+
+
+async def filter_times(timed, rounds: int) -> None:
+    """Each case ``rounds`` times in a row (psycopg prepares a statement from its 5th run)."""
+    for name, query in filter_cases().items():
+        samples = [(await timed(f"/api/v1/media?limit=60&{query}"))[0] for _ in range(max(rounds, 15))]
+        report(name + ", p50 / p95", samples, "p95 <= 50 ms" if name.startswith("search") else "p95 <= 30 ms")
+
+
+def figure_times(rounds: int) -> None:
+    """The figures shown on every feed, settings and dashboard load, read as the pages read them."""
+    from mediafetcher_app.core import auth, catalog, organize, overview
+    from mediafetcher_app.core.db import session_scope
+
+    with session_scope() as db:
+        admin = auth.principal_for_token(db, auth.create_token(db, auth.get_user(db, ADMIN[0]), "bench figures"))
+    figures = {
+        "dashboard counters (admin, every job)": lambda db: overview.job_counters(db, admin),
+        "storage per kind": catalog.usage_by_kind,
+        "platform list": catalog.platform_options,
+        "folder tree with counts": organize.folder_tree,
+        "tag counts": organize.tag_summaries,
+    }
+    for name, figure in figures.items():
+        samples = []
+        with session_scope() as db:
+            for _ in range(rounds):
+                start = time.perf_counter()
+                figure(db)
+                samples.append((time.perf_counter() - start) * 1000)
+        report(name + ", p50 / p95", samples, "p95 <= 50 ms")
+
+
+def explain() -> None:
+    """EXPLAIN (ANALYZE, BUFFERS) of the listing query of each case, as the app sends it."""
+    from sqlalchemy import event
+
+    from mediafetcher_app.core import catalog
+    from mediafetcher_app.core.db import get_engine, session_scope
+    from mediafetcher_app.core.query_params import filter_from_query
+
+    seen: list[tuple[str, object]] = []
+
+    def record(_conn, _cursor, statement, parameters, *_args) -> None:
+        seen.append((statement, parameters))
+
+    for name, query in filter_cases().items():
+        params = dict(pair.split("=", 1) for pair in query.split("&"))
+        seen.clear()
+        event.listen(get_engine(), "before_cursor_execute", record)
+        try:
+            with session_scope() as db:
+                catalog.list_media(db, filter_from_query({**params, "limit": "60"}))
+        finally:
+            event.remove(get_engine(), "before_cursor_execute", record)
+        statement, parameters = next((sql, args) for sql, args in seen if "ORDER BY" in sql)  # the listing
+        with get_engine().connect() as conn:
+            plan = conn.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters).scalars().all()
+        print(f"\n### {name}: {query}\n" + "\n".join(plan))
 
 
 def free_port() -> int:
@@ -228,16 +314,32 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--count", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=40)
+    parser.add_argument("--no-browser", action="store_true", help="server times only")
+    parser.add_argument("--explain", action="store_true", help="print EXPLAIN ANALYZE of each filter case")
+    parser.add_argument("--data-dir", type=Path, help="keep the seeded library here and reuse it on the next run")
     args = parser.parse_args()
-    data_dir = Path(tempfile.mkdtemp(prefix="mf-ui-bench-"))
+    data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="mf-ui-bench-"))
+    reuse = (data_dir / "seeded").exists()
+    data_dir.mkdir(parents=True, exist_ok=True)
     prepare_environment(data_dir)
     from bench.seed_media import seed
     from mediafetcher_app.core.db import database_url
     from mediafetcher_app.core.queue import redis_url
 
     os.environ["DATABASE_URL"], os.environ["REDIS_URL"] = database_url(), redis_url()
-    seed(args.count)
+    if reuse:
+        from mediafetcher_app.core.bootstrap import prepare
+
+        prepare()  # migrations of this checkout over the kept library
+    else:
+        seed(args.count)
+        (data_dir / "seeded").write_text(str(args.count))
     asyncio.run(server_times(args.rounds))
+    figure_times(args.rounds)
+    if args.explain:
+        explain()
+    if args.no_browser:
+        return
     port = free_port()
     app = start_app(port, data_dir / "app.log")
     try:

@@ -16,9 +16,8 @@ from mediafetcher_app.pages.pair import pair_page
 from mediafetcher_app.pages.settings import settings_page
 from mediafetcher_app.pages.share import share_page
 from mediafetcher_app.pages.sources import sources_page
-from mediafetcher_app.state import broadcaster
 from mediafetcher_app.state.auth import AuthState
-from mediafetcher_app.state.dashboard import DashboardState
+from mediafetcher_app.state.dashboard import DashboardState, live_updates
 from mediafetcher_app.state.feed import FeedState
 from mediafetcher_app.state.library import LibraryState
 from mediafetcher_app.state.login import LoginState, SetupState
@@ -60,7 +59,7 @@ signed_in_page(sources_page, "/sources", "Sources", SourcesState.load)
 signed_in_page(settings_page, "/settings", "Settings", SettingsState.load)
 # Its own sign-in check: signed out, the shared link must survive the trip through /login.
 app.add_page(share_page, route="/share", title="Share · MediaFetcher", on_load=ShareState.load)
-app.register_lifespan_task(broadcaster.run)
+app.register_lifespan_task(live_updates)
 
 
 @contextlib.asynccontextmanager

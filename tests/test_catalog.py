@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlmodel import select
@@ -12,7 +12,7 @@ from mediafetcher_app.core.catalog import MediaFilter
 from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.errors import InvalidInput
 from mediafetcher_app.core.models import Source, utcnow
-from mediafetcher_app.state.dashboard import server_health
+from mediafetcher_app.state.dashboard_view import server_health
 from mediafetcher_app.state.formatting import human_bytes
 from tests.factories import make_media, make_principal
 
@@ -146,3 +146,49 @@ def test_the_nas_line_has_used_total_and_free():
         health = server_health(db)
     assert health["disk_total"] == human_bytes(system.disk().total)
     assert health["disk_used"].endswith("B") and health["disk_free"].endswith("B")
+
+
+def pages(filt: MediaFilter) -> list[list[str]]:
+    """Every page of a filter, following the cursor."""
+    out, before = [], ""
+    while True:
+        with session_scope() as db:
+            page = catalog.list_media(db, MediaFilter(**{**filt.__dict__, "before": before}))
+        out.append([card.title for card in page.items])
+        if not (before := page.next_cursor):
+            return out
+
+
+@pytest.mark.parametrize("sort", ["newest", "oldest"])
+def test_a_posted_date_range_pages_the_same_whether_its_matches_are_collected_or_walked(monkeypatch, sort):
+    """The range's few matches are collected by the posted_at index and sorted (``FEW_POSTED``);
+    many are found walking the feed's order. Both give the same pages."""
+    start = utcnow() - timedelta(days=30)
+    for n in range(7):
+        make_media(f"clip {n}", created_at=start + timedelta(hours=n))
+    with session_scope() as db:
+        for n, source in enumerate(db.exec(select(Source).order_by(Source.id)).all()):
+            source.posted_at = utcnow().replace(year=2024, month=5, day=1 + n % 3)  # days 1-3, one day 3
+    filt = MediaFilter(posted_from=date(2024, 5, 1), posted_to=date(2024, 5, 2), sort=sort, limit=2)
+    collected = pages(filt)
+    monkeypatch.setattr(catalog, "FEW_POSTED", 0)
+    walked = pages(filt)
+    assert collected == walked
+    expected = [f"clip {n}" for n in (0, 1, 3, 4, 6)]
+    assert [title for page in collected for title in page] == (expected if sort == "oldest" else expected[::-1])
+
+
+def test_search_with_a_platform_and_a_tag_finds_exactly_the_linked_media_whatever_the_tag_words():
+    """The search index pre-selects by the platform's and tag's words; the exact link tests decide."""
+    root = make_principal("root")
+    ids = {
+        title: make_media(title, "video", platform)
+        for title, platform in [("Cosplay one", "tiktok"), ("Cosplay two", "tiktok"), ("Cosplay three", "youtube")]
+    }
+    ids["Cosplay tagged in title best-of"] = make_media("Cosplay tagged in title best-of", "video", "tiktok")
+    with session_scope() as db:
+        organize.tag_media(db, root, "best-of", [ids["Cosplay one"], ids["Cosplay three"]])
+        organize.tag_media(db, root, "★", [ids["Cosplay two"]])
+    assert titles(MediaFilter(q="cosp", platform="tiktok", tag="best-of")) == ["Cosplay one"]
+    assert titles(MediaFilter(q="cosp", platform="tiktok", tag="★")) == ["Cosplay two"]
+    assert titles(MediaFilter(q="cosp", platform="TikTok", tag="best-of")) == []  # the platform is exact

@@ -12,7 +12,7 @@ from mediafetcher_app.core import jobs
 from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.models import DownloadJob, JobStatus
 from mediafetcher_app.core.queue import QUEUE_NAME
-from mediafetcher_app.state import dashboard
+from mediafetcher_app.state import dashboard_view
 from tests.factories import bearer, make_principal, make_token, make_user
 from worker.client import get_pool
 
@@ -79,9 +79,9 @@ def test_a_batch_shows_on_the_dashboard_with_its_counts_and_how_far_its_jobs_got
         jobs.transition(db, first, JobStatus.done)
         jobs.transition(db, second, JobStatus.failed)
     with session_scope() as db:
-        [row] = dashboard.view(db, who).batches
+        [row] = dashboard_view.view(db, who).batches
     assert row["label"] == "3 links"
     assert row["counts"] == "3 found · 2 queued · 1 skipped (archived, queued or refused)"
     assert (row["progress"], row["percent"], row["active"]) == ("1 done · 1 failed", 100.0, False)
     with session_scope() as db:  # someone else's batch is not on your dashboard
-        assert dashboard.view(db, make_principal("bob")).batches == []
+        assert dashboard_view.view(db, make_principal("bob")).batches == []

@@ -19,8 +19,8 @@ from mediafetcher_app.core.errors import Forbidden
 from mediafetcher_app.core.ffmpeg import run
 from mediafetcher_app.core.migrations import PROJECT_ROOT
 from mediafetcher_app.core.models import Event
+from mediafetcher_app.core.overview import engines_status
 from mediafetcher_app.core.settings import get_settings
-from mediafetcher_app.state.dashboard import engines_status
 from tests.factories import make_principal
 from worker.engines.child_ytdlp import _Log, base_params
 

@@ -187,12 +187,12 @@ async def test_dashboard_cancel_and_retry(user_session):
     await submit(state(AddUrlState, user_session), "https://example.com/v")
     dashboard = state(DashboardState, user_session)
     await call(dashboard, "load")
-    [row] = dashboard.jobs
+    [row] = dashboard.active_jobs
     assert row["status"] == "queued" and dashboard.counters["active"] == 1
     await call(dashboard, "cancel", row["id"])
-    assert dashboard.jobs[0]["status"] == "cancelled"
+    assert dashboard.history[0]["status"] == "cancelled" and dashboard.active_jobs == []
     await call(dashboard, "retry", row["id"])
-    assert dashboard.jobs[0]["status"] == "queued"
+    assert dashboard.active_jobs[0]["status"] == "queued"
     with session_scope() as db:
         assert db.get(DownloadJob, row["id"]).status == JobStatus.queued
         assert db.exec(select(Folder)).all() == []

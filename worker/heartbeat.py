@@ -17,11 +17,12 @@ from sqlmodel import Session as DBSession
 from sqlmodel import col, delete, select
 
 from mediafetcher_app.core.models import WorkerHeartbeat
+from mediafetcher_app.core.settings import worker_stale_s
 
 
 def stale_after() -> timedelta:
-    """A worker silent this long is dead (MF_WORKER_STALE_S, default 30 s)."""
-    return timedelta(seconds=float(os.environ.get("MF_WORKER_STALE_S") or 30))
+    """A worker silent this long is dead (core.settings.worker_stale_s)."""
+    return timedelta(seconds=worker_stale_s())
 
 
 def beat_interval_s() -> float:

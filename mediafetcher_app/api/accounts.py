@@ -18,10 +18,10 @@ from starlette.responses import JSONResponse, Response
 from mediafetcher_app.core import accounts, auth, events
 from mediafetcher_app.core.errors import InvalidInput, NotFound
 from mediafetcher_app.core.models import Role
+from mediafetcher_app.core.query_params import int_param
 
 from .bodies import json_object
 from .handlers import in_db, path_id
-from .media import int_param
 from .routing import Operation, Query, answer, api_route, validated
 from .schemas import EventList, NewToken, TokenCreate, TokenList, UserCreate, UserEdit, UserList
 

@@ -8,7 +8,6 @@ sandboxing CSP and ``nosniff`` on these routes come from security.py.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from sqlmodel import Session as DBSession
@@ -17,9 +16,10 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from mediafetcher_app.core import auth, catalog, storage
-from mediafetcher_app.core.errors import InvalidInput, NotFound
+from mediafetcher_app.core.errors import NotFound
 from mediafetcher_app.core.media_types import SERVABLE_TYPES, THUMBNAIL_TYPE
 from mediafetcher_app.core.models import Media
+from mediafetcher_app.core.query_params import filter_from_query
 
 from .handlers import in_db, path_id
 from .routing import Operation, Query, api_route
@@ -34,45 +34,6 @@ def servable_type(mime: str | None) -> str:
     """The row's type if it is on the allow-list (parameters dropped), else ``OPAQUE``."""
     essence = (mime or "").split(";", 1)[0].strip().lower()
     return essence if essence in SERVABLE_TYPES else OPAQUE
-
-
-def _date(params: Any, name: str) -> date | None:
-    raw = params.get(name)
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError as exc:
-        raise InvalidInput(f"{name} must be a date like 2026-01-31.", code="invalid_filter") from exc
-
-
-def int_param(params: Any, name: str, default: int | None = None) -> int | None:
-    raw = params.get(name)
-    if raw in (None, ""):
-        return default
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise InvalidInput(f"{name} must be a number.", code="invalid_filter") from exc
-
-
-def filter_from_query(params: Any) -> catalog.MediaFilter:
-    """The feed's filters from a query string (the API's and the web feed's); out of range is a 400."""
-    limit = int_param(params, "limit")
-    return catalog.MediaFilter(
-        q=params.get("q", ""),
-        kind=params.get("kind", ""),
-        platform=params.get("platform", ""),
-        folder_id=int_param(params, "folder_id"),
-        tag=params.get("tag", ""),
-        downloaded_from=_date(params, "downloaded_from"),
-        downloaded_to=_date(params, "downloaded_to"),
-        posted_from=_date(params, "posted_from"),
-        posted_to=_date(params, "posted_to"),
-        sort=params.get("sort", "newest"),
-        before=params.get("before", ""),
-        limit=catalog.MediaFilter.limit if limit is None else limit,
-    ).validated()
 
 
 async def list_media(request: Request) -> JSONResponse:

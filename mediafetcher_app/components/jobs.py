@@ -2,7 +2,8 @@
 
 import reflex as rx
 
-from mediafetcher_app.state.dashboard import BatchRow, DashboardState, JobRow
+from mediafetcher_app.state.dashboard import DashboardState
+from mediafetcher_app.state.dashboard_view import BatchRow, JobRow
 
 STATUS_COLORS = {
     "queued": "gray",

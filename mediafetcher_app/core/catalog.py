@@ -13,16 +13,31 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sqlalchemy import exists, func, tuple_
+from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlmodel import Session as DBSession
 from sqlmodel import col, select
 
 from . import platforms, subscriptions
 from .errors import InvalidInput, NotFound
-from .models import Folder, Media, MediaFolder, MediaKind, MediaSource, MediaTag, Source, Tag
+from .models import (
+    Folder,
+    Media,
+    MediaFolder,
+    MediaKind,
+    MediaSource,
+    MediaTag,
+    MediaTally,
+    PlatformTally,
+    Source,
+    Tag,
+)
 
 MAX_LIMIT = 100
 MAX_ID = 2**31 - 1  # PostgreSQL's integer, the type of every id column
 SORTS = ("newest", "oldest")
+# Up to this many sources posted in a range, the feed collects them all and sorts (bounded work);
+# beyond it, walking the feed's order meets matches soon enough.
+FEW_POSTED = 20_000
 _WORD = re.compile(r"[\w]+", re.UNICODE)
 
 
@@ -121,12 +136,23 @@ def _day_end(day: date) -> datetime:
     return datetime.combine(day, time.max, UTC)
 
 
+def _with_link_words(words: Any, filt: MediaFilter) -> Any:
+    """A search also asks the index for the platform's and the tag's words: a media's platforms
+    and tags are words of its search text (migration 0002's triggers), so the index intersects
+    them before the exact link tests run on the few rows left. Text without words adds nothing
+    (``&&`` drops an empty query)."""
+    for text in (filt.platform, filt.tag):
+        if text:
+            words = words.op("&&", return_type=TSQUERY)(func.plainto_tsquery("simple", text))
+    return words
+
+
 def _conditions(filt: MediaFilter) -> list[Any]:
     where: list[Any] = []
     if filt.kind:
         where.append(Media.kind == MediaKind(filt.kind))
     if (query := tsquery(filt.q)) is not None:
-        where.append(col(Media.search_vector).op("@@")(func.to_tsquery("simple", query)))
+        where.append(col(Media.search_vector).op("@@")(_with_link_words(func.to_tsquery("simple", query), filt)))
     if filt.folder_id is not None:
         where.append(exists().where(MediaFolder.media_id == Media.id, MediaFolder.folder_id == filt.folder_id))
     if filt.tag:
@@ -135,13 +161,9 @@ def _conditions(filt: MediaFilter) -> list[Any]:
                 MediaTag.media_id == Media.id, MediaTag.tag_id == Tag.id, func.lower(Tag.name) == filt.tag.lower()
             )
         )
-    source_conditions = []
+    source_conditions = _posted_range(filt)
     if filt.platform:
         source_conditions.append(Source.platform == filt.platform)
-    if filt.posted_from:
-        source_conditions.append(Source.posted_at >= _day_start(filt.posted_from))
-    if filt.posted_to:
-        source_conditions.append(Source.posted_at <= _day_end(filt.posted_to))
     if source_conditions:
         where.append(
             exists().where(MediaSource.media_id == Media.id, MediaSource.source_id == Source.id, *source_conditions)
@@ -178,6 +200,24 @@ def _origins(db: DBSession, media_ids: list[int]) -> dict[int, Origin]:
     return found
 
 
+def _posted_range(filt: MediaFilter) -> list[Any]:
+    where = []
+    if filt.posted_from:
+        where.append(Source.posted_at >= _day_start(filt.posted_from))
+    if filt.posted_to:
+        where.append(Source.posted_at <= _day_end(filt.posted_to))
+    return where
+
+
+def _few_posted(db: DBSession, filt: MediaFilter) -> bool:
+    """Whether the posted-date range holds few sources: counted on the posted_at index, up to
+    ``FEW_POSTED`` entries whatever the range."""
+    if not (where := _posted_range(filt)):
+        return False
+    probe = select(Source.id).where(*where).limit(FEW_POSTED).subquery()
+    return db.exec(select(func.count()).select_from(probe)).one() < FEW_POSTED
+
+
 def list_media(db: DBSession, filt: MediaFilter) -> CardPage:
     filt = filt.validated()
     newest = filt.sort == "newest"
@@ -195,8 +235,17 @@ def list_media(db: DBSession, filt: MediaFilter) -> CardPage:
     if filt.before:
         after_key = tuple_(*decode_cursor(filt.before))
         query = query.where(key < after_key if newest else key > after_key)
-    order = (col(Media.created_at).desc(), col(Media.id).desc()) if newest else (Media.created_at, Media.id)
-    rows = db.exec(query.order_by(*order).limit(filt.limit + 1)).all()
+    if _few_posted(db, filt):
+        # Walking the feed's order would test the range row by row for most of the library when
+        # the matches sit at the far end; an OFFSET 0 fence makes PostgreSQL collect the few
+        # matches by the posted_at index, then sort them.
+        fenced = query.offset(0).subquery()
+        newest_first = (fenced.c.created_at.desc(), fenced.c.id.desc())
+        order = newest_first if newest else (fenced.c.created_at, fenced.c.id)
+        rows = db.exec(select(*fenced.c).order_by(*order).limit(filt.limit + 1)).all()
+    else:
+        order = (col(Media.created_at).desc(), col(Media.id).desc()) if newest else (Media.created_at, Media.id)
+        rows = db.exec(query.order_by(*order).limit(filt.limit + 1)).all()
     more = len(rows) > filt.limit
     rows = rows[: filt.limit]
     origins = _origins(db, [row.id for row in rows])
@@ -323,11 +372,15 @@ def download_name(title: str, path: str) -> str:
 
 
 def platform_options(db: DBSession) -> list[dict[str, str]]:
-    """The platforms in the library, for the filter: value, label and icon of each."""
-    names = db.exec(select(Source.platform).distinct().order_by(Source.platform)).all()
+    """The platforms in the library, for the filter: value, label and icon of each. Read from
+    their tally (a distinct over every source is a full scan)."""
+    names = db.exec(
+        select(PlatformTally.platform).where(PlatformTally.n > 0).order_by(PlatformTally.platform)
+    ).all()
     return [{"value": name, **platforms.facts(name)} for name in names]
 
 
 def usage_by_kind(db: DBSession) -> dict[str, dict[str, int]]:
-    rows = db.exec(select(Media.kind, func.count(), func.coalesce(func.sum(Media.size_bytes), 0)).group_by(Media.kind))
-    return {kind.value: {"count": count, "bytes": int(size)} for kind, count, size in rows}
+    """Media and bytes per kind, from their tally (a sum over every media is a full scan)."""
+    rows = db.exec(select(MediaTally.kind, MediaTally.n, MediaTally.bytes).where(MediaTally.n > 0))
+    return {kind.value: {"count": int(count), "bytes": int(size)} for kind, count, size in rows}

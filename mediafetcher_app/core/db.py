@@ -27,10 +27,23 @@ def database_url() -> str:
     return url
 
 
+# psycopg prepares a statement on the server from its 5th run, and PostgreSQL may then settle on a
+# generic plan: for a search with a platform and a tag filter that plan scans the whole search
+# index (seconds at 1M media) where the plan for the actual words takes milliseconds. Every
+# connection plans each run for its own parameters instead (bench/UI_RESULTS.md has the numbers).
+SESSION_OPTIONS = "-c plan_cache_mode=force_custom_plan"
+
+
 @lru_cache(maxsize=1)
 def get_engine() -> Engine:
     """One pooled engine per process."""
-    return create_engine(database_url(), pool_pre_ping=True, pool_size=5, max_overflow=10)
+    return create_engine(
+        database_url(),
+        pool_pre_ping=True,
+        pool_size=5,
+        max_overflow=10,
+        connect_args={"options": SESSION_OPTIONS},
+    )
 
 
 @contextmanager

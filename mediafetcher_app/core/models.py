@@ -215,7 +215,7 @@ class Source(SQLModel, table=True):
     platform: str = Field(sa_type=String(64), nullable=False, index=True)
     external_id: str | None = Field(default=None, sa_type=String(255))
     uploader: str | None = Field(default=None, sa_type=String(255))
-    posted_at: datetime | None = _ts()
+    posted_at: datetime | None = _ts(index=True)  # the feed's posted-date range (catalog._few_posted)
     raw_metadata: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
     created_at: datetime = _created()
 
@@ -475,3 +475,57 @@ class DownloadBatch(SQLModel, table=True):
     found: int = Field(default=0, nullable=False)
     queued: int = Field(default=0, nullable=False)
     skipped: int = Field(default=0, nullable=False)  # refused, already archived or already queued
+
+
+# --- Tallies (migration 0009): figures the feed and the dashboard show on every load, kept equal to
+# a full count by statement-level triggers, so reading them costs a few rows at any library size.
+# No foreign keys: a cascade may delete the counted row and its links in either order; readers join.
+
+
+class JobTally(SQLModel, table=True):
+    """How many jobs each user (0: nobody, the user was deleted) has in each status: the sum of
+    the slots."""
+
+    __tablename__ = "job_tally"
+
+    user_id: int = Field(sa_type=BigInteger, primary_key=True)
+    status: JobStatus = Field(sa_type=_enum(JobStatus, "job_status"), primary_key=True)
+    slot: int = Field(primary_key=True)  # the adding connection's: concurrent submits lock different rows
+    n: int = Field(default=0, sa_type=BigInteger, nullable=False)
+
+
+class MediaTally(SQLModel, table=True):
+    """Media and their bytes per kind (Settings > Storage)."""
+
+    __tablename__ = "media_tally"
+
+    kind: MediaKind = Field(sa_type=_enum(MediaKind, "media_kind"), primary_key=True)
+    n: int = Field(default=0, sa_type=BigInteger, nullable=False)
+    bytes: int = Field(default=0, sa_type=BigInteger, nullable=False)
+
+
+class PlatformTally(SQLModel, table=True):
+    """Sources per platform: the feed's platform list is the platforms with any."""
+
+    __tablename__ = "platform_tally"
+
+    platform: str = Field(sa_type=String(64), primary_key=True)
+    n: int = Field(default=0, sa_type=BigInteger, nullable=False)
+
+
+class FolderTally(SQLModel, table=True):
+    """Media linked directly into each folder."""
+
+    __tablename__ = "folder_tally"
+
+    folder_id: int = Field(sa_type=BigInteger, primary_key=True)
+    n: int = Field(default=0, sa_type=BigInteger, nullable=False)
+
+
+class TagTally(SQLModel, table=True):
+    """Media carrying each tag."""
+
+    __tablename__ = "tag_tally"
+
+    tag_id: int = Field(sa_type=BigInteger, primary_key=True)
+    n: int = Field(default=0, sa_type=BigInteger, nullable=False)

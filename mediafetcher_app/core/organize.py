@@ -21,7 +21,7 @@ from . import events, library, storage
 from .auth import Principal
 from .errors import Conflict, Forbidden, InvalidInput, NotFound
 from .library_view.watch import settle as settle_library_view
-from .models import Folder, Media, MediaFolder, MediaSource, MediaTag, Source, Tag, utcnow
+from .models import Folder, FolderTally, Media, MediaFolder, MediaSource, MediaTag, Source, Tag, TagTally, utcnow
 
 log = logging.getLogger(__name__)
 # How long a deletion waits for the library view to drop its links (a pass on a large library).
@@ -137,7 +137,7 @@ def delete_folder(db: DBSession, who: Principal, folder_id: int) -> None:
 
 def folder_tree(db: DBSession) -> list[FolderNode]:
     """Every folder, depth-first in name order, with how many media each holds directly."""
-    counts = dict(db.exec(select(MediaFolder.folder_id, func.count()).group_by(MediaFolder.folder_id)).all())
+    counts = dict(db.exec(select(FolderTally.folder_id, FolderTally.n)).all())
     folders = db.exec(select(Folder).order_by(func.lower(Folder.name))).all()
     children: dict[int | None, list[Folder]] = {}
     for folder in folders:
@@ -292,9 +292,8 @@ def delete_tag(db: DBSession, who: Principal, name: str) -> None:
 def tag_summaries(db: DBSession, tag_id: int | None = None) -> list[TagSummary]:
     """Every tag (or the one ``tag_id``) in name order, with how many media carry it."""
     query = (
-        select(Tag.id, Tag.name, func.count(col(MediaTag.media_id)))
-        .join(MediaTag, col(MediaTag.tag_id) == col(Tag.id), isouter=True)
-        .group_by(col(Tag.id), Tag.name)
+        select(Tag.id, Tag.name, func.coalesce(TagTally.n, 0))
+        .join(TagTally, col(TagTally.tag_id) == col(Tag.id), isouter=True)
         .order_by(Tag.name)
     )
     if tag_id is not None:

@@ -120,6 +120,12 @@ def load_settings() -> Settings:
     )
 
 
+def worker_stale_s() -> float:
+    """A worker silent this long is dead (MF_WORKER_STALE_S, default 30 s); read at every call
+    because tests and the supervisor change it per run."""
+    return float(os.environ.get("MF_WORKER_STALE_S", "").strip() or 30)
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """The process-wide settings, read once."""

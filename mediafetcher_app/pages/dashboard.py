@@ -4,7 +4,8 @@ import reflex as rx
 
 from mediafetcher_app.components.jobs import active_job, batch_card, checking_card, history_job
 from mediafetcher_app.components.shell import empty_state, shell
-from mediafetcher_app.state.dashboard import DashboardState, EventRow
+from mediafetcher_app.state.dashboard import DashboardState
+from mediafetcher_app.state.dashboard_view import EventRow
 
 EVENT_ICONS = {
     "added": ("plus", "blue"),

@@ -14,9 +14,9 @@ from urllib.parse import urlencode
 import reflex as rx
 from sqlmodel import Session as DBSession
 
-from mediafetcher_app.api.media import filter_from_query
 from mediafetcher_app.core import auth, catalog, organize
 from mediafetcher_app.core.errors import DomainError
+from mediafetcher_app.core.query_params import filter_from_query
 
 from .auth import AuthState
 from .formatting import human_bytes, human_duration
