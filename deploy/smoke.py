@@ -1,4 +1,4 @@
-"""Container smoke test: the NAS image really builds and runs here (issue 11, DESIGN.md §10).
+"""Container smoke test: the NAS image really builds and runs here (issue 11, docs/ARCHITECTURE.md §10).
 
 Run by .ci/run after the test suite, as root, from the project's venv:
     .venv/bin/python deploy/smoke.py [--cache DIR] [--keep] [--embedded]
@@ -71,7 +71,7 @@ def step(message: str) -> None:
 
 
 class Podman:
-    """podman as DESIGN.md §10 says it runs here: runc, no default ulimits."""
+    """podman as docs/ARCHITECTURE.md §10 says it runs here: runc, no default ulimits."""
 
     def __init__(self, cache: Path) -> None:
         self.conf = cache / "containers.conf"

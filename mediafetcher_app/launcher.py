@@ -2,7 +2,7 @@
 
 A crashed child is restarted by the supervisor (growing delays; a crash loop stops the stack).
 Children run in their own process groups and stop in the order app -> worker -> Redis ->
-PostgreSQL, each with a grace period before SIGKILL (DESIGN.md §8: a Granian worker can hang
+PostgreSQL, each with a grace period before SIGKILL (docs/ARCHITECTURE.md §8: a Granian worker can hang
 on SIGTERM when Redis is gone first).
 """
 

@@ -1,4 +1,4 @@
-"""Real PostgreSQL and Redis for every test (DESIGN.md §9).
+"""Real PostgreSQL and Redis for every test (docs/ARCHITECTURE.md §9).
 
 With DATABASE_URL/REDIS_URL set, a fresh database on that server and a dedicated Redis db are
 used; unset, the embedded servers start in a temporary data directory. The environment is set in

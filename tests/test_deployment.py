@@ -1,4 +1,4 @@
-"""The NAS deployment (DESIGN.md §7): compose.yaml, Dockerfile, docker/entrypoint.sh, .env.example.
+"""The NAS deployment (docs/ARCHITECTURE.md §7): compose.yaml, Dockerfile, docker/entrypoint.sh, .env.example.
 
 These read the files: compose.yaml with PyYAML, the Dockerfile and Makefile line by line. The
 entrypoint is run for real against stub binaries. deploy/smoke.py (run by .ci/run) builds the image

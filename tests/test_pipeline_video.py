@@ -1,4 +1,4 @@
-"""Video: H.264/AAC MP4 out, re-encoded only when it must be (DESIGN.md §4.3)."""
+"""Video: H.264/AAC MP4 out, re-encoded only when it must be (docs/ARCHITECTURE.md §4.3)."""
 
 from __future__ import annotations
 

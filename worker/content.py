@@ -1,4 +1,4 @@
-"""What a downloaded file really is, decided by its bytes alone (DESIGN.md §6).
+"""What a downloaded file really is, decided by its bytes alone (docs/ARCHITECTURE.md §6).
 
 Links lie: an HTML page served as ``image/jpeg``, an SVG with a script, JSON named ``.mp4``, a zip
 named ``.png``, a JPEG header glued to a web page. Only bytes that Pillow decodes as a raster image,

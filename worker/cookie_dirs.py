@@ -1,4 +1,4 @@
-"""Where decrypted cookies live while an engine runs (DESIGN.md §6): ``MF_DATA_DIR/private/cookies``.
+"""Where decrypted cookies live while an engine runs (docs/ARCHITECTURE.md §6): ``MF_DATA_DIR/private/cookies``.
 
 Not in ``MEDIA_ROOT/tmp`` (the NAS share, which other machines and users may read): a private
 directory under the data dir, 0700 at every level whatever the umask, with one directory per

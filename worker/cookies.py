@@ -1,4 +1,4 @@
-"""The one place the worker asks the cookie vault for a job's cookies (DESIGN.md §6)."""
+"""The one place the worker asks the cookie vault for a job's cookies (docs/ARCHITECTURE.md §6)."""
 
 from __future__ import annotations
 

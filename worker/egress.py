@@ -1,4 +1,4 @@
-"""The egress proxy: the one path every connection made for a job takes (DESIGN.md §6).
+"""The egress proxy: the one path every connection made for a job takes (docs/ARCHITECTURE.md §6).
 
 yt-dlp and gallery-dl (and any ffmpeg they start), the direct image fetch and the cookie check
 are all pointed at this forward proxy on 127.0.0.1 (``runner`` and ``direct`` do it, so no

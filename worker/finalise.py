@@ -1,4 +1,4 @@
-"""Publish one downloaded file (DESIGN.md §4.5): content check, hash, thumbnail, atomic move, rows.
+"""Publish one downloaded file (docs/ARCHITECTURE.md §4.5): content check, hash, thumbnail, atomic move, rows.
 
 Only bytes that ``content.identify`` accepts as media go further; kind, MIME type and extension
 are the content's. The order matters for crash safety: a file is in ``final/`` before its row

@@ -1,4 +1,4 @@
-"""One download job from claim to ``done`` or ``failed`` (DESIGN.md §4).
+"""One download job from claim to ``done`` or ``failed`` (docs/ARCHITECTURE.md §4).
 
 yt-dlp probes first and, for video and audio, downloads in the same process. Images (or pages
 yt-dlp cannot read) go to gallery-dl; whichever engine fails, the other one tries. Transient
@@ -181,7 +181,7 @@ class JobRun:
         raise max(errors, key=lambda e: e.rank)  # max keeps the first of equal rank
 
     def plan(self, direct_image: bool) -> list[Route]:
-        """The engines to try, in order: when one fails, the next takes the URL (DESIGN.md §4.4)."""
+        """The engines to try, in order: when one fails, the next takes the URL (docs/ARCHITECTURE.md §4.4)."""
         if self.job.audio_only:
             return [Route(YTDLP, AUDIO)]  # only yt-dlp makes MP3; gallery-dl has no sound to offer
         if direct_image:

@@ -1,4 +1,4 @@
-"""Bring the queue back in line with PostgreSQL, the truth (DESIGN.md §1, §4).
+"""Bring the queue back in line with PostgreSQL, the truth (docs/ARCHITECTURE.md §1, §4).
 
 - Running jobs whose worker stopped beating go back to ``queued`` and are enqueued under a fresh
   queue id (the dead worker's Arq job stays locked in Redis until its timeout runs out); a job

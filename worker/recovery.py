@@ -1,4 +1,4 @@
-"""Crash leftovers (DESIGN.md §4): tmp dirs of jobs no live worker runs, files without rows, and
+"""Crash leftovers (docs/ARCHITECTURE.md §4): tmp dirs of jobs no live worker runs, files without rows, and
 files of deleted media that a failed removal left behind."""
 
 from __future__ import annotations

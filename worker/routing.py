@@ -1,4 +1,4 @@
-"""Which engine handles a probed URL, in which mode (DESIGN.md §4.3).
+"""Which engine handles a probed URL, in which mode (docs/ARCHITECTURE.md §4.3).
 
 Pure functions on plain dicts: the yt-dlp child and the worker both use them, so this module
 imports nothing heavy (engine children start on every job).
@@ -23,7 +23,7 @@ GALLERYDL = "gallery-dl"
 
 def item_kind(info: dict[str, Any]) -> str:
     """Kind of one probed yt-dlp item: by extension first (a plain image URL "succeeds" as a
-    video, DESIGN.md §8), then by the codecs of the formats yt-dlp would pick."""
+    video, docs/ARCHITECTURE.md §8), then by the codecs of the formats yt-dlp would pick."""
     ext = str(info.get("ext") or "").lower()
     if ext in IMAGE_EXTS:
         return IMAGE

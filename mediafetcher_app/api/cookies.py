@@ -1,8 +1,8 @@
-"""``/api/v1/cookies`` (DESIGN.md §5): the browser extension syncs cookies in; only status comes out.
+"""``/api/v1/cookies`` (docs/ARCHITECTURE.md §5): the browser extension syncs cookies in; only status comes out.
 
 No response, error message or log line carries a cookie name or value: POST answers counts per
 site, GET the per-site status, errors name the line and the field. Jars belong to the user who
-synced them (DESIGN.md §6): writing needs the ``cookies:write`` scope (any role) and stores into
+synced them (docs/ARCHITECTURE.md §6): writing needs the ``cookies:write`` scope (any role) and stores into
 the caller's own jars, and so does asking a worker to check one of them. GET shows the caller's
 own jars; an admin adds ``?all=1`` to see everyone's, with the owner's name.
 """

@@ -1,4 +1,4 @@
-"""Errors as ``{"error": {"code", "message"}}`` (DESIGN.md §5)."""
+"""Errors as ``{"error": {"code", "message"}}`` (docs/ARCHITECTURE.md §5)."""
 
 from __future__ import annotations
 

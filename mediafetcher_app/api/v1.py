@@ -1,4 +1,4 @@
-"""HTTP API v1 (DESIGN.md §5). Each handler resolves who is asking before it reads anything."""
+"""HTTP API v1 (docs/ARCHITECTURE.md §5). Each handler resolves who is asking before it reads anything."""
 
 from __future__ import annotations
 

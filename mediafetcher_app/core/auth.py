@@ -1,4 +1,4 @@
-"""Accounts, browser sessions and API tokens (DESIGN.md §6).
+"""Accounts, browser sessions and API tokens (docs/ARCHITECTURE.md §6).
 
 Secrets (session tokens, API tokens) are random, shown once, and stored only as SHA-256 digests.
 Passwords use argon2id (argon2-cffi). Password checks are limited per (name, address) pair with

@@ -301,7 +301,7 @@ class MediaDetail:
     sources: list[dict[str, str]] = field(default_factory=list)
     folders: list[dict[str, Any]] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
-    source_tags: list[str] = field(default_factory=list)  # the subset the site gave (DESIGN.md §3)
+    source_tags: list[str] = field(default_factory=list)  # the subset the site gave (docs/ARCHITECTURE.md §3)
     # the followed sources (subscriptions) whose checks queued this media's downloads
     followed_from: list[dict[str, Any]] = field(default_factory=list)
 

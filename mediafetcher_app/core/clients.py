@@ -1,4 +1,4 @@
-"""Which address a request came from, for the sign-in limit (DESIGN.md §6).
+"""Which address a request came from, for the sign-in limit (docs/ARCHITECTURE.md §6).
 
 Behind a reverse proxy every connection comes from the proxy, so its ``X-Forwarded-For`` names
 the client; but anyone can send that header, so it is believed only when the connection comes

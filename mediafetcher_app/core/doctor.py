@@ -19,7 +19,7 @@ from .engine_setup import js_runtime
 from .ffmpeg import FfmpegTimeout, ffmpeg_exe, ffprobe_exe, run
 from .settings import get_settings
 
-ENCODERS = ("libx264", "aac", "libmp3lame")  # H.264/AAC MP4 and MP3 192k (DESIGN.md §4.3)
+ENCODERS = ("libx264", "aac", "libmp3lame")  # H.264/AAC MP4 and MP3 192k (docs/ARCHITECTURE.md §4.3)
 LOW_SPACE_BYTES = 1024**3
 
 

@@ -1,4 +1,4 @@
-"""Which addresses the server may connect to for a job (DESIGN.md §6: links are hostile).
+"""Which addresses the server may connect to for a job (docs/ARCHITECTURE.md §6: links are hostile).
 
 One rule for every place that asks: the submit-time check (``jobs.create_job``), the worker's
 check before a job runs, and the worker's egress proxy, which applies it to every connection an

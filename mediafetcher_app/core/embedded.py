@@ -1,4 +1,4 @@
-"""Embedded PostgreSQL and Redis for machines that have neither (DESIGN.md §7).
+"""Embedded PostgreSQL and Redis for machines that have neither (docs/ARCHITECTURE.md §7).
 
 Any process (launcher, app, worker, CLI, tests) may call ``ensure_postgres``/``ensure_redis``: the
 first one starts the server in the data directory, later ones find it running and reuse it.

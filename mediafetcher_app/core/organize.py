@@ -1,4 +1,4 @@
-"""Virtual folders and tags: media are linked, never copied (DESIGN.md §3).
+"""Virtual folders and tags: media are linked, never copied (docs/ARCHITECTURE.md §3).
 
 The library is shared: anyone signed in creates folders and tags and adds or removes media in
 any of them. Each folder and tag records who created it; renaming, moving or deleting one that

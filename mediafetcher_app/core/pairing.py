@@ -11,7 +11,7 @@ The flow, designed so that no secret is ever copied by hand or shown in a URL:
 
 Why a table and not Redis with a TTL: the claim must mint the token and consume the request
 atomically (two racing claims must not both get a token), which one PostgreSQL transaction with
-a row lock gives for free; and Redis is the queue and Reflex's state store, which DESIGN.md
+a row lock gives for free; and Redis is the queue and Reflex's state store, which docs/ARCHITECTURE.md
 treats as losable. Expired rows are purged whenever a new answer is stored.
 
 Knowing the challenge (it is in the pairing URL, the browser history) grants nothing: the claim
@@ -74,7 +74,7 @@ def confirmation_code(challenge: str) -> str:
 
 
 # What a paired browser may do, whatever the role: downloads, media, and syncing its user's own
-# cookies (DESIGN.md §6: each jar belongs to the user who synced it).
+# cookies (docs/ARCHITECTURE.md §6: each jar belongs to the user who synced it).
 PAIRED_SCOPES = (*auth.Scope.DEFAULT, auth.Scope.COOKIES_WRITE)
 
 

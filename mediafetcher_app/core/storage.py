@@ -1,4 +1,4 @@
-"""Where files live under MEDIA_ROOT and how they get there (DESIGN.md §4.5).
+"""Where files live under MEDIA_ROOT and how they get there (docs/ARCHITECTURE.md §4.5).
 
 A file reaches ``final/`` only by ``os.replace`` from ``tmp/<job>/`` on the same filesystem, so
 ``final/`` never holds a half-written file. Its name is its SHA-256: identical bytes are one file.

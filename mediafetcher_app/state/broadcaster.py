@@ -1,4 +1,4 @@
-"""One broadcaster per app process (DESIGN.md §1): it polls download_job for changed rows and
+"""One broadcaster per app process (docs/ARCHITECTURE.md §1): it polls download_job for changed rows and
 pushes fresh snapshots into the dashboards open in this process (the dashboard state sends a
 viewer only the parts that changed).
 

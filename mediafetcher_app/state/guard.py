@@ -1,4 +1,4 @@
-"""The one path from a Reflex event to the data (DESIGN.md §6: every event checks the session).
+"""The one path from a Reflex event to the data (docs/ARCHITECTURE.md §6: every event checks the session).
 
 ``@guarded_event`` turns a state's ``async def handler(self, caller, ...)`` into the event
 ``handler(self, ...)``: before the body runs, the session cookie is resolved in a worker thread,

@@ -1,6 +1,6 @@
 """Browser pairing in the web UI: the ``/pair`` approval page and the API token list in Settings.
 
-Both resolve the session on the server for every event (DESIGN.md §6): the page's buttons and
+Both resolve the session on the server for every event (docs/ARCHITECTURE.md §6): the page's buttons and
 the token list act for whoever the HttpOnly cookie says, never for a name held in state.
 """
 

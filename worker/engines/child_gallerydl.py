@@ -73,7 +73,7 @@ def configure(cfg: dict[str, Any], extra: dict[str, Any]) -> None:
 
 
 def register_port_aware_generic() -> None:
-    """gallery-dl's ``generic:`` drops the URL's port (DESIGN.md §8); this variant keeps it."""
+    """gallery-dl's ``generic:`` drops the URL's port (docs/ARCHITECTURE.md §8); this variant keeps it."""
 
     class PortAwareGenericExtractor(GenericExtractor):
         pattern = (

@@ -1,4 +1,4 @@
-"""List a source without downloading it, in its own process (DESIGN.md §4.6).
+"""List a source without downloading it, in its own process (docs/ARCHITECTURE.md §4.6).
 
 Forked by the warm server like the download children (``child_forkserver.py``); config arrives as
 one JSON line on stdin, the answer is one ``Event.LISTING`` (or ``Event.ERROR``). An RSS or Atom

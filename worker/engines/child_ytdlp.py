@@ -169,7 +169,7 @@ def _refuse_ffmpeg_download(self: FFmpegFD, filename: str, info: dict[str, Any])
 
 def keep_ffmpeg_local() -> None:
     """ffmpeg never downloads here: yt-dlp would put the job's cookies and headers on its command
-    line (DESIGN.md §6). yt-dlp still hands it a stream in cases no option turns off (a live HLS,
+    line (docs/ARCHITECTURE.md §6). yt-dlp still hands it a stream in cases no option turns off (a live HLS,
     HLS features its own downloader lacks); such a download fails instead. ffmpeg keeps its other
     job, converting local files."""
     FFmpegFD.real_download = _refuse_ffmpeg_download

@@ -1,4 +1,4 @@
-"""The worker side of the engines: run one job's engine child and talk to it (DESIGN.md §4.6).
+"""The worker side of the engines: run one job's engine child and talk to it (docs/ARCHITECTURE.md §4.6).
 
 Each engine (yt-dlp, gallery-dl) has one warm fork server (``child_forkserver.py``): a process
 that imported the engine and compiled its extractors once. A job asks it for a fresh forked
@@ -49,7 +49,7 @@ def _child_env() -> dict[str, str]:
     env = {name: value for name, value in os.environ.items() if name.lower() not in (*PROXY_VARIABLES, "no_proxy")}
     for variable in PROXY_VARIABLES:
         env[variable] = env[variable.upper()] = proxy
-    env["YTDLP_NO_PLUGINS"] = "1"  # never load user plugins (DESIGN.md §8)
+    env["YTDLP_NO_PLUGINS"] = "1"  # never load user plugins (docs/ARCHITECTURE.md §8)
     env["PYTHONUNBUFFERED"] = "1"
     return with_overlay(env, active_overlay())
 

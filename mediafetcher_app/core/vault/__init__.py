@@ -1,4 +1,4 @@
-"""The cookie vault (DESIGN.md §6): browser cookies stored per site, AES-GCM encrypted.
+"""The cookie vault (docs/ARCHITECTURE.md §6): browser cookies stored per site, AES-GCM encrypted.
 
 Cookies come in as Netscape cookies.txt or the extension's chrome.cookies JSON (``parse``), are
 grouped by site (``sites``), sealed (``crypto``) and stored one jar per user and site

@@ -1,6 +1,6 @@
 """The encrypted cookie jars, one per (user, site): save a sync, report status, hand a job its copy.
 
-Jars belong to the user who synced them (DESIGN.md §6). A job uses its submitter's jar for the
+Jars belong to the user who synced them (docs/ARCHITECTURE.md §6). A job uses its submitter's jar for the
 URL's site; only when they have none, a jar an admin chose to share with everyone stands in
 (``jar_for_job``). A sync replaces each site it mentions wholesale in the syncing user's jars
 (the browser is the truth for that site, so a cookie the browser dropped is dropped here too)
