@@ -198,6 +198,8 @@ def test_cards_filter_and_viewer_show_the_platform_icon_and_source_tags(app: Pag
     option = app.get_by_role("option", name="YouTube")
     expect(option.locator('img[src="/platforms/youtube.svg"]')).to_be_visible()
     option.click()
+    # the grid refetches: wait until it holds YouTube cards only, then open one
+    expect(app.locator('.mf-card:not(:has(img[src="/platforms/youtube.svg"]))')).to_have_count(0)
     expect(app.locator(".mf-card").first).to_be_visible()
     app.locator(".mf-card").first.click()
     expect(app.locator(".mf-source-tag", has_text="from the site")).to_be_visible()
