@@ -119,8 +119,14 @@ def test_cards_and_the_viewer_show_the_uploader_and_posted_date(phone: Page, liv
     row = phone.locator(".job-row", has_text=url).first
     expect(row).to_have_attribute("data-status", "done", timeout=DONE_TIMEOUT)
     with psycopg.connect(live_server.database_url.replace("+psycopg", ""), autocommit=True) as conn:
+        # the sources of the media this job produced: an earlier test may have archived the same
+        # clip under another link, and then this job links that source rather than making one
         conn.execute(
-            "UPDATE source SET uploader = 'Fixture Channel', posted_at = '2024-05-17T12:00:00Z' WHERE url = %s", (url,)
+            "UPDATE source SET uploader = 'Fixture Channel', posted_at = '2024-05-17T12:00:00Z'"
+            " WHERE id IN (SELECT ms.source_id FROM media_source ms"
+            " JOIN job_media jm ON jm.media_id = ms.media_id JOIN download_job j ON j.id = jm.job_id"
+            " WHERE j.url = %s)",
+            (url,),
         )
     open_page(phone, live_server.url + "/")
     card = phone.locator(".mf-card", has=phone.locator(".mf-card-byline", has_text="Fixture Channel")).first
