@@ -170,25 +170,36 @@ def test_settings_by_role(app: Page, live_server):
     assert TOKEN_PREFIX not in app.content()
 
 
-def _as_if_from_youtube(live_server, url: str) -> None:
-    """Give the fetched media the identity and tags a YouTube replay gives (tests/test_platform_replay.py
-    proves the pipeline part): the UI part is what this test looks at."""
+def _as_if_from_youtube(live_server, url: str) -> int:
+    """Give the media the job for ``url`` produced the identity and tags a YouTube replay gives
+    (tests/test_platform_replay.py proves the pipeline part): the UI part is what this test looks
+    at. Returns that media's id. Found through the job, not the source's link: an earlier test may
+    have archived the same bytes under another link."""
     dsn = make_url(live_server.database_url).render_as_string(False).replace("+psycopg", "")
     with psycopg.connect(dsn) as conn:
-        conn.execute("UPDATE source SET platform = 'youtube' WHERE url = %s", (url,))
+        [media_id] = conn.execute(
+            "SELECT jm.media_id FROM job_media jm JOIN download_job j ON j.id = jm.job_id"
+            " WHERE j.url = %s ORDER BY j.id DESC LIMIT 1",
+            (url,),
+        ).fetchone()
+        conn.execute(
+            "UPDATE source SET platform = 'youtube'"
+            " WHERE id IN (SELECT source_id FROM media_source WHERE media_id = %s)",
+            (media_id,),
+        )
         conn.execute("INSERT INTO tag (name) VALUES ('from the site') ON CONFLICT DO NOTHING")
         conn.execute(
-            "INSERT INTO media_tag (media_id, tag_id, from_source) SELECT ms.media_id, t.id, true"
-            " FROM media_source ms JOIN source s ON s.id = ms.source_id, tag t"
-            " WHERE s.url = %s AND t.name = 'from the site' ON CONFLICT DO NOTHING",
-            (url,),
+            "INSERT INTO media_tag (media_id, tag_id, from_source) SELECT %s, t.id, true"
+            " FROM tag t WHERE t.name = 'from the site' ON CONFLICT DO NOTHING",
+            (media_id,),
         )
+    return media_id
 
 
 def test_cards_filter_and_viewer_show_the_platform_icon_and_source_tags(app: Page, fixture_server, live_server):  # noqa: F811
     url = fixture_server.url("/img/green.png")
     fetch(app, url)
-    _as_if_from_youtube(live_server, url)
+    media_id = _as_if_from_youtube(live_server, url)
     open_page(app, app.base_url + "/")  # type: ignore[attr-defined]
     icon = app.locator('.mf-card-platform img[src="/platforms/youtube.svg"]').first
     expect(icon).to_be_visible()
@@ -198,10 +209,10 @@ def test_cards_filter_and_viewer_show_the_platform_icon_and_source_tags(app: Pag
     option = app.get_by_role("option", name="YouTube")
     expect(option.locator('img[src="/platforms/youtube.svg"]')).to_be_visible()
     option.click()
-    # the grid refetches: wait until it holds YouTube cards only, then open one
+    # the grid refetches: wait until it holds YouTube cards only (earlier tests may have left
+    # others), then open this test's media
     expect(app.locator('.mf-card:not(:has(img[src="/platforms/youtube.svg"]))')).to_have_count(0)
-    expect(app.locator(".mf-card").first).to_be_visible()
-    app.locator(".mf-card").first.click()
+    app.locator(f'.mf-card[data-media-id="{media_id}"]').click()
     expect(app.locator(".mf-source-tag", has_text="from the site")).to_be_visible()
     screenshot(app, "viewer-platform")
 
