@@ -12,7 +12,7 @@ export PATH := $(abspath $(TOOLS)/bin):$(PATH)
 export REFLEX_TELEMETRY_ENABLED ?= false
 export YTDLP_NO_PLUGINS := 1
 
-.PHONY: setup setup-dev run test lint extension clean
+.PHONY: setup setup-dev run test test-deps lint extension clean
 
 $(VENV)/.runtime: requirements.txt requirements-nodeps.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -42,7 +42,10 @@ $(CHROMIUM):
 run: setup
 	$(PY) -m mediafetcher_app.cli run
 
-test: setup-dev $(CHROMIUM) extension/node_modules
+# What the tests need besides the venv: Chromium for the browser tests, the extension's modules.
+test-deps: setup-dev $(CHROMIUM) extension/node_modules
+
+test: test-deps
 	$(PY) -m pytest
 
 lint: setup-dev

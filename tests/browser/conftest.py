@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -82,6 +84,9 @@ def live_server(services, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     port = _free_port()
     data_dir = tmp_path_factory.mktemp("live")
     log = data_dir / "app.log"
+    # The frontend is built into a folder of this session's own (about 10 s with bun's cache), so
+    # test runs in one checkout at the same time (.ci/run's two modes) never share Reflex's `.web`.
+    web_dir = Path(tempfile.mkdtemp(prefix="mf-live-web-"))
     engine_wheels = tmp_path_factory.mktemp("engine-wheels")
     wrapped_ytdlp(engine_wheels, "2099.1.1")
     env = dict(
@@ -102,6 +107,7 @@ def live_server(services, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         MF_ALLOWED_ORIGINS=PROXY_ORIGIN,
         # Engine updates come from a folder holding a "yt-dlp 2099.1.1" that wraps the pinned one.
         MF_ENGINE_INDEX=str(engine_wheels),
+        REFLEX_WEB_WORKDIR=str(web_dir),
     )
     with log.open("wb") as out:
         proc = subprocess.Popen(
@@ -124,6 +130,7 @@ def live_server(services, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
             os.killpg(proc.pid, signal.SIGKILL)
         with psycopg.connect(admin_dsn, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        shutil.rmtree(web_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
