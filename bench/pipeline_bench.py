@@ -1,6 +1,6 @@
 """Pipeline budgets (see the issue), measured against the same local fixture server.
 
-Run: ``.venv/bin/python -m bench.pipeline_bench [--cases batch,latency,rss,transcode,mp4,hash,images]``.
+Run: ``.venv/bin/python -m bench.pipeline_bench [--cases batch,latency,cancel,rss,transcode,mp4,hash,images]``.
 Starts embedded PostgreSQL/Redis in a temporary data dir and a real worker process
 (MF_WORKER_CONCURRENCY=3); prints each number beside its budget. Nothing here asserts: the
 numbers are recorded in bench/PIPELINE_RESULTS.md.
@@ -95,19 +95,30 @@ def timed(command: list[str]) -> float:
     return time.perf_counter() - started
 
 
-async def run_jobs(urls: list[str]) -> float:
-    """Seconds from enqueueing every URL until every job row has ended."""
-    from sqlmodel import col, select
+def bench_principal():  # type: ignore[no-untyped-def]
+    """The admin every bench job is made by (created on first use)."""
+    from sqlmodel import select
 
-    from mediafetcher_app.core import auth, jobs
+    from mediafetcher_app.core import auth
     from mediafetcher_app.core.db import session_scope
-    from mediafetcher_app.core.models import DownloadJob, Role, User
-    from worker.client import enqueue
+    from mediafetcher_app.core.models import Role, User
 
     with session_scope() as db:
         user = db.exec(select(User).where(User.username == "bench")).first()
         user = user or auth.create_user(db, "bench", "bench password 123", Role.admin)
-        principal = auth.Principal(user.id, user.username, Role.admin, frozenset(auth.Scope.ALL))
+        return auth.Principal(user.id, user.username, Role.admin, frozenset(auth.Scope.ALL))
+
+
+async def run_jobs(urls: list[str]) -> float:
+    """Seconds from enqueueing every URL until every job row has ended."""
+    from sqlmodel import col, select
+
+    from mediafetcher_app.core import jobs
+    from mediafetcher_app.core.db import session_scope
+    from mediafetcher_app.core.models import DownloadJob
+    from worker.client import enqueue
+
+    principal = bench_principal()
     started = time.perf_counter()
     ids = []
     for url in urls:
@@ -126,6 +137,34 @@ async def run_jobs(urls: list[str]) -> float:
     if failed:
         print(f"  ! {len(failed)} job(s) did not finish: {failed[0].error_message} {failed[0].error_detail}")
     return elapsed
+
+
+async def cancel_seconds(url: str) -> float:
+    """Seconds from a cancel request on a downloading job until its engine's process group is gone.
+    The job runs in this process, as the worker runs it, so that its group leaders are known."""
+    from mediafetcher_app.core import jobs
+    from mediafetcher_app.core.db import session_scope
+    from mediafetcher_app.core.models import DownloadJob, JobStatus
+    from worker.engines import runner
+    from worker.tasks import download
+
+    principal = bench_principal()
+    with session_scope() as db:
+        job_id = jobs.create_job(db, principal, url).id
+    task = asyncio.create_task(download({"worker_id": "bench-cancel"}, job_id))
+    while True:
+        with session_scope() as db:
+            job = db.get(DownloadJob, job_id)
+            if job.status == JobStatus.downloading and job.progress_bytes and runner.running_pids:
+                break
+        await asyncio.sleep(0.02)
+    group = [psutil.Process(pid) for pid in runner.running_pids]
+    with session_scope() as db:
+        jobs.request_cancel(db, principal, job_id)
+    started = time.perf_counter()
+    await task
+    psutil.wait_procs(group, timeout=60)
+    return time.perf_counter() - started
 
 
 def cold_clis(urls: list[str], out: Path, at_a_time: int = 3) -> float:
@@ -226,7 +265,7 @@ def rss_mb(process: psutil.Process) -> float:
 
 async def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--cases", default="batch,latency,rss,transcode,mp4,hash,images")
+    parser.add_argument("--cases", default="batch,latency,cancel,rss,transcode,mp4,hash,images")
     parser.add_argument("--images", type=int, default=100)
     parser.add_argument("--rss-jobs", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=5)
@@ -294,6 +333,12 @@ async def main() -> None:
                     "<= 0.35 s",
                 ),
             )
+        if "cancel" in cases:
+            waits = []
+            for _ in range(args.rounds):
+                clear_media()
+                waits.append(await cancel_seconds(server.url("/throttle/media/big.mp4?rate=1000000")))
+            add(results, ("cancel -> engine group gone", f"max {max(waits):.2f} s of {args.rounds}", "<= 3 s"))
         if "mp4" in cases:
             url = server.url("/media/big.mp4")
             out = data_dir / "plain"

@@ -12,11 +12,14 @@ import os
 import secrets
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
 import psycopg
 import pytest
 from sqlalchemy import text
@@ -26,6 +29,15 @@ from mediafetcher_app.core import embedded
 from mediafetcher_app.core.settings import get_settings
 
 TEST_REDIS_DB = 9
+API_BASE = "http://mf.test"
+
+# Fixtures shared across modules. pytest honours ``pytest_plugins`` only in the root conftest.
+pytest_plugins = [
+    "tests.fixtures.databases",
+    "tests.fixtures.pipeline",
+    "tests.fixtures.sessions",
+    "tests.fixtures.wheels",
+]
 
 
 @dataclass
@@ -135,3 +147,57 @@ def clean_state(services: TestServices) -> Iterator[None]:
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
     yield
+
+
+@pytest.fixture
+def api() -> Any:
+    """The ASGI app ``client`` talks to: the bare API. A module overrides it to test another
+    arrangement (e.g. the API behind its SecurityLayer)."""
+    from mediafetcher_app.api import build_api
+
+    return build_api()
+
+
+@pytest.fixture
+async def client(api: Any) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api), base_url=API_BASE) as http:
+        yield http
+
+
+@pytest.fixture
+def admin_token() -> str:
+    """An API token with every scope, of a new admin named root."""
+    from mediafetcher_app.core import auth
+    from mediafetcher_app.core.models import Role
+    from tests.factories import make_token, make_user
+
+    make_user("root", Role.admin)
+    return make_token("root", auth.Scope.ALL)
+
+
+@pytest.fixture
+def burst_worker() -> Callable[[], AbstractAsyncContextManager[Any]]:
+    """``async with burst_worker() as worker: await worker.main()``: the production WorkerSettings
+    run until the queue is empty; leaving the block closes it (on_shutdown), even on a failure."""
+    from arq.worker import Worker
+
+    from worker.settings import WorkerSettings
+
+    @asynccontextmanager
+    async def running() -> AsyncIterator[Worker]:
+        worker = Worker(
+            functions=WorkerSettings.functions,
+            on_startup=WorkerSettings.on_startup,
+            on_shutdown=WorkerSettings.on_shutdown,
+            queue_name=WorkerSettings.queue_name,
+            redis_settings=WorkerSettings.redis_settings,
+            burst=True,
+            poll_delay=0.05,
+            handle_signals=False,
+        )
+        try:
+            yield worker
+        finally:
+            await worker.close()
+
+    return running

@@ -89,21 +89,3 @@ def make_media(
 def bearer(token: str, **extra: str) -> dict[str, str]:
     """Request headers carrying an API token (plus any ``extra`` headers)."""
     return {"Authorization": f"Bearer {token}", **extra}
-
-
-def burst_worker():
-    """The production WorkerSettings, run until the queue is empty."""
-    from arq.worker import Worker
-
-    from worker.settings import WorkerSettings
-
-    return Worker(
-        functions=WorkerSettings.functions,
-        on_startup=WorkerSettings.on_startup,
-        on_shutdown=WorkerSettings.on_shutdown,
-        queue_name=WorkerSettings.queue_name,
-        redis_settings=WorkerSettings.redis_settings,
-        burst=True,
-        poll_delay=0.05,
-        handle_signals=False,
-    )

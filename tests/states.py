@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import importlib
 import inspect
 
 import reflex as rx
 from reflex.istate.data import RouterData
 
-import mediafetcher_app.mediafetcher_app  # noqa: F401  (registers every state)
 from mediafetcher_app.core import auth
+
+importlib.import_module("mediafetcher_app.mediafetcher_app")  # the app module registers every state
 
 
 def state(cls: type[rx.State], session: str | None = None, path: str = "/", token: str = "test-tab") -> rx.State:

@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-import httpx
 import pytest
 import redis.asyncio as aioredis
 from arq.constants import job_key_prefix
 from sqlmodel import select
 
-from mediafetcher_app.api import build_api
 from mediafetcher_app.core import auth
 from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.models import DownloadJob, Event, JobStatus, Role
 from tests.factories import PASSWORD, bearer, make_session, make_token, make_user
 
 BASE = "http://mf.test"
-
-
-@pytest.fixture
-async def client():
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=build_api()), base_url=BASE) as http:
-        yield http
 
 
 async def test_ping_needs_a_valid_token(client):

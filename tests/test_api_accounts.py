@@ -6,19 +6,12 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from mediafetcher_app.api import build_api
 from mediafetcher_app.core import auth, events
 from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.models import Role
 from tests.factories import PASSWORD, bearer, make_session, make_token, make_user
 
 EVERYTHING = auth.Scope.ALL
-
-
-@pytest.fixture
-async def client():
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=build_api()), base_url="http://mf.test") as http:
-        yield http
 
 
 def error(response: httpx.Response, status: int) -> str:

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import logging
 
-import httpx
 import pytest
 from sqlmodel import select
 
-from mediafetcher_app.api import build_api
 from mediafetcher_app.core import auth, vault
 from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.models import CookieJar, Event, Role, User
@@ -41,18 +39,6 @@ CHROME = {
     ]
 }
 TEXT = {"Content-Type": "text/plain; charset=utf-8"}
-
-
-@pytest.fixture
-async def client():
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=build_api()), base_url=BASE) as http:
-        yield http
-
-
-@pytest.fixture
-def admin_token() -> str:
-    make_user("root", Role.admin)
-    return make_token("root", auth.Scope.ALL)
 
 
 def assert_no_secret(body: str) -> None:

@@ -6,19 +6,12 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from mediafetcher_app.api import build_api
 from mediafetcher_app.core import auth, storage
 from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.models import Media, Role
 from tests.factories import bearer, make_media, make_token, make_user
 
 LIBRARY = (auth.Scope.MEDIA_READ, auth.Scope.LIBRARY_READ, auth.Scope.LIBRARY_WRITE)
-
-
-@pytest.fixture
-async def client():
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=build_api()), base_url="http://mf.test") as http:
-        yield http
 
 
 @pytest.fixture

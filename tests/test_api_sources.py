@@ -8,7 +8,6 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from mediafetcher_app.api import build_api
 from mediafetcher_app.core import auth
 from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.models import DownloadJob, JobMedia, Role, Subscription
@@ -17,12 +16,6 @@ from tests.factories import bearer, make_media, make_token, make_user
 from worker.client import get_pool
 
 URL = "http://127.0.0.1:9/channel/fixtures"
-
-
-@pytest.fixture
-async def client():
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=build_api()), base_url="http://mf.test") as http:
-        yield http
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import os
 import secrets
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from mediafetcher_app.core.migrations import _LOCK_ID
+from tests.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -67,11 +67,14 @@ def test_an_app_and_a_worker_starting_together_on_a_new_database_migrate_once_an
             )
             for _ in ("app", "worker")
         ]
-        deadline = time.monotonic() + 120
-        while _waiting_on_a_lock(holder) < len(starts):
+
+        def all_wait() -> bool:
+            if _waiting_on_a_lock(holder) >= len(starts):
+                return True
             assert all(p.poll() is None for p in starts), "a start finished without waiting for the lock"
-            assert time.monotonic() < deadline, "the starts never reached the lock"
-            time.sleep(0.05)
+            return False
+
+        wait_for(all_wait, 120, message="the starts never reached the lock")
         holder.execute("SELECT pg_advisory_unlock(%s)", (_LOCK_ID,))
         outputs = [p.communicate(timeout=120)[0] for p in starts]
         assert [p.returncode for p in starts] == [0, 0], outputs

@@ -13,22 +13,17 @@ import os
 import stat
 from pathlib import Path
 
-import httpx
 import pytest
 from sqlmodel import select
 
-from mediafetcher_app.api import build_api
 from mediafetcher_app.core import auth, vault
 from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.models import CookieJar, Event, Role, User
 from mediafetcher_app.core.settings import get_settings
-from tests.factories import bearer, burst_worker, make_session, make_token, make_user
-from tests.fixtures.pipeline import fixture_server, server
+from tests.factories import bearer, make_session, make_token, make_user
 from tests.fixtures.server import COOKIE, FixtureServer
 from worker import cookie_check
 from worker.cookie_check import check_cookies
-
-__all__ = ["fixture_server", "server"]
 
 SITE = "127.0.0.1"
 FAR = 4102444800  # 2100-01-01
@@ -155,25 +150,12 @@ def test_a_malformed_override_is_refused(monkeypatch):
 # --- POST /api/v1/cookies/{site}/check ---------------------------------------------------------
 
 
-@pytest.fixture
-async def client():
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=build_api()), base_url=BASE) as http:
-        yield http
-
-
-@pytest.fixture
-def admin_token() -> str:
-    make_user("root", Role.admin)
-    return make_token("root", auth.Scope.ALL)
-
-
-async def test_an_admin_queues_a_check_and_a_worker_records_it(client, admin_token, engine):
+async def test_an_admin_queues_a_check_and_a_worker_records_it(client, admin_token, engine, burst_worker):
     store_jar(COOKIE[1])
     response = await client.post(f"/api/v1/cookies/{SITE}/check", headers=bearer(admin_token))
     assert response.status_code == 202 and response.json() == {"queued": True}
-    worker = burst_worker()
-    await worker.main()
-    await worker.close()
+    async with burst_worker() as worker:
+        await worker.main()
     assert worker.jobs_complete == 1
     assert jar_row().last_validation_ok is True
     status = await client.get("/api/v1/cookies", headers=bearer(admin_token))

@@ -7,6 +7,7 @@ and runs its containers with podman.
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import shutil
@@ -24,11 +25,7 @@ SOURCES = [
     *sorted((ROOT / "alembic").rglob("*.py")),
     *[p for p in [ROOT / "rxconfig.py"] if p.exists()],
 ]
-_NAME = r"""["']([A-Z][A-Z0-9_]*)["']"""
-ENV_READS = [
-    re.compile(r"(?:environ\.get|environ\.setdefault|getenv|\b_flag|\b_int|\b_str|\b_path)\(\s*" + _NAME),
-    re.compile(r"environ\[\s*" + _NAME + r"\s*\]"),
-]
+ENV_NAME = re.compile(r"[A-Z][A-Z0-9_]*")
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +56,64 @@ def _mounts(service: dict) -> dict[str, str]:
 
 def _is_named_volume(compose: dict, source: str) -> bool:
     return bool(source) and not source.startswith(("/", ".", "~", "$")) and source in (compose.get("volumes") or {})
+
+
+# --- which environment variables the code reads, from its syntax trees ----------------------
+
+
+def _is_environ(node: ast.expr) -> bool:
+    return isinstance(node, ast.Attribute) and node.attr == "environ" and _is_name(node.value, "os")
+
+
+def _is_name(node: ast.expr, name: str) -> bool:
+    return isinstance(node, ast.Name) and node.id == name
+
+
+def _read_key(node: ast.AST) -> ast.expr | None:
+    """The key expression of a direct read: ``os.environ[K]``, ``os.environ.get/setdefault/pop(K)``,
+    ``os.getenv(K)``."""
+    if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load) and _is_environ(node.value):
+        return node.slice
+    if isinstance(node, ast.Call) and node.args and isinstance(node.func, ast.Attribute):
+        func = node.func
+        if func.attr in {"get", "setdefault", "pop"} and _is_environ(func.value):
+            return node.args[0]
+        if func.attr == "getenv" and _is_name(func.value, "os"):
+            return node.args[0]
+    return None
+
+
+def _called_name(call: ast.Call) -> str | None:
+    func = call.func
+    return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+
+
+def _readers(trees: list[ast.Module]) -> set[str]:
+    """Functions that read the variable named by their first parameter (settings' ``_flag``,
+    the worker's ``_number``, ...): a call of one with a literal name is a read of that name."""
+    readers = set()
+    for tree in trees:
+        for func in ast.walk(tree):
+            if isinstance(func, ast.FunctionDef | ast.AsyncFunctionDef) and func.args.args:
+                first = func.args.args[0].arg
+                if any(_is_name(key, first) for key in map(_read_key, ast.walk(func)) if key is not None):
+                    readers.add(func.name)
+    return readers
+
+
+def _env_reads(tree: ast.Module, readers: set[str]) -> set[str]:
+    names = set()
+    for node in ast.walk(tree):
+        key = _read_key(node)
+        if key is None and isinstance(node, ast.Call) and node.args and _called_name(node) in readers:
+            key = node.args[0]
+        if isinstance(key, ast.Constant) and isinstance(key.value, str) and ENV_NAME.fullmatch(key.value):
+            names.add(key.value)
+    return names
+
+
+TREES = {path: ast.parse(path.read_text(), str(path)) for path in SOURCES}
+READERS = _readers(list(TREES.values()))
 
 
 def _documented() -> set[str]:
@@ -144,14 +199,27 @@ def test_app_publishes_its_port(compose: dict) -> None:
 
 
 def test_env_scan_finds_the_settings() -> None:
-    """The scan below is only as good as its patterns: it must see settings.py's variables."""
-    found = {m for path in SOURCES for rx in ENV_READS for m in rx.findall(path.read_text())}
-    assert {"DATABASE_URL", "REDIS_URL", "MF_DATA_DIR", "MF_SECRET_KEY", "PORT", "MF_SECURE_COOKIES"} <= found
+    """The scan below must see every kind of read: direct ones (os.environ.get, os.environ[...],
+    os.getenv) and those through a helper that takes the name (settings' _flag, the worker's _number)."""
+    found = set().union(*(_env_reads(tree, READERS) for tree in TREES.values()))
+    assert {"DATABASE_URL", "REDIS_URL", "MF_DATA_DIR", "MF_SECRET_KEY", "PORT"} <= found
+    assert {"MF_SECURE_COOKIES", "MF_ENGINE_SOCKET_TIMEOUT", "MF_ALLOWED_ORIGINS"} <= found
+    assert {"_flag", "_int", "_number"} <= READERS
+
+
+def test_env_scan_reads_the_code_not_its_text() -> None:
+    tree = ast.parse(
+        "import os\n"
+        "def knob(name):\n    return os.environ.get(name, '')\n"
+        "A = os.environ['READ_A']\nB = os.getenv('READ_B')\nC = knob('READ_C')\n"
+        "os.environ['WRITTEN'] = '1'\n# os.environ.get('IN_A_COMMENT')\nD = 'os.getenv(\"IN_A_STRING\")'\n"
+    )
+    assert _env_reads(tree, _readers([tree])) == {"READ_A", "READ_B", "READ_C"}
 
 
 @pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_every_env_var_the_code_reads_is_documented(path: Path) -> None:
-    read = {m for rx in ENV_READS for m in rx.findall(path.read_text())}
+    read = _env_reads(TREES[path], READERS)
     missing = sorted(read - _documented())
     assert not missing, f"{path.relative_to(ROOT)} reads {missing}: document them in .env.example"
 

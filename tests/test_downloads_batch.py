@@ -3,11 +3,9 @@ and a refused line loses nothing of the others; a pasted text yields its links."
 
 from __future__ import annotations
 
-import httpx
 import pytest
 from sqlmodel import col, select
 
-from mediafetcher_app.api import build_api
 from mediafetcher_app.core import jobs
 from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.models import DownloadJob, JobStatus
@@ -15,12 +13,6 @@ from mediafetcher_app.core.queue import QUEUE_NAME
 from mediafetcher_app.state import dashboard_view
 from tests.factories import bearer, make_principal, make_token, make_user
 from worker.client import get_pool
-
-
-@pytest.fixture
-async def client():
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=build_api()), base_url="http://mf.test") as http:
-        yield http
 
 
 def stored() -> list[str]:

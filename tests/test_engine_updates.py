@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from sqlmodel import col, select
 
 from mediafetcher_app.core import doctor, engine_updates
@@ -17,24 +15,9 @@ from mediafetcher_app.core.engine_overlay import active_overlay, engines_dir, re
 from mediafetcher_app.core.engine_report import collect
 from mediafetcher_app.core.models import Event
 from mediafetcher_app.core.settings import get_settings
-from tests.fixtures.wheels import broken_ytdlp, wrapped_ytdlp
 from tests.test_engines import cli
 
 PINNED = engine_updates.active_versions()["yt-dlp"]
-
-
-@pytest.fixture
-def wheels(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A wheel folder as MF_ENGINE_INDEX, and no overlay before or after the test."""
-    folder = tmp_path / "wheels"
-    wrapped_ytdlp(folder, "2099.1.1")
-    broken_ytdlp(folder, "2099.1.2")
-    shutil.rmtree(engines_dir(), ignore_errors=True)
-    monkeypatch.setenv("MF_ENGINE_INDEX", str(folder))
-    get_settings.cache_clear()
-    yield folder
-    shutil.rmtree(engines_dir(), ignore_errors=True)
-    get_settings.cache_clear()
 
 
 def engine_events() -> list[str]:

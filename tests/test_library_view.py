@@ -31,7 +31,7 @@ from mediafetcher_app.core.library_view.plan import Plan
 from mediafetcher_app.core.migrations import PROJECT_ROOT
 from mediafetcher_app.core.models import Media, MediaFolder, MediaSource, Role, Source
 from mediafetcher_app.core.settings import get_settings
-from tests.factories import burst_worker, make_media, make_principal
+from tests.factories import make_media, make_principal
 from worker.finalise import index_file
 
 
@@ -391,16 +391,15 @@ def test_a_new_media_whose_name_collides_is_numbered_and_the_first_keeps_its_nam
     assert f"Unsorted/{stem(first)}.mp4" in names and f"Unsorted/{stem(first)} (2).mp4" in names
 
 
-async def test_the_worker_start_up_brings_the_whole_view_right_once():
+async def test_the_worker_start_up_brings_the_whole_view_right_once(burst_worker):
     clip = make_media("Damaged")
     nfo = library_root() / f"Unsorted/{stem(clip)}.nfo"
     expected = tree()
     nfo.unlink()
     (library_root() / "Unsorted" / "stray.txt").write_text("not the view's")
 
-    worker = burst_worker()
-    await worker.main()
-    await worker.close()
+    async with burst_worker() as worker:
+        await worker.main()
     assert tree() == expected  # a full pass: the lost NFO is back, the stray is gone
 
 

@@ -2,18 +2,8 @@
 
 from __future__ import annotations
 
-import httpx
-import pytest
-
-from mediafetcher_app.api import build_api
 from mediafetcher_app.core import auth
 from tests.factories import make_media, make_session, make_token, make_user
-
-
-@pytest.fixture
-async def client():
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=build_api()), base_url="http://mf.test") as http:
-        yield http
 
 
 async def test_files_need_a_session_or_a_token(client):

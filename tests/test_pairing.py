@@ -9,7 +9,6 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from mediafetcher_app.api import build_api
 from mediafetcher_app.core import auth, pairing
 from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.errors import Conflict, Forbidden, InvalidInput
@@ -17,12 +16,6 @@ from mediafetcher_app.core.models import ApiToken, Event, PairingRequest, Role
 from tests.factories import make_session, make_token, make_user
 
 BASE = "http://mf.test"
-
-
-@pytest.fixture
-async def client():
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=build_api()), base_url=BASE) as http:
-        yield http
 
 
 def new_code() -> tuple[str, str]:

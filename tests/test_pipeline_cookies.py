@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from mediafetcher_app.core.db import session_scope
 from tests.factories import make_user
-from tests.fixtures.pipeline import assert_done, fixture_server, media_of, run, server
+from tests.fixtures.pipeline import assert_done, media_of, run
 from tests.fixtures.server import COOKIE
-
-__all__ = ["fixture_server", "server"]
 
 URL = "/protected/media/h264.mp4"
 

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from mediafetcher_app.core.settings import get_settings
-from tests.fixtures.pipeline import assert_done, fixture_server, media_of, run, server, sources_of
-
-__all__ = ["fixture_server", "server"]
+from tests.fixtures.pipeline import assert_done, media_of, run, sources_of
 
 
 async def test_same_bytes_from_two_urls_give_one_file_and_two_sources(server):

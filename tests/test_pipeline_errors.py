@@ -6,9 +6,7 @@ import pytest
 
 from mediafetcher_app.core.egress_policy import PRIVATE_ADDRESS
 from mediafetcher_app.core.settings import get_settings
-from tests.fixtures.pipeline import fixture_server, media_of, run, server
-
-__all__ = ["fixture_server", "server"]
+from tests.fixtures.pipeline import media_of, run
 
 
 def engines_tried(job) -> list[str]:

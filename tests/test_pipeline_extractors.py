@@ -8,10 +8,8 @@ import re
 
 from mediafetcher_app.core import catalog
 from mediafetcher_app.core.db import session_scope
-from tests.fixtures.pipeline import assert_done, file_of, fixture_server, media_of, run, server, sources_of
+from tests.fixtures.pipeline import assert_done, file_of, media_of, run, sources_of
 from tests.fixtures.server import TELEGRAM_CDN, TELEGRAM_POSTS
-
-__all__ = ["fixture_server", "server"]
 
 
 async def test_gallery_dl_danbooru_extractor(server, monkeypatch):

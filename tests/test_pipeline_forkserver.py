@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import time
 from pathlib import Path
 
 import psutil
@@ -21,15 +20,14 @@ from mediafetcher_app.core.models import JobStatus
 from mediafetcher_app.core.settings import get_settings
 from tests.factories import make_token
 from tests.fixtures.media import ffmpeg
-from tests.fixtures.pipeline import assert_done, fixture_server, job_row, media_of, new_job, probe, server
-from tests.test_engine_updates import PINNED, wheels
-from tests.test_pipeline_control import downloading, wait_for
+from tests.fixtures.pipeline import assert_done, job_row, media_of, new_job, probe
+from tests.test_engine_updates import PINNED
+from tests.test_pipeline_control import downloading
+from tests.waiting import wait_for_async
 from worker.engines import runner
 from worker.engines.mp4 import _codec_args, encoder_threads
 from worker.engines.protocol import Stage
 from worker.tasks import download
-
-__all__ = ["fixture_server", "server", "wheels"]
 
 SLOW = "/throttle/media/big.mp4?rate=60000"  # ~6 s for the whole file
 YTDLP = "worker.engines.child_ytdlp"
@@ -95,7 +93,7 @@ async def test_a_transcode_shows_its_percentage_on_the_job_row(server, long_vp9)
         if (job := converting(job_id)) is not None:
             assert job.status == JobStatus.processing and job.progress_total == size
             seen.add(jobs.view(job, []).percent or 0.0)
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.05)  # the sampling rate of the percentages seen, not a wait for a condition
     assert await task == "done"
     assert any(0 < percent < 100 for percent in seen), seen
     assert max(seen) <= 100
@@ -107,17 +105,16 @@ async def test_a_transcode_shows_its_percentage_on_the_job_row(server, long_vp9)
 async def test_cancel_during_a_transcode_kills_the_forked_childs_group_with_ffmpeg(server, long_vp9):
     job_id = new_job(server.url(long_vp9))
     task = asyncio.create_task(download({"worker_id": "test-worker"}, job_id))
-    await wait_for(lambda: converting(job_id))
+    await wait_for_async(lambda: converting(job_id))
     [leader] = runner.running_pids
     assert os.getpgid(leader) == leader and os.getsid(leader) == leader, "the child leads its own session"
-    group = await wait_for(lambda: (g := group_of(leader)) and any("ffmpeg" in p.name() for p in g) and g)
+    group = await wait_for_async(lambda: (g := group_of(leader)) and any("ffmpeg" in p.name() for p in g) and g)
     server_pid = runner.servers.pids()[YTDLP]
     assert all(p.pid != server_pid for p in group), "the warm server is not in the job's group"
 
     cancel(job_id)
-    cancelled_at = time.monotonic()
-    assert await asyncio.wait_for(task, timeout=5) == "cancelled"
-    _, alive = psutil.wait_procs(group, timeout=max(0.0, 3 - (time.monotonic() - cancelled_at)))
+    assert await asyncio.wait_for(task, timeout=60) == "cancelled"
+    _, alive = psutil.wait_procs(group, timeout=30)
     assert alive == [], "ffmpeg and the child died with the group"
     assert psutil.pid_exists(server_pid) and runner.servers.pids()[YTDLP] == server_pid
     assert job_row(job_id).status == JobStatus.cancelled
@@ -127,12 +124,12 @@ async def test_cancel_during_a_transcode_kills_the_forked_childs_group_with_ffmp
 async def test_a_killed_child_fails_only_its_own_job(server):
     doomed = new_job(server.url(SLOW), audio_only=True)  # only yt-dlp makes MP3: no engine takes over
     first = asyncio.create_task(download({"worker_id": "test-worker"}, doomed))
-    await wait_for(lambda: downloading(doomed))
+    await wait_for_async(lambda: downloading(doomed))
     [victim] = runner.running_pids
     server_pid = runner.servers.pids()[YTDLP]
     other = new_job(server.url("/throttle/media/big.mp4?rate=400000"))
     second = asyncio.create_task(download({"worker_id": "test-worker"}, other))
-    await wait_for(lambda: len(runner.running_pids) == 2)
+    await wait_for_async(lambda: len(runner.running_pids) == 2)
 
     os.kill(victim, signal.SIGKILL)
     assert await asyncio.wait_for(first, timeout=30) == "failed"
@@ -149,7 +146,7 @@ async def test_a_dead_fork_server_is_started_again_for_the_next_job(server):
     assert await download({"worker_id": "test-worker"}, new_job(server.url("/media/h264.mp4"))) == "done"
     dead = runner.servers.pids()[YTDLP]
     os.kill(dead, signal.SIGKILL)
-    await wait_for(lambda: not psutil.pid_exists(dead) or psutil.Process(dead).status() == psutil.STATUS_ZOMBIE)
+    await wait_for_async(lambda: not psutil.pid_exists(dead) or psutil.Process(dead).status() == psutil.STATUS_ZOMBIE)
 
     job_id = new_job(server.url("/media/clip.mp4"))
     assert await download({"worker_id": "test-worker"}, job_id) == "done"

@@ -8,9 +8,7 @@ import pytest
 
 from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.models import Folder, Media, MediaFolder
-from tests.fixtures.pipeline import assert_done, file_of, fixture_server, media_of, probe, run, server, sources_of
-
-__all__ = ["fixture_server", "server"]
+from tests.fixtures.pipeline import assert_done, file_of, media_of, probe, run, sources_of
 
 
 @pytest.mark.parametrize("name", ["red.jpg", "green.png", "blue.webp"])

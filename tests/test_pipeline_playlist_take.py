@@ -6,11 +6,9 @@ from __future__ import annotations
 import pytest
 
 from mediafetcher_app.core.urls import looks_like_collection
-from tests.fixtures.pipeline import assert_done, fixture_server, job_row, media_of, new_job, server
+from tests.fixtures.pipeline import assert_done, job_row, media_of, new_job
 from tests.fixtures.server import FeedItem
 from worker.tasks import download
-
-__all__ = ["fixture_server", "server"]
 
 
 async def test_a_playlist_taken_as_a_one_off_downloads_only_its_first_n_items(server):

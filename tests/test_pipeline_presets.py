@@ -8,9 +8,7 @@ import pytest
 
 from mediafetcher_app.core import presets
 from tests.fixtures.media import AUDIO, H264_AAC, ffmpeg
-from tests.fixtures.pipeline import assert_done, fixture_server, media_of, probe, run, server
-
-__all__ = ["fixture_server", "server"]
+from tests.fixtures.pipeline import assert_done, media_of, probe, run
 
 
 @pytest.fixture(scope="module")

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from tests.fixtures.pipeline import assert_done, file_of, fixture_server, media_of, probe, run, server, sources_of
-
-__all__ = ["fixture_server", "server"]
+from tests.fixtures.pipeline import assert_done, file_of, media_of, probe, run, sources_of
 
 
 def sha(path) -> str:

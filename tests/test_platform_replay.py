@@ -18,11 +18,9 @@ from sqlmodel import select
 from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.ffmpeg import MediaInfo
 from mediafetcher_app.core.models import DownloadJob, Media, MediaTag, Tag
-from tests.fixtures.pipeline import assert_done, file_of, fixture_server, media_of, probe, run, server, sources_of
+from tests.fixtures.pipeline import assert_done, file_of, media_of, probe, run, sources_of
 from tests.fixtures.platforms import instagram, pinterest, soundcloud, tiktok, twitch, x, youtube
 from tests.fixtures.server import FixtureServer
-
-__all__ = ["fixture_server", "server"]
 
 POSTED = datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)  # when every fake post was made
 

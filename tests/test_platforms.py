@@ -8,9 +8,7 @@ from alembic import command
 from sqlalchemy.engine import make_url
 
 from mediafetcher_app.core import platforms
-from tests.test_migrations import _run, empty_database_url
-
-__all__ = ["empty_database_url"]
+from tests.fixtures.databases import run_alembic
 
 
 def test_a_platform_is_named_by_its_site_whatever_the_extractor_key():
@@ -47,7 +45,7 @@ def test_every_platform_icon_is_a_committed_svg():
 def test_the_migration_renames_stored_extractor_keys_and_merges_twins(empty_database_url):
     """Rows stored under extractor keys get site names; two sources that become one (``twitter``
     and ``TwitterCard`` with the same id) merge into the older, keeping both media links."""
-    _run(empty_database_url, lambda c: command.upgrade(c, "0006"))
+    run_alembic(empty_database_url, lambda c: command.upgrade(c, "0006"))
     dsn = make_url(empty_database_url).render_as_string(False).replace("+psycopg", "")
     with psycopg.connect(dsn) as conn:
         for n in (1, 2):
@@ -64,7 +62,7 @@ def test_the_migration_renames_stored_extractor_keys_and_merges_twins(empty_data
                 (source_id, platform, external_id),
             )
         conn.execute("INSERT INTO media_source VALUES (1, 1), (2, 2), (2, 3)")
-    _run(empty_database_url, lambda c: command.upgrade(c, "head"), command.check)
+    run_alembic(empty_database_url, lambda c: command.upgrade(c, "head"), command.check)
     with psycopg.connect(dsn) as conn:
         sources = conn.execute("SELECT id, platform, external_id FROM source ORDER BY id").fetchall()
         links = conn.execute("SELECT media_id, source_id FROM media_source ORDER BY 1, 2").fetchall()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
@@ -32,6 +31,7 @@ from mediafetcher_app.state.login import SetupState
 from mediafetcher_app.state.settings import SettingsState
 from tests.factories import PASSWORD, make_session, make_token, make_user
 from tests.states import call, is_error_toast, state
+from tests.waiting import wait_for, wait_for_async
 
 NEW_PASSWORD = "a brand new password"
 
@@ -203,10 +203,12 @@ def race(lock_sql: str, *contenders: Callable[[], Any]) -> list[Any]:
     with get_engine().connect() as holder, ThreadPoolExecutor(len(contenders)) as pool:
         holder.execute(text(lock_sql))
         futures: list[Future] = [pool.submit(contender) for contender in contenders]
-        deadline = time.monotonic() + 60
-        while waiting_backends() < len(contenders) and not any(f.done() for f in futures):
-            assert time.monotonic() < deadline, "the contenders never blocked"
-            time.sleep(0.02)
+        wait_for(
+            lambda: waiting_backends() >= len(contenders) or any(f.done() for f in futures),
+            60,
+            interval=0.02,
+            message="the contenders never blocked",
+        )
         holder.commit()
         return [future.result(timeout=60) for future in futures]
 
@@ -276,9 +278,14 @@ async def test_an_event_waiting_on_the_database_leaves_the_event_loop_free():
     holder.start()
     locked.wait()
     event = asyncio.ensure_future(call(state(DashboardState, make_session("alice")), "cancel", job_id))
-    while await asyncio.to_thread(waiting_backends) < 1:
+
+    async def event_waits_on_the_row() -> bool:
+        if await asyncio.to_thread(waiting_backends) >= 1:
+            return True
         assert not event.done(), "the event finished without waiting: the loop was blocked meanwhile"
-        await asyncio.sleep(0.02)
+        return False
+
+    await wait_for_async(event_waits_on_the_row, interval=0.02)
     release.set()
     await event
     holder.join()

@@ -20,11 +20,9 @@ from mediafetcher_app.core.models import JobMedia, Media
 from mediafetcher_app.core.settings import get_settings
 from tests.factories import make_media
 from tests.fixtures.media import AUDIO, H264_AAC, VIDEO, ffmpeg
-from tests.fixtures.pipeline import assert_done, file_of, fixture_server, media_of, run, server
+from tests.fixtures.pipeline import assert_done, file_of, media_of, run
 from worker.content import identify
 from worker.errors import NOT_MEDIA, PipelineError
-
-__all__ = ["fixture_server", "server"]
 
 SCRIPT_PAGE = b"<!DOCTYPE html><html><body><script>fetch('/api/v1/ping')</script></body></html>"
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><script>alert(document.cookie)</script></svg>'

@@ -23,14 +23,12 @@ from mediafetcher_app.core.ffmpeg import ffmpeg_exe
 from mediafetcher_app.core.models import DownloadJob, JobStatus
 from mediafetcher_app.core.settings import get_settings
 from mediafetcher_app.core.vault import parse_netscape, save_cookies
-from tests.factories import burst_worker, make_user
-from tests.fixtures.pipeline import assert_done, fixture_server, media_of, new_job, run, server
+from tests.factories import make_user
+from tests.fixtures.pipeline import assert_done, media_of, new_job, run
 from tests.fixtures.server import COOKIE, FixtureServer, Handler
 from worker import cookie_dirs, heartbeat
 from worker.client import redis_settings
 from worker.settings import reconcile_cron
-
-__all__ = ["fixture_server", "server"]
 
 WORKER = "test-worker"  # the worker id tests.fixtures.pipeline.run claims jobs with
 LIVE, DEAD = "live-host:1:aaaaaa", "dead-host:2:bbbbbb"
@@ -117,11 +115,10 @@ def stale_and_live_cookie_dirs() -> tuple[list[Path], list[Path]]:
     return stale, [make_cookie_dir(LIVE, running), make_cookie_dir(LIVE, "check-x")]
 
 
-async def test_cookie_dirs_no_live_worker_uses_are_swept_at_worker_start():
+async def test_cookie_dirs_no_live_worker_uses_are_swept_at_worker_start(burst_worker):
     stale, in_use = stale_and_live_cookie_dirs()
-    worker = burst_worker()
-    await worker.main()
-    await worker.close()
+    async with burst_worker() as worker:
+        await worker.main()
     assert [d for d in stale if d.exists()] == []
     assert not (cookie_dirs.root() / DEAD).exists()
     assert all((d / "cookies.txt").is_file() for d in in_use)

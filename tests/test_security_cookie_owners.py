@@ -22,15 +22,12 @@ from mediafetcher_app.core.errors import Conflict, Forbidden, NotFound
 from mediafetcher_app.core.migrations import alembic_config
 from mediafetcher_app.core.models import CookieJar, Role
 from mediafetcher_app.state.connections import ConnectionsState
-from tests.factories import bearer, burst_worker, make_principal, make_session, make_user
-from tests.fixtures.pipeline import assert_done, fixture_server, job_row, new_job, server
+from tests.factories import bearer, make_principal, make_session, make_user
+from tests.fixtures.pipeline import assert_done, job_row, new_job
 from tests.fixtures.server import COOKIE, FixtureServer
 from tests.states import call, state
-from tests.test_migrations import empty_database_url
 from worker.cookies import job_cookie_file
 from worker.tasks import download
-
-__all__ = ["empty_database_url", "fixture_server", "server"]  # fixtures
 
 SITE = "127.0.0.1"
 FAR = 4102444800  # 2100-01-01
@@ -153,7 +150,7 @@ async def test_connections_show_users_their_own_jars_and_admins_everyones_withou
     assert "secret-value" not in shown and COOKIE[0] not in shown
 
 
-async def test_a_cookie_check_checks_the_asking_users_own_jar(server: FixtureServer, monkeypatch):
+async def test_a_cookie_check_checks_the_asking_users_own_jar(server: FixtureServer, monkeypatch, burst_worker):
     check = {SITE: {"engine": vault.GALLERYDL, "url": server.url("/protected/img/gallery0.jpg")}}
     monkeypatch.setenv("MF_COOKIE_CHECK_URLS", json.dumps(check))
     root, alice = make_principal("root", Role.admin), make_user("alice")
@@ -161,9 +158,8 @@ async def test_a_cookie_check_checks_the_asking_users_own_jar(server: FixtureSer
     share(root)
     sync(alice, "alice-stale-value")
     await call(state(ConnectionsState, make_session("alice")), "check", SITE)
-    worker = burst_worker()
-    await worker.main()
-    await worker.close()
+    async with burst_worker() as worker:
+        await worker.main()
     with session_scope() as db:
         verdicts = {jar.owner_id: jar.last_validation_ok for jar in db.exec(select(CookieJar)).all()}
     assert verdicts == {alice: False, root.user_id: None}, "alice's own jar, not the shared one that works"

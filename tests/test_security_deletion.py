@@ -18,10 +18,8 @@ from mediafetcher_app.core import auth, organize, storage
 from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.models import Media, MediaFolder, MediaSource, MediaTag, MediaTombstone, Role, Source
 from tests.factories import make_media, make_principal, make_token, make_user
-from tests.fixtures.pipeline import assert_done, file_of, fixture_server, media_of, run, server
+from tests.fixtures.pipeline import assert_done, file_of, media_of, run
 from worker import recovery
-
-__all__ = ["fixture_server", "server"]
 
 
 def image_bytes(server) -> bytes:

@@ -22,7 +22,7 @@ import pytest
 from mediafetcher_app.core.egress_policy import PRIVATE_ADDRESS, PrivateAddress, UnresolvedHost, egress_policy
 from mediafetcher_app.core.errors import InvalidInput
 from mediafetcher_app.core.ffmpeg import ffmpeg_location
-from tests.fixtures.pipeline import assert_done, fixture_server, media_of, new_job, run, server
+from tests.fixtures.pipeline import assert_done, media_of, new_job, run
 from tests.fixtures.server import FixtureServer, Handler
 from worker import egress
 from worker.engines import direct
@@ -30,8 +30,6 @@ from worker.engines.protocol import Message as Event
 from worker.engines.runner import run_engine
 from worker.errors import PipelineError, classify
 from worker.routing import DIRECT, GALLERYDL, YTDLP
-
-__all__ = ["fixture_server", "server"]
 
 PUBLIC, PRIVATE = "public.example", "private.example"
 

@@ -52,10 +52,9 @@ HOSTILE_TARGETS = {
 
 
 @pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=SecurityLayer(build_api()))
-    async with httpx.AsyncClient(transport=transport, base_url=BASE) as http:
-        yield http
+def api() -> SecurityLayer:
+    """``client`` goes through the whole ASGI stack, as the app mounts it."""
+    return SecurityLayer(build_api())
 
 
 @pytest.fixture

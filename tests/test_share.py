@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator
 from io import BytesIO
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -30,10 +29,9 @@ TIKTOK_TEXT = "Look at this one! https://vm.tiktok.com/ZMabc123/ #fyp"
 
 
 @pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=SecurityLayer(build_api()))
-    async with httpx.AsyncClient(transport=transport, base_url=BASE) as http:
-        yield http
+def api() -> SecurityLayer:
+    """``client`` goes through the whole ASGI stack, as the app mounts it."""
+    return SecurityLayer(build_api())
 
 
 def job_urls() -> list[str]:

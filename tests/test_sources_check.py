@@ -18,14 +18,13 @@ from mediafetcher_app.core.auth import principal_for_token
 from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.models import DownloadJob, Subscription, SubscriptionCheck, User
 from mediafetcher_app.core.queue import QUEUE_NAME
-from tests.factories import burst_worker, make_token, make_user
-from tests.fixtures.pipeline import assert_done, fixture_server, job_row, media_of, server
+from tests.factories import make_token, make_user
+from tests.fixtures.pipeline import assert_done, job_row, media_of
 from tests.fixtures.server import FeedItem
+from tests.waiting import wait_for
 from worker.client import redis_settings
 from worker.sources import NOT_LISTABLE, check_source, sources_cron
 from worker.tasks import download
-
-__all__ = ["fixture_server", "server"]
 
 NOW = int(time.time())
 CTX = {"worker_id": "test-worker"}
@@ -128,7 +127,7 @@ async def test_an_item_already_in_the_library_is_skipped_as_archived(server):
     assert (row(other).last_found, row(other).last_new_items, row(other).last_skipped) == (2, 0, 2)
 
 
-async def test_a_broken_source_records_its_error_and_the_next_source_still_runs(server):
+async def test_a_broken_source_records_its_error_and_the_next_source_still_runs(server, burst_worker):
     server.feeds["good"] = items("good", 2)
     broken = follow(server.url("/status/404"))
     missing = follow(server.url("/page/empty.html"))
@@ -141,9 +140,8 @@ async def test_a_broken_source_records_its_error_and_the_next_source_still_runs(
         assert sorted(job.args[0] for job in queued if job.function == "check_source") == [broken, missing, good]
     finally:
         await pool.aclose()
-    worker = burst_worker()
-    await worker.main()
-    await worker.close()
+    async with burst_worker() as worker:
+        await worker.main()
 
     failed = row(broken)
     assert failed.last_error == "The server returned 404: the page or file does not exist."
@@ -188,16 +186,15 @@ def _claim(sub_id: int) -> Subscription | None:
 
 
 def _until_a_claim_waits_for_the_row() -> None:
-    deadline = time.monotonic() + 30
     query = text(
         "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
     )
-    while True:
+
+    def waiting() -> int:
         with session_scope() as db:
-            if db.exec(query).one()[0]:  # type: ignore[call-overload]
-                return
-        assert time.monotonic() < deadline, "the second claim never waited for the row"
-        time.sleep(0.05)  # poll interval
+            return db.exec(query).one()[0]  # type: ignore[call-overload]
+
+    wait_for(waiting, message="the second claim never waited for the row")
 
 
 def test_a_claim_made_while_another_is_uncommitted_waits_for_it_then_finds_the_source_held():

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import builtins
 import dis
+import importlib
 import inspect
 import sys
 import types
@@ -25,12 +26,13 @@ from typing import Any
 
 import reflex as rx
 
-import mediafetcher_app.mediafetcher_app  # noqa: F401  (imports every page and state)
 from mediafetcher_app.core import organize
 from mediafetcher_app.core.db import get_engine, session_scope
 from mediafetcher_app.state import guard
 from mediafetcher_app.state.auth import AuthState
 from worker.client import enqueue
+
+importlib.import_module("mediafetcher_app.mediafetcher_app")  # the app module imports every page and state
 
 # Pages reachable signed out by design: they use guard.in_transaction, never a principal.
 PUBLIC_STATES = {"LoginState", "SetupState"}

@@ -12,7 +12,6 @@ import subprocess
 import sys
 import tempfile
 import textwrap
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,10 +25,9 @@ from mediafetcher_app.core.models import JobStatus
 from mediafetcher_app.core.settings import SupervisorSettings
 from mediafetcher_app.launcher import worker_command
 from mediafetcher_app.supervisor import CrashLoop, Supervisor
-from tests.fixtures.pipeline import assert_done, fixture_server, job_row, new_job, server
+from tests.fixtures.pipeline import assert_done, job_row, new_job
+from tests.waiting import wait_for
 from worker.client import close_pool, enqueue
-
-__all__ = ["fixture_server", "server"]
 
 ROOT = Path(__file__).resolve().parent.parent
 SLEEPER = [sys.executable, "-c", "import time; time.sleep(600)"]
@@ -39,15 +37,6 @@ CRASHER = [sys.executable, "-c", "raise SystemExit(3)"]
 def policy(**overrides: float) -> SupervisorSettings:
     values = dict(first_delay_s=0.1, max_delay_s=0.4, crash_limit=5, crash_window_s=60, grace_s=5)
     return SupervisorSettings(**{**values, **overrides})  # type: ignore[arg-type]
-
-
-def poll(predicate, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := predicate():
-            return value
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 def test_a_killed_child_is_restarted_with_a_log_line(caplog: pytest.LogCaptureFixture):
@@ -63,7 +52,7 @@ def test_a_killed_child_is_restarted_with_a_log_line(caplog: pytest.LogCaptureFi
             supervisor.check()
             return worker.proc.pid != first_pid and worker.proc.poll() is None
 
-        poll(restarted)
+        wait_for(restarted)
         assert app.proc.pid == app_pid, "the other child keeps running"
         assert f"worker exited with code {-signal.SIGKILL}; restarting it in 0.1 s" in caplog.text
         assert "restarting worker" in caplog.text
@@ -84,7 +73,7 @@ def test_restart_delays_grow_and_a_crash_loop_stops_with_a_clear_message(caplog:
             return exc
         return None
 
-    error = poll(crash_loop)
+    error = wait_for(crash_loop)
     delays = [r.getMessage().rsplit(" in ", 1)[1] for r in caplog.records if "restarting it in" in r.getMessage()]
     assert delays == ["0.1 s", "0.2 s", "0.4 s", "0.4 s"], "doubling, up to the cap"
     assert str(error) == (
@@ -104,7 +93,7 @@ def test_crashes_outside_the_window_never_add_up_to_a_crash_loop():
         pids.add(worker.proc.pid)
         return len(pids) >= 4
 
-    poll(three_restarts)
+    wait_for(three_restarts)
     supervisor.stop()
 
 
@@ -119,14 +108,14 @@ async def test_a_worker_killed_under_supervision_is_restarted_and_its_job_comple
         supervisor.start()
         worker = supervisor.children[0]
         first_pid = worker.proc.pid
-        await asyncio.to_thread(poll, lambda: job_row(job_id).status == JobStatus.downloading)
+        await asyncio.to_thread(wait_for, lambda: job_row(job_id).status == JobStatus.downloading)
         os.kill(first_pid, signal.SIGKILL)
 
         def finished():
             supervisor.check()
             return job_row(job_id).status.is_final
 
-        await asyncio.to_thread(poll, finished, 90)
+        await asyncio.to_thread(wait_for, finished, 90)
         assert worker.proc.pid != first_pid
     finally:
         await asyncio.to_thread(supervisor.stop)
@@ -167,7 +156,7 @@ class Stack:
     log: Path
 
     def ready(self, *names: str) -> None:
-        poll(lambda: all(Path(f"{self.log}.{name}.ready").exists() for name in names), 120)
+        wait_for(lambda: all(Path(f"{self.log}.{name}.ready").exists() for name in names), 120)
 
     def server_pids(self) -> tuple[int, int]:
         redis = int((self.data / "redis" / "redis.pid").read_text())
@@ -211,7 +200,7 @@ def stack(tmp_path: Path, worker_mode: str, app_mode: str, **env_extra: str) -> 
 
 def assert_servers_stopped(stack: Stack, redis_pid: int, postgres_pid: int) -> None:
     assert not (stack.data / "postgres" / "postmaster.pid").exists(), "PostgreSQL was shut down"
-    poll(lambda: not psutil.pid_exists(redis_pid) and not psutil.pid_exists(postgres_pid), 10)
+    wait_for(lambda: not psutil.pid_exists(redis_pid) and not psutil.pid_exists(postgres_pid), 10)
 
 
 def test_ctrl_c_stops_app_then_worker_then_redis_then_postgres(tmp_path: Path):
@@ -230,7 +219,7 @@ def test_ctrl_c_stops_app_then_worker_then_redis_then_postgres(tmp_path: Path):
 
 def test_a_crash_loop_stops_the_whole_stack_with_a_clear_message(tmp_path: Path):
     with stack(tmp_path, "crash", "obey", MF_RESTART_DELAY="0.05", MF_CRASH_LIMIT="3") as running:
-        pids = poll(lambda: (running.data / "redis" / "redis.pid").exists() and running.server_pids())
+        pids = wait_for(lambda: (running.data / "redis" / "redis.pid").exists() and running.server_pids())
         _, err = running.proc.communicate(timeout=120)  # it stops by itself
         assert running.proc.returncode == 1, err
         assert err.count("worker exited with code 7; restarting it in") == 2

@@ -18,20 +18,8 @@ from mediafetcher_app.state.dashboard import DashboardState
 from mediafetcher_app.state.feed import FeedState
 from mediafetcher_app.state.library import LibraryState
 from mediafetcher_app.state.settings import SettingsState
-from tests.factories import PASSWORD, make_media, make_session, make_user
+from tests.factories import PASSWORD, make_media, make_user
 from tests.states import call, is_error_toast, is_login_redirect, state
-
-
-@pytest.fixture
-def admin_session() -> str:
-    make_user("root", Role.admin)
-    return make_session("root")
-
-
-@pytest.fixture
-def user_session() -> str:
-    make_user("alice")
-    return make_session("alice")
 
 
 @pytest.mark.parametrize(

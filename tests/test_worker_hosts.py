@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from sqlmodel import func, select
@@ -16,10 +15,9 @@ from sqlmodel import func, select
 from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.models import JobMedia, WorkerHeartbeat
 from mediafetcher_app.core.settings import get_settings
-from tests.fixtures.pipeline import assert_done, fixture_server, job_row, new_job, server
+from tests.fixtures.pipeline import assert_done, job_row, new_job
+from tests.waiting import wait_for_async
 from worker.client import close_pool, enqueue
-
-__all__ = ["fixture_server", "server"]
 
 ROOT = Path(__file__).resolve().parent.parent
 JOBS = 6
@@ -42,17 +40,6 @@ def start_worker(name: str, data_dir: Path) -> subprocess.Popen:
     )
 
 
-async def wait_for(predicate, timeout: float = 60.0):
-    import asyncio
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := predicate():
-            return value
-        await asyncio.sleep(0.1)
-    raise AssertionError("condition not met in time")
-
-
 def live_names() -> set[str]:
     with session_scope() as db:
         return {worker_id.split(":")[0] for worker_id in db.exec(select(WorkerHeartbeat.worker_id)).all()}
@@ -61,11 +48,11 @@ def live_names() -> set[str]:
 async def test_two_workers_on_new_hosts_with_their_own_identity_share_one_queue_and_run_no_job_twice(server, tmp_path):
     workers = [start_worker("host-a", tmp_path / "a"), start_worker("host-b", tmp_path / "b")]
     try:
-        await wait_for(lambda: live_names() >= {"host-a", "host-b"})
+        await wait_for_async(lambda: live_names() >= {"host-a", "host-b"}, timeout=60)
         job_ids = [new_job(server.url(f"/throttle/media/h264.mp4?rate=80000&n={n}")) for n in range(JOBS)]
         for job_id in job_ids:
             await enqueue(job_id)
-        await wait_for(lambda: all(job_row(job_id).status.is_final for job_id in job_ids), 180)
+        await wait_for_async(lambda: all(job_row(job_id).status.is_final for job_id in job_ids), 180)
     finally:
         for proc in workers:
             proc.send_signal(signal.SIGTERM)

@@ -11,7 +11,7 @@ from sqlmodel import select
 from mediafetcher_app.core import jobs
 from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.models import DownloadJob, JobStatus, WorkerHeartbeat, utcnow
-from tests.factories import burst_worker, make_token, make_user
+from tests.factories import make_token, make_user
 from worker import heartbeat
 from worker.client import enqueue, get_pool
 from worker.reconcile import reconcile
@@ -44,12 +44,11 @@ def test_installed_arq_is_the_pinned_release():
     assert arq.VERSION == "0.28.0"
 
 
-async def test_enqueued_job_is_picked_up_and_its_row_moves_to_a_final_state():
+async def test_enqueued_job_is_picked_up_and_its_row_moves_to_a_final_state(burst_worker):
     job_id = new_job()
     await enqueue(job_id)
-    worker = burst_worker()
-    await worker.main()
-    await worker.close()
+    async with burst_worker() as worker:
+        await worker.main()
     job = status_of(job_id)
     assert job.status == JobStatus.failed
     assert job.error_message == "127.0.0.1 could not be reached."
@@ -58,39 +57,36 @@ async def test_enqueued_job_is_picked_up_and_its_row_moves_to_a_final_state():
     assert worker.jobs_complete == 1
 
 
-async def test_worker_heartbeat_is_written_while_running_and_removed_on_shutdown():
-    worker = burst_worker()
-    await worker.main()
-    # on_shutdown runs in close(): before it, the row exists
-    with session_scope() as db:
-        assert len(db.exec(select(WorkerHeartbeat)).all()) == 1
-    await worker.close()
+async def test_worker_heartbeat_is_written_while_running_and_removed_on_shutdown(burst_worker):
+    async with burst_worker() as worker:
+        await worker.main()
+        # on_shutdown runs in close(), on leaving the block: before it, the row exists
+        with session_scope() as db:
+            assert len(db.exec(select(WorkerHeartbeat)).all()) == 1
     with session_scope() as db:
         assert db.exec(select(WorkerHeartbeat)).all() == []
 
 
-async def test_a_cancelled_job_is_skipped_by_the_worker():
+async def test_a_cancelled_job_is_skipped_by_the_worker(burst_worker):
     job_id = new_job()
     await enqueue(job_id)
     with session_scope() as db:
         jobs.transition(db, job_id, JobStatus.cancelled)
-    worker = burst_worker()
-    await worker.main()
-    await worker.close()
+    async with burst_worker() as worker:
+        await worker.main()
     assert status_of(job_id).status == JobStatus.cancelled
     assert status_of(job_id).attempts == 0
 
 
-async def test_reconcile_reenqueues_queued_jobs_that_redis_lost():
+async def test_reconcile_reenqueues_queued_jobs_that_redis_lost(burst_worker):
     job_id = new_job()
     await enqueue(job_id)
     pool = await get_pool()
     await pool.flushdb()
     assert await reconcile(pool) == 1
     assert await reconcile(pool) == 0, "a job the queue holds is not enqueued twice"
-    worker = burst_worker()
-    await worker.main()
-    await worker.close()
+    async with burst_worker() as worker:
+        await worker.main()
     assert status_of(job_id).status == JobStatus.failed
 
 

@@ -14,7 +14,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from sqlalchemy.engine import make_url
 
 from mediafetcher_app.core.migrations import PROJECT_ROOT
 from tests.fixtures.wheels import wrapped_ytdlp
+from tests.waiting import wait_for
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
@@ -56,8 +56,7 @@ def _free_port() -> int:
 
 
 def _wait_until_serving(url: str, proc: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while time.monotonic() < deadline:
+    def serving() -> bool:
         if proc.poll() is not None:
             raise RuntimeError(f"the app exited with {proc.returncode}:\n{log.read_text()[-4000:]}")
         try:
@@ -65,12 +64,14 @@ def _wait_until_serving(url: str, proc: subprocess.Popen, log: Path) -> None:
                 urllib.request.urlopen(url + "/login/", timeout=2) as login,
                 urllib.request.urlopen(url + "/", timeout=2) as home,
             ):
-                if login.status == home.status == 200:
-                    return
+                return login.status == home.status == 200
         except OSError:
-            pass
-        time.sleep(1)
-    raise RuntimeError(f"the app did not serve within {STARTUP_TIMEOUT_S}s:\n{log.read_text()[-4000:]}")
+            return False
+
+    try:
+        wait_for(serving, STARTUP_TIMEOUT_S, interval=1)
+    except AssertionError:
+        raise RuntimeError(f"the app did not serve within {STARTUP_TIMEOUT_S}s:\n{log.read_text()[-4000:]}") from None
 
 
 @pytest.fixture(scope="session")

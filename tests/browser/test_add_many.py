@@ -9,7 +9,6 @@ import psycopg
 from playwright.sync_api import Page, expect
 from sqlalchemy.engine import make_url
 
-from tests.fixtures.pipeline import fixture_server  # noqa: F401  (session fixture)
 from tests.fixtures.server import FeedItem
 
 from .conftest import open_page, screenshot, sign_in
@@ -20,7 +19,7 @@ DONE_TIMEOUT = 90_000
 def test_a_list_of_links_is_queued_as_one_batch_and_a_refused_line_says_why(
     live_server,
     page: Page,
-    fixture_server,  # noqa: F811
+    fixture_server,
     tmp_path,
 ):
     label = page.viewport_label  # type: ignore[attr-defined]
@@ -42,7 +41,7 @@ def test_a_list_of_links_is_queued_as_one_batch_and_a_refused_line_says_why(
     screenshot(page, "dashboard-batch")
 
 
-def test_a_playlist_link_asks_how_many_to_take_or_is_followed(live_server, page: Page, fixture_server):  # noqa: F811
+def test_a_playlist_link_asks_how_many_to_take_or_is_followed(live_server, page: Page, fixture_server):
     label = page.viewport_label  # type: ignore[attr-defined]
     fixture_server.feeds[f"box-{label}"] = [FeedItem("/media/clip.mp4", "One", int(time.time()))]
     feed = fixture_server.url(f"/feed/box-{label}.rss")

@@ -15,7 +15,6 @@ from __future__ import annotations
 import re
 import subprocess
 import threading
-import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -26,6 +25,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, Worker, expect
 
 from mediafetcher_app.core.migrations import PROJECT_ROOT
 from tests.fixtures.media import H264_AAC, VIDEO, ffmpeg
+from tests.waiting import wait_for
 
 from .conftest import ADMIN, ARTIFACTS, CHROMIUM, csp_violations, sign_in
 
@@ -151,16 +151,6 @@ def snapshot(page: Page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-def wait_for(probe, timeout_s: float = 30.0):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = probe()
-        if value:
-            return value
-        time.sleep(0.5)
-    raise AssertionError(f"not reached within {timeout_s}s")
-
-
 def pair(context: BrowserContext, extension_id: str, server_url: str) -> Page:
     """The whole pairing as a user does it; returns the popup, now paired."""
     popup = open_popup(context, extension_id)
@@ -209,7 +199,7 @@ def test_pair_sync_cookies_send_a_video_and_see_a_revoked_pairing(live_server, s
 
     # a changed cookie is synced on its own (cookies.onChanged, throttled)
     site_tab.goto(f"{site.base}/set-cookie/fixture_new")
-    wait_for(lambda: (cookie_jar(signed_in, live_server.url, "localhost") or {}).get("cookie_count") == 3)
+    wait_for(lambda: (cookie_jar(signed_in, live_server.url, "localhost") or {}).get("cookie_count") == 3, interval=0.5)
 
     # media detection on the page, "Send to NAS", and the job's progress in the popup
     site_tab.goto(f"{site.base}/page.html")

@@ -14,8 +14,6 @@ import psycopg
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.fixtures.pipeline import fixture_server  # noqa: F401  (session fixture)
-
 from .conftest import ADMIN, csp_violations, open_page, screenshot, sign_in
 
 DONE_TIMEOUT = 90_000
@@ -84,7 +82,7 @@ def test_the_manifest_parses_with_its_share_target_and_the_worker_caches_nothing
     assert phone.evaluate("caches.keys()") == []
 
 
-def test_sharing_with_a_session_creates_the_job_and_shows_its_progress(phone: Page, fixture_server):  # noqa: F811
+def test_sharing_with_a_session_creates_the_job_and_shows_its_progress(phone: Page, fixture_server):
     url = fixture_server.url("/media/h264.mp4")
     signed_in(phone)
     open_page(phone, phone.base_url + "/")  # type: ignore[attr-defined]
@@ -95,7 +93,7 @@ def test_sharing_with_a_session_creates_the_job_and_shows_its_progress(phone: Pa
     screenshot(phone, "share-done")
 
 
-def test_a_signed_out_share_completes_after_sign_in(phone: Page, fixture_server):  # noqa: F811
+def test_a_signed_out_share_completes_after_sign_in(phone: Page, fixture_server):
     url = fixture_server.url("/img/red.jpg")
     phone.goto(phone.base_url + "/login")  # type: ignore[attr-defined]
     share(phone, {"url": url})
@@ -110,7 +108,7 @@ def test_a_signed_out_share_completes_after_sign_in(phone: Page, fixture_server)
     expect(phone.locator(".job-row", has_text=url).first).to_have_attribute("data-status", "done", timeout=DONE_TIMEOUT)
 
 
-def test_cards_and_the_viewer_show_the_uploader_and_posted_date(phone: Page, live_server, fixture_server):  # noqa: F811
+def test_cards_and_the_viewer_show_the_uploader_and_posted_date(phone: Page, live_server, fixture_server):
     url = fixture_server.url("/media/clip.mp4")
     signed_in(phone)
     open_page(phone, live_server.url + "/dashboard")

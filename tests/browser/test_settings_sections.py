@@ -13,6 +13,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from mediafetcher_app.core.migrations import PROJECT_ROOT
+from tests.waiting import wait_for
 
 from .conftest import open_page, screenshot, sign_in
 
@@ -73,10 +74,12 @@ def test_check_queues_a_worker_check_whose_verdict_shows_after_a_refresh(live_se
     row = section.locator(".jar-row", has_text="youtube.com")
     row.get_by_role("button", name="Check").click()
     expect(page.get_by_text("Checking…")).to_be_visible()
-    deadline = time.monotonic() + 90
-    while "failed" not in (row.text_content() or "") and time.monotonic() < deadline:
-        time.sleep(1)
+
+    def checked() -> bool:
         refresh.click()
+        return "failed" in (row.text_content() or "")
+
+    wait_for(checked, 90, interval=1, message="the check never showed its verdict")
     expect(row).to_contain_text("failed")
     assert SECRET not in page.content()
     screenshot(page, "settings-connections-checked")

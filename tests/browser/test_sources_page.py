@@ -7,8 +7,8 @@ import time
 
 from playwright.sync_api import Locator, Page, expect
 
-from tests.fixtures.pipeline import fixture_server  # noqa: F401  (session fixture)
 from tests.fixtures.server import FeedItem
+from tests.waiting import wait_for
 
 from .conftest import open_page, screenshot, sign_in
 
@@ -17,17 +17,19 @@ CHECK_TIMEOUT_S = 90
 
 def refresh_until(page: Page, card: Locator, status: str) -> None:
     """The list is read on load and on Refresh: refresh until the worker's check shows."""
-    deadline = time.monotonic() + CHECK_TIMEOUT_S
-    while True:
+
+    def shows() -> bool:
         page.get_by_role("button", name="Refresh").click()
         try:
             expect(card).to_have_attribute("data-status", status, timeout=2_000)
-            return
         except AssertionError:
-            assert time.monotonic() < deadline, f"the source is still {card.get_attribute('data-status')}"
+            return False
+        return True
+
+    wait_for(shows, CHECK_TIMEOUT_S, interval=0, message=f"the source never showed {status}")
 
 
-def test_follow_a_feed_see_its_check_pause_and_delete_it(live_server, page: Page, fixture_server):  # noqa: F811
+def test_follow_a_feed_see_its_check_pause_and_delete_it(live_server, page: Page, fixture_server):
     label = page.viewport_label  # type: ignore[attr-defined]
     now = int(time.time())
     fixture_server.feeds[label] = [

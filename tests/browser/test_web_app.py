@@ -14,7 +14,6 @@ from playwright.sync_api import Page, expect
 from sqlalchemy.engine import make_url
 
 from mediafetcher_app.core.auth import TOKEN_PREFIX
-from tests.fixtures.pipeline import fixture_server  # noqa: F401  (session fixture)
 
 from .conftest import open_page, run_cli, screenshot, sign_in
 
@@ -31,14 +30,14 @@ def fetch(page: Page, url: str) -> None:
 
 
 @pytest.fixture
-def app(live_server, page: Page, fixture_server):  # noqa: F811
+def app(live_server, page: Page, fixture_server):
     page.base_url = live_server.url  # type: ignore[attr-defined]
     sign_in(page, live_server.url)
     expect(page.get_by_role("heading", name="Feed")).to_be_visible()
     return page
 
 
-def test_add_url_and_watch_progress_reach_done(app: Page, fixture_server):  # noqa: F811
+def test_add_url_and_watch_progress_reach_done(app: Page, fixture_server):
     url = fixture_server.url("/media/h264.mp4")
     open_page(app, app.base_url + "/dashboard")  # type: ignore[attr-defined]
     app.fill("#add-url-input", url)
@@ -51,7 +50,7 @@ def test_add_url_and_watch_progress_reach_done(app: Page, fixture_server):  # no
     screenshot(app, "dashboard-done")
 
 
-def test_audio_only_toggle_saves_a_video_link_as_mp3(app: Page, fixture_server):  # noqa: F811
+def test_audio_only_toggle_saves_a_video_link_as_mp3(app: Page, fixture_server):
     open_page(app, app.base_url + "/dashboard")  # type: ignore[attr-defined]
     app.click("#add-url-audio")
     expect(app.locator("#add-url-audio")).to_have_attribute("aria-pressed", "true")
@@ -64,7 +63,7 @@ def test_audio_only_toggle_saves_a_video_link_as_mp3(app: Page, fixture_server):
     expect(app.locator('.mf-card[data-kind="audio"]').first).to_be_visible()
 
 
-def test_open_the_viewer_and_seek_the_video(app: Page, fixture_server):  # noqa: F811
+def test_open_the_viewer_and_seek_the_video(app: Page, fixture_server):
     fetch(app, fixture_server.url("/media/h264.mp4"))
     open_page(app, app.base_url + "/")  # type: ignore[attr-defined]
     app.locator('.mf-card[data-kind="video"]').first.click()
@@ -83,7 +82,7 @@ def test_open_the_viewer_and_seek_the_video(app: Page, fixture_server):  # noqa:
     screenshot(app, "viewer")
 
 
-def test_feed_filters_by_kind(app: Page, fixture_server):  # noqa: F811
+def test_feed_filters_by_kind(app: Page, fixture_server):
     fetch(app, fixture_server.url("/media/h264.mp4"))
     fetch(app, fixture_server.url("/img/red.jpg"))
     open_page(app, app.base_url + "/")  # type: ignore[attr-defined]
@@ -97,7 +96,7 @@ def test_feed_filters_by_kind(app: Page, fixture_server):  # noqa: F811
     screenshot(app, "feed-images")
 
 
-def test_create_folders_and_put_one_media_in_two(app: Page, fixture_server):  # noqa: F811
+def test_create_folders_and_put_one_media_in_two(app: Page, fixture_server):
     fetch(app, fixture_server.url("/img/red.jpg"))
     suffix = app.viewport_label  # type: ignore[attr-defined]
     open_page(app, app.base_url + "/library")  # type: ignore[attr-defined]
@@ -123,7 +122,7 @@ def test_create_folders_and_put_one_media_in_two(app: Page, fixture_server):  # 
     screenshot(app, "library")
 
 
-def test_search_finds_by_prefix_and_latest_query_wins(app: Page, fixture_server):  # noqa: F811
+def test_search_finds_by_prefix_and_latest_query_wins(app: Page, fixture_server):
     fetch(app, fixture_server.url("/media/h264.mp4"))
     open_page(app, app.base_url + "/")  # type: ignore[attr-defined]
     expect(app.locator(".mf-card").first).to_be_visible()
@@ -204,7 +203,7 @@ def _as_if_from_youtube(live_server, url: str) -> int:
     return media_id
 
 
-def test_cards_filter_and_viewer_show_the_platform_icon_and_source_tags(app: Page, fixture_server, live_server):  # noqa: F811
+def test_cards_filter_and_viewer_show_the_platform_icon_and_source_tags(app: Page, fixture_server, live_server):
     url = fixture_server.url("/img/green.png")
     fetch(app, url)
     media_id = _as_if_from_youtube(live_server, url)
@@ -228,7 +227,7 @@ def test_cards_filter_and_viewer_show_the_platform_icon_and_source_tags(app: Pag
     screenshot(app, "viewer-platform")
 
 
-def test_a_failed_download_links_the_page_that_fixes_it(app: Page, fixture_server):  # noqa: F811
+def test_a_failed_download_links_the_page_that_fixes_it(app: Page, fixture_server):
     """A site that refuses access (403) asks for cookies; the job's row links Connections."""
     url = fixture_server.url(f"/status/403?{app.viewport_label}")  # type: ignore[attr-defined]
     open_page(app, app.base_url + "/dashboard")  # type: ignore[attr-defined]
