@@ -47,12 +47,12 @@ class Edited:
     options: Options
 
 
-def then_shown(media_id: int, change: Callable[[DBSession, auth.Principal], Any]) -> Callable[..., Edited]:
-    """``change`` to a media's folders or tags, then the media and the feed's options as they are
-    after it (same transaction)."""
+def then_shown(media_id: int, change: Callable[[DBSession, auth.Principal, int], Any]) -> Callable[..., Edited]:
+    """``change`` to the folders or tags of media ``media_id``, then the media and the feed's
+    options as they are after it (same transaction)."""
 
     def run(db: DBSession, who: auth.Principal) -> Edited:
-        change(db, who)
+        change(db, who, media_id)
         return Edited(catalog.detail(db, media_id), options(db))
 
     return run
@@ -136,26 +136,27 @@ class ViewerState(FeedState):
 
     @guarded_event
     async def add_tag(self, caller: Caller):
-        media_id, name, self.v_new_tag = self.media_id, self.v_new_tag, ""
-        tag = then_shown(media_id, lambda db, who: organize.tag_media(db, who, name, [media_id]))
+        name, self.v_new_tag = self.v_new_tag, ""
+        tag = then_shown(self.media_id, lambda db, who, media_id: organize.tag_media(db, who, name, [media_id]))
         self._show_edited(await caller.run(tag))
 
     @guarded_event
     async def remove_tag(self, caller: Caller, name: str):
-        media_id = self.media_id
-        untag = then_shown(media_id, lambda db, _who: organize.untag_media(db, name, media_id))
+        untag = then_shown(self.media_id, lambda db, _who, media_id: organize.untag_media(db, name, media_id))
         self._show_edited(await caller.run(untag))
 
     @guarded_event
     async def add_to_folder(self, caller: Caller, folder_id: str):
-        media_id = self.media_id
-        add = then_shown(media_id, lambda db, _who: organize.add_to_folder(db, int(folder_id), [media_id]))
+        add = then_shown(
+            self.media_id, lambda db, _who, media_id: organize.add_to_folder(db, int(folder_id), [media_id])
+        )
         self._show_edited(await caller.run(add))
 
     @guarded_event
     async def remove_from_folder(self, caller: Caller, folder_id: int):
-        media_id = self.media_id
-        remove = then_shown(media_id, lambda db, _who: organize.remove_from_folder(db, folder_id, media_id))
+        remove = then_shown(
+            self.media_id, lambda db, _who, media_id: organize.remove_from_folder(db, folder_id, media_id)
+        )
         self._show_edited(await caller.run(remove))
 
     @rx.event
