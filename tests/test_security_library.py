@@ -11,8 +11,8 @@ from mediafetcher_app.core import auth, organize
 from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.errors import Forbidden
 from mediafetcher_app.core.models import Folder, Role, Tag
-from mediafetcher_app.state.feed import FeedState
 from mediafetcher_app.state.library import LibraryState
+from mediafetcher_app.state.viewer import ViewerState
 from tests.factories import make_media, make_principal, make_session
 from tests.states import call, is_error_toast, state
 
@@ -132,11 +132,11 @@ async def test_the_library_and_feed_pages_pass_who_is_asking(people):
     with session_scope() as db:
         organize.tag_media(db, alice, "cats", [media_id])
     assert is_error_toast(await call(library, "rename_tag", {}))
-    feed = state(FeedState, make_session("bob"))
-    await call(feed, "open", media_id)
-    feed.v_new_tag = "bobs-tag"
-    await call(feed, "add_tag")
-    assert sorted(feed.v_tags) == ["bobs-tag", "cats"]
+    viewer = state(ViewerState, make_session("bob"))
+    await call(viewer, "open", media_id)
+    viewer.v_new_tag = "bobs-tag"
+    await call(viewer, "add_tag")
+    assert sorted(viewer.v_tags) == ["bobs-tag", "cats"]
     library.new_folder = "Bob's"
     await call(library, "create_folder", {})
     assert names() == ["Bob's", "Trips"]

@@ -122,10 +122,10 @@ def test_states_were_found():
 def test_the_audit_sees_data_access():
     """Guard against a vacuous audit: known data access is recognised, through helpers and lambdas."""
     from mediafetcher_app.state.dashboard import DashboardState
-    from mediafetcher_app.state.library import LibraryState
+    from mediafetcher_app.state.library import LibraryState, then_view
 
     def deletes(self, folder_id: int):
-        return self._change(None, lambda db, _who: organize.delete_folder(db, folder_id), "")
+        return self._show(then_view(lambda db, _who: organize.delete_folder(db, folder_id)))
 
     async def enqueues(self, job_id: int):
         await enqueue(job_id)

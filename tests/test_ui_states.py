@@ -18,6 +18,7 @@ from mediafetcher_app.state.dashboard import DashboardState
 from mediafetcher_app.state.feed import FeedState
 from mediafetcher_app.state.library import LibraryState
 from mediafetcher_app.state.settings import SettingsState
+from mediafetcher_app.state.viewer import ViewerState
 from tests.factories import PASSWORD, make_media, make_user
 from tests.states import call, is_error_toast, is_login_redirect, state
 
@@ -28,7 +29,7 @@ from tests.states import call, is_error_toast, is_login_redirect, state
         (LibraryState, "load", ()),
         (LibraryState, "delete_folder", (1,)),
         (FeedState, "load", ()),
-        (FeedState, "open", (1,)),
+        (ViewerState, "open", (1,)),
         (FeedState, "bulk_tag_selected", ()),
         (DashboardState, "load", ()),
         (DashboardState, "cancel", (1,)),
@@ -76,23 +77,29 @@ async def test_feed_viewer_edits_tags_and_folders_and_only_admins_delete(user_se
     media_id = make_media("Clip")
     with session_scope() as db:
         folder_id = organize.create_folder(db, auth.principal_for_session(db, user_session), "Best").id
-    feed = state(FeedState, user_session)
+    viewer = state(ViewerState, user_session)
+    feed = viewer.parent_state
+    assert isinstance(feed, FeedState)
     await call(feed, "load")
-    await call(feed, "open", media_id)
-    assert feed.viewer_open and feed.v_title == "Clip" and feed.v_sources[0]["platform"] == "youtube"
-    feed.v_new_tag = "Cats"
-    await call(feed, "add_tag")
-    await call(feed, "add_to_folder", str(folder_id))
-    assert feed.v_tags == ["cats"] and [f["name"] for f in feed.v_folders] == ["Best"]
-    await call(feed, "remove_tag", "cats")
-    await call(feed, "remove_from_folder", folder_id)
-    assert feed.v_tags == [] and feed.v_folders == []
-    assert is_error_toast(await call(feed, "delete_media"))
+    assert feed.tags == []
+    await call(viewer, "open", media_id)
+    assert viewer.viewer_open and viewer.v_title == "Clip" and viewer.v_sources[0]["platform"] == "youtube"
+    viewer.v_new_tag = "Cats"
+    await call(viewer, "add_tag")
+    await call(viewer, "add_to_folder", str(folder_id))
+    assert viewer.v_tags == ["cats"] and [f["name"] for f in viewer.v_folders] == ["Best"]
+    assert feed.tags == ["cats"], "an edit in the viewer refreshes the feed's options"
+    await call(viewer, "remove_tag", "cats")
+    await call(viewer, "remove_from_folder", folder_id)
+    assert viewer.v_tags == [] and viewer.v_folders == []
+    assert is_error_toast(await call(viewer, "delete_media"))
     with session_scope() as db:
         assert db.get(Media, media_id) is not None
-    admin_feed = state(FeedState, admin_session)
-    await call(admin_feed, "open", media_id)
-    await call(admin_feed, "delete_media")
+    admin_viewer = state(ViewerState, admin_session)
+    await call(admin_viewer, "open", media_id)
+    refresh_key = admin_viewer.parent_state.refresh_key
+    await call(admin_viewer, "delete_media")
+    assert not admin_viewer.viewer_open and admin_viewer.parent_state.refresh_key == refresh_key + 1
     with session_scope() as db:
         assert db.get(Media, media_id) is None
 
@@ -114,9 +121,10 @@ async def test_feed_bulk_actions_and_filters(user_session):
     await call(feed, "set_filter", "kind", "image")
     assert feed.query == "kind=image"
     assert is_error_toast(await call(feed, "set_filter", "kind", "gif")) and feed.kind == ""
-    await call(feed, "open", first)
-    await call(feed, "step", True)
-    assert feed.media_id in (first, second)
+    viewer = feed.get_substate([ViewerState.get_name()])
+    await call(viewer, "open", first)
+    await call(viewer, "step", True)
+    assert viewer.media_id in (first, second)
 
 
 async def test_settings_users_are_admin_only(user_session, admin_session):

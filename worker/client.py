@@ -11,13 +11,13 @@ from redis.exceptions import RedisError
 
 from mediafetcher_app.core import jobs
 from mediafetcher_app.core.db import session_scope
+from mediafetcher_app.core.intake import ENQUEUE_PATIENCE_S, QueueUnavailable
 from mediafetcher_app.core.models import DownloadJob
 from mediafetcher_app.core.queue import QUEUE_NAME, redis_url
 
 DOWNLOAD_FUNCTION = "download"
 COOKIE_CHECK_FUNCTION = "check_cookies"
 SOURCE_CHECK_FUNCTION = "check_source"
-ENQUEUE_PATIENCE_S = 3.0  # a submit waits this long for Redis at most; reconcile enqueues later
 
 log = logging.getLogger(__name__)
 
@@ -63,17 +63,13 @@ async def enqueue(job_id: int, pool: ArqRedis | None = None) -> str:
     return queue_id
 
 
-async def enqueue_stored(job_id: int) -> bool:
-    """Enqueue a job already stored, as a submit does: when Redis does not answer (soon), the
-    job stays queued in PostgreSQL, the truth, and the worker's reconcile enqueues it later.
-    Returns whether it is on the queue now."""
+async def put_download(job_id: int) -> str:
+    """``enqueue`` as core/intake.py's queue port: Redis's failures become ``QueueUnavailable``,
+    which the store-then-enqueue rule answers (the job stays queued; reconcile enqueues it)."""
     try:
-        async with asyncio.timeout(ENQUEUE_PATIENCE_S):
-            await enqueue(job_id)
-    except (RedisError, OSError, TimeoutError) as exc:
-        log.warning("job %s is stored but Redis did not take it (reconcile will): %r", job_id, exc)
-        return False
-    return True
+        return await enqueue(job_id)
+    except (RedisError, OSError) as exc:
+        raise QueueUnavailable(repr(exc)) from exc
 
 
 async def enqueue_cookie_check(site: str, owner_id: int, pool: ArqRedis | None = None) -> None:

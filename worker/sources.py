@@ -12,13 +12,13 @@ import asyncio
 import logging
 from typing import Any
 
-from mediafetcher_app.core import subscriptions
+from mediafetcher_app.core import intake, subscriptions
 from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.models import Subscription
 from mediafetcher_app.core.settings import get_settings
 
 from . import cookie_dirs
-from .client import enqueue_source_check, enqueue_stored
+from .client import enqueue_source_check, put_download
 from .config import engine_config
 from .cookies import job_cookie_file
 from .engines.protocol import Event, Message
@@ -102,15 +102,17 @@ async def check_source(ctx: dict[str, Any], sub_id: int) -> str:
         log.exception("source %s check failed unexpectedly", sub_id)
         await asyncio.to_thread(_fail, sub_id, f"The check failed because of an error on this server ({exc!r}).")
         return "failed"
+    result = await intake.store_then_enqueue(
+        asyncio.to_thread(_finish, sub_id, title, items), lambda done: done.job_ids if done else [], put_download
+    )
+    return "gone" if result is None else "done"
+
+
+def _finish(sub_id: int, title: str | None, items: list[subscriptions.Listed]) -> subscriptions.CheckResult | None:
     with session_scope() as db:
         if title:
             subscriptions.name_if_unnamed(db, sub_id, title)
-        result = subscriptions.finish_check(db, sub_id, items)
-    if result is None:
-        return "gone"
-    for job_id in result.job_ids:
-        await enqueue_stored(job_id)  # with Redis away, they stay queued and reconcile enqueues them
-    return "done"
+        return subscriptions.finish_check(db, sub_id, items)
 
 
 def _fail(sub_id: int, message: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from sqlmodel import Session as DBSession
@@ -9,9 +10,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from mediafetcher_app import __version__
-from mediafetcher_app.core import auth, jobs
+from mediafetcher_app.core import auth, intake, jobs
 from mediafetcher_app.core.errors import InvalidInput
-from worker.client import enqueue_stored
+from worker.client import put_download
 
 from .bodies import json_object as _json_object
 from .handlers import in_db as _in_db
@@ -51,13 +52,15 @@ async def create_download(request: Request) -> JSONResponse:
     if max_items is not None and (isinstance(max_items, bool) or not isinstance(max_items, int)):
         raise InvalidInput("max_items must be a number.", code="invalid_max_items")
 
-    def create(db: DBSession, principal: auth.Principal) -> int:
-        job = jobs.create_job(db, principal, body.get("url"), folder_id, audio_only, max_items, preset)
-        assert job.id is not None
-        return job.id
-
-    job_id = await _in_db(request, create)
-    await enqueue_stored(job_id)  # stored is accepted: with Redis down, reconcile enqueues it later
+    job_id = await intake.submit(
+        partial(_in_db, request),
+        put_download,
+        body.get("url"),
+        folder_id=folder_id,
+        audio_only=audio_only,
+        max_items=max_items,
+        preset=preset,
+    )
     return JSONResponse({"job_id": job_id, "status": "queued"}, status_code=202)
 
 
@@ -68,10 +71,7 @@ async def _create_batch(request: Request, raw: dict[str, Any]) -> JSONResponse:
         body = validated(DownloadBatch, raw)
         return jobs.create_many(db, principal, list(body.urls), body.folder_id, body.audio, body.preset)
 
-    lines = await _in_db(request, create)
-    for line in lines:
-        if line.job_id is not None:
-            await enqueue_stored(line.job_id)
+    lines = await intake.store_then_enqueue(_in_db(request, create), intake.batch_job_ids, put_download)
     queued = sum(line.job_id is not None for line in lines)
     return answer(BatchQueued, {"results": lines, "queued": queued, "refused": len(lines) - queued}, status=202)
 
@@ -88,8 +88,7 @@ async def cancel_download(request: Request) -> JSONResponse:
 
 async def retry_download(request: Request) -> JSONResponse:
     job_id = _path_id(request)
-    await _in_db(request, lambda db, who: jobs.prepare_retry(db, who, job_id))
-    await enqueue_stored(job_id)
+    await intake.retry(partial(_in_db, request), put_download, job_id)
     return JSONResponse({"job_id": job_id, "status": "queued"}, status_code=202)
 
 

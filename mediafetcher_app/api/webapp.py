@@ -11,21 +11,26 @@ user taps Download, so no crafted GET can create one either.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import quote, urlencode
 
+from sqlmodel import Session as DBSession
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from mediafetcher_app.core import auth, jobs
+from mediafetcher_app.core import auth, intake
 from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.errors import DomainError, NotAuthenticated
 from mediafetcher_app.core.share import shared_link
-from worker.client import enqueue_stored
+from worker.client import put_download
 
 from .origins import origin_allowed
+
+T = TypeVar("T")
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 THEME_COLOR = "#5b5bd6"
@@ -90,11 +95,14 @@ def share_page(link: str = "", error: str = "", shared: str = "") -> str:
     return f"{SHARE_PAGE}?{query}" if query else SHARE_PAGE
 
 
-def _create_for_session(token: str, link: str) -> int:
-    with session_scope() as db:
-        job = jobs.create_job(db, auth.principal_for_session(db, token), link)
-        assert job.id is not None
-        return job.id
+def _as_session(token: str) -> intake.Runner:
+    """Work run as the holder of the session ``token``, in one transaction, off the event loop."""
+
+    def in_session(work: Callable[[DBSession, auth.Principal], T]) -> T:
+        with session_scope() as db:
+            return work(db, auth.principal_for_session(db, token))
+
+    return lambda work: run_in_threadpool(in_session, work)
 
 
 async def share_target(request: Request) -> Response:
@@ -109,12 +117,11 @@ async def share_target(request: Request) -> Response:
     if not token or not origin_allowed(request.scope):
         return RedirectResponse(share_page(link), 303)
     try:
-        job_id = await run_in_threadpool(_create_for_session, token, link)
+        await intake.submit(_as_session(token), put_download, link)
     except NotAuthenticated:
         return RedirectResponse(share_page(link), 303)
     except DomainError as exc:
         return RedirectResponse(share_page(link, error=exc.message), 303)
-    await enqueue_stored(job_id)  # stored is accepted: with Redis down, reconcile enqueues it later
     return RedirectResponse(PROGRESS_PAGE, 303)
 
 

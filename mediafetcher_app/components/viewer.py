@@ -4,13 +4,14 @@ import reflex as rx
 
 from mediafetcher_app.components.feed_grid import arrow_keys
 from mediafetcher_app.components.platform_icon import platform_icon
-from mediafetcher_app.state.feed import FeedState, FolderRef, FollowedRef, SourceRow
+from mediafetcher_app.state.feed import FeedState
+from mediafetcher_app.state.viewer import FolderRef, FollowedRef, SourceRow, ViewerState
 
 
 def _player() -> rx.Component:
-    src = "/media/" + FeedState.media_id.to_string()
+    src = "/media/" + ViewerState.media_id.to_string()
     return rx.match(
-        FeedState.v_kind,
+        ViewerState.v_kind,
         (
             "video",
             rx.el.video(
@@ -26,7 +27,7 @@ def _player() -> rx.Component:
             "audio",
             rx.vstack(
                 rx.image(
-                    src="/thumbs/" + FeedState.media_id.to_string(), max_height="40vh", border_radius="12px", alt=""
+                    src="/thumbs/" + ViewerState.media_id.to_string(), max_height="40vh", border_radius="12px", alt=""
                 ),
                 rx.el.audio(src=src, controls=True, auto_play=True, id="viewer-audio", style={"width": "100%"}),
                 align="center",
@@ -36,14 +37,14 @@ def _player() -> rx.Component:
         rx.box(
             rx.image(
                 src=src,
-                alt=FeedState.v_title,
+                alt=ViewerState.v_title,
                 id="viewer-image",
-                max_height=rx.cond(FeedState.v_zoomed, "none", "70vh"),
-                max_width=rx.cond(FeedState.v_zoomed, "none", "100%"),
-                width=rx.cond(FeedState.v_zoomed, "auto", "100%"),
+                max_height=rx.cond(ViewerState.v_zoomed, "none", "70vh"),
+                max_width=rx.cond(ViewerState.v_zoomed, "none", "100%"),
+                width=rx.cond(ViewerState.v_zoomed, "auto", "100%"),
                 object_fit="contain",
-                cursor=rx.cond(FeedState.v_zoomed, "zoom-out", "zoom-in"),
-                on_click=FeedState.toggle_zoom,
+                cursor=rx.cond(ViewerState.v_zoomed, "zoom-out", "zoom-in"),
+                on_click=ViewerState.toggle_zoom,
                 title="Click to zoom",
             ),
             max_height="70vh",
@@ -76,7 +77,7 @@ def _folder_chip(folder: FolderRef) -> rx.Component:
             "x",
             size=12,
             cursor="pointer",
-            on_click=FeedState.remove_from_folder(folder["id"]),
+            on_click=ViewerState.remove_from_folder(folder["id"]),
             aria_label="Remove from folder",
         ),
         variant="surface",
@@ -88,7 +89,7 @@ def _tag_chip(name: rx.Var[str]) -> rx.Component:
     return rx.badge(
         "#",
         name,
-        rx.icon("x", size=12, cursor="pointer", on_click=FeedState.remove_tag(name), aria_label="Remove tag"),
+        rx.icon("x", size=12, cursor="pointer", on_click=ViewerState.remove_tag(name), aria_label="Remove tag"),
         variant="soft",
         color_scheme="gray",
         size="2",
@@ -110,17 +111,17 @@ def _source_tag_chip(name: rx.Var[str]) -> rx.Component:
 
 def _organise() -> rx.Component:
     return rx.vstack(
-        rx.hstack(rx.foreach(FeedState.v_folders, _folder_chip), flex_wrap="wrap", spacing="2"),
+        rx.hstack(rx.foreach(ViewerState.v_folders, _folder_chip), flex_wrap="wrap", spacing="2"),
         rx.select.root(
             rx.select.trigger(placeholder="Add to folder…", width="100%"),
             rx.select.content(rx.foreach(FeedState.folders, lambda f: rx.select.item(f["label"], value=f["value"]))),
             value="",
-            on_change=FeedState.add_to_folder,
+            on_change=ViewerState.add_to_folder,
             size="2",
         ),
         rx.hstack(
-            rx.foreach(FeedState.v_source_tags, _source_tag_chip),
-            rx.foreach(FeedState.v_tags, _tag_chip),
+            rx.foreach(ViewerState.v_source_tags, _source_tag_chip),
+            rx.foreach(ViewerState.v_tags, _tag_chip),
             flex_wrap="wrap",
             spacing="2",
         ),
@@ -128,8 +129,8 @@ def _organise() -> rx.Component:
             rx.hstack(
                 rx.input(
                     placeholder="Add a tag",
-                    value=FeedState.v_new_tag,
-                    on_change=FeedState.set_new_tag,
+                    value=ViewerState.v_new_tag,
+                    on_change=ViewerState.set_new_tag,
                     size="2",
                     flex="1",
                     id="viewer-tag-input",
@@ -137,7 +138,7 @@ def _organise() -> rx.Component:
                 rx.button("Tag", size="2", type="submit", variant="soft"),
                 width="100%",
             ),
-            on_submit=lambda _form: FeedState.add_tag(),
+            on_submit=lambda _form: ViewerState.add_tag(),
             width="100%",
         ),
         width="100%",
@@ -149,28 +150,32 @@ def _actions() -> rx.Component:
     return rx.hstack(
         rx.icon_button(
             rx.icon("chevron-left"),
-            on_click=FeedState.step(False),
+            on_click=ViewerState.step(False),
             variant="soft",
             aria_label="Previous",
             title="Previous (←)",
         ),
         rx.icon_button(
-            rx.icon("chevron-right"), on_click=FeedState.step(True), variant="soft", aria_label="Next", title="Next (→)"
+            rx.icon("chevron-right"),
+            on_click=ViewerState.step(True),
+            variant="soft",
+            aria_label="Next",
+            title="Next (→)",
         ),
         rx.spacer(),
         rx.link(
             rx.button(rx.icon("download", size=16), "Original", variant="soft"),
-            href="/media/" + FeedState.media_id.to_string() + "?download=1",
+            href="/media/" + ViewerState.media_id.to_string() + "?download=1",
         ),
         rx.cond(
             FeedState.is_admin,
             rx.cond(
-                FeedState.v_confirm_delete,
+                ViewerState.v_confirm_delete,
                 rx.button(
                     rx.icon("trash-2", size=16),
                     "Delete for good",
                     color_scheme="red",
-                    on_click=FeedState.delete_media,
+                    on_click=ViewerState.delete_media,
                     id="viewer-delete-confirm",
                 ),
                 rx.button(
@@ -178,7 +183,7 @@ def _actions() -> rx.Component:
                     "Delete",
                     color_scheme="red",
                     variant="soft",
-                    on_click=FeedState.ask_delete,
+                    on_click=ViewerState.ask_delete,
                 ),
             ),
         ),
@@ -195,29 +200,29 @@ def viewer() -> rx.Component:
             rx.vstack(
                 _actions(),
                 _player(),
-                rx.dialog.title(FeedState.v_title, size="5", margin="0"),
+                rx.dialog.title(ViewerState.v_title, size="5", margin="0"),
                 rx.cond(
-                    FeedState.v_byline != "",
-                    rx.text(FeedState.v_byline, size="2", weight="medium", id="viewer-byline"),
+                    ViewerState.v_byline != "",
+                    rx.text(ViewerState.v_byline, size="2", weight="medium", id="viewer-byline"),
                 ),
                 rx.hstack(
-                    rx.foreach(FeedState.v_facts, lambda f: rx.text(f, size="2", color=rx.color("gray", 10))),
+                    rx.foreach(ViewerState.v_facts, lambda f: rx.text(f, size="2", color=rx.color("gray", 10))),
                     spacing="3",
                     flex_wrap="wrap",
                 ),
                 rx.cond(
-                    FeedState.v_description != "",
+                    ViewerState.v_description != "",
                     rx.text(
-                        FeedState.v_description, size="2", white_space="pre-wrap", max_height="8em", overflow_y="auto"
+                        ViewerState.v_description, size="2", white_space="pre-wrap", max_height="8em", overflow_y="auto"
                     ),
                 ),
-                rx.vstack(rx.foreach(FeedState.v_sources, _source), width="100%", spacing="1"),
+                rx.vstack(rx.foreach(ViewerState.v_sources, _source), width="100%", spacing="1"),
                 rx.cond(
-                    FeedState.v_followed.length() > 0,
+                    ViewerState.v_followed.length() > 0,
                     rx.hstack(
                         rx.icon("rss", size=14, color=rx.color("gray", 10)),
                         rx.text("From your source", size="2", color=rx.color("gray", 10)),
-                        rx.foreach(FeedState.v_followed, _followed),
+                        rx.foreach(ViewerState.v_followed, _followed),
                         align="center",
                         flex_wrap="wrap",
                         id="viewer-followed",
@@ -225,7 +230,7 @@ def viewer() -> rx.Component:
                 ),
                 _organise(),
                 arrow_keys(
-                    active=FeedState.viewer_open, on_previous=FeedState.step(False), on_next=FeedState.step(True)
+                    active=ViewerState.viewer_open, on_previous=ViewerState.step(False), on_next=ViewerState.step(True)
                 ),
                 spacing="3",
                 width="100%",
@@ -234,6 +239,6 @@ def viewer() -> rx.Component:
             width="96vw",
             id="viewer",
         ),
-        open=FeedState.viewer_open,
-        on_open_change=FeedState.close_viewer,
+        open=ViewerState.viewer_open,
+        on_open_change=ViewerState.close_viewer,
     )

@@ -111,7 +111,7 @@ def create_job(
     max_items: int | None = None,
     preset: str | None = None,
 ) -> DownloadJob:
-    """Validate and store a new job (status queued). The caller enqueues it after commit.
+    """Validate and store a new job (status queued). core/intake.py enqueues it after commit.
 
     ``audio_only`` asks for the sound of the link (MP3), whatever the page holds, as does the
     ``preset`` "audio"; no preset: the requester's default. ``max_items`` takes only the first N
@@ -166,7 +166,7 @@ def create_many(
     preset: str | None = None,
 ) -> list[BatchLine]:
     """A job per link, each in its own savepoint: a refused link loses nothing of the others.
-    The caller enqueues the jobs after commit."""
+    core/intake.py enqueues the jobs after commit."""
     principal.require_scope(Scope.DOWNLOADS_WRITE)
     if not raw_urls:
         raise InvalidInput("Send at least one link.", code="invalid_urls")
@@ -301,7 +301,7 @@ def request_cancel(db: DBSession, principal: Principal, job_id: int) -> Download
 
 
 def prepare_retry(db: DBSession, principal: Principal, job_id: int) -> DownloadJob:
-    """Reset a failed or cancelled job to queued; the caller enqueues it again."""
+    """Reset a failed or cancelled job to queued; core/intake.py enqueues it again."""
     principal.require_scope(Scope.DOWNLOADS_WRITE)
     job = get_job(db, principal, job_id)
     if job.status not in (JobStatus.failed, JobStatus.cancelled):

@@ -7,6 +7,7 @@ from mediafetcher_app.components.platform_icon import platform_icon
 from mediafetcher_app.components.shell import shell
 from mediafetcher_app.components.viewer import viewer
 from mediafetcher_app.state.feed import FeedState, PlatformOption
+from mediafetcher_app.state.viewer import ViewerState
 
 
 def _select(name: str, placeholder: str, items: list[tuple[str, str]] | rx.Var, value: rx.Var) -> rx.Component:
@@ -158,7 +159,7 @@ def feed_page() -> rx.Component:
             refresh_key=FeedState.refresh_key,
             selecting=FeedState.selecting,
             selected=FeedState.selected,
-            on_open=FeedState.open,
+            on_open=ViewerState.open,
             on_toggle=FeedState.toggle,
             empty_title=rx.cond(FeedState.query == "", "Your archive is empty", "Nothing matches"),
             empty_hint=rx.cond(

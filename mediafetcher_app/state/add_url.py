@@ -10,10 +10,10 @@ from __future__ import annotations
 import reflex as rx
 from sqlmodel import Session as DBSession
 
-from mediafetcher_app.core import auth, jobs, subscriptions
+from mediafetcher_app.core import auth, intake, jobs, subscriptions
 from mediafetcher_app.core.errors import DomainError, InvalidInput
 from mediafetcher_app.core.urls import looks_like_collection
-from worker.client import enqueue_stored, request_source_check
+from worker.client import put_download, request_source_check
 
 from .auth import AuthState
 from .guard import Caller, guarded_event
@@ -78,13 +78,9 @@ class AddUrlState(AuthState):
         yield
         try:
             max_items = _take(self.take) if looks_like_collection(raw) else None
-            job_id = await caller.run(
-                lambda db, who: (
-                    jobs.create_job(db, who, raw, audio_only=audio_only, max_items=max_items, preset=preset).id
-                )
+            await intake.submit(
+                caller.run, put_download, raw, audio_only=audio_only, max_items=max_items, preset=preset
             )
-            assert job_id is not None
-            await enqueue_stored(job_id)
         except DomainError as exc:
             yield self._refuse(exc)
             return
@@ -119,14 +115,11 @@ class AddUrlState(AuthState):
         self.busy = True
         yield
         try:
-            lines = await caller.run(
-                lambda db, who: jobs.create_many(db, who, list(links), audio_only=audio_only, preset=preset)
+            lines = await intake.submit_many(
+                caller.run, put_download, list(links), audio_only=audio_only, preset=preset
             )
         finally:
             self.busy = False
-        for line in lines:
-            if line.job_id is not None:
-                await enqueue_stored(line.job_id)
         self.batch_refused = [f"{line.url}: {line.error}" for line in lines if line.error]
         queued = len(lines) - len(self.batch_refused)
         self.batch_text = "\n".join(line.url for line in lines if line.error)

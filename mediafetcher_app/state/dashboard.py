@@ -5,8 +5,8 @@ from __future__ import annotations
 import reflex as rx
 from sqlmodel import Session as DBSession
 
-from mediafetcher_app.core import auth, jobs
-from worker.client import enqueue_stored
+from mediafetcher_app.core import auth, intake, jobs
+from worker.client import put_download
 
 from . import broadcaster
 from .auth import AuthState
@@ -72,8 +72,7 @@ class DashboardState(AuthState):
 
     @guarded_event
     async def retry(self, caller: Caller, job_id: int):
-        await caller.run(lambda db, who: jobs.prepare_retry(db, who, job_id))
-        await enqueue_stored(job_id)
+        await intake.retry(caller.run, put_download, job_id)
         self._show(await caller.run(view))
         return rx.toast.success("Retrying")
 

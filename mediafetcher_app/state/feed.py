@@ -1,14 +1,13 @@
-"""The feed: filters (in the URL-like query the grid fetches with), the viewer and bulk actions.
+"""The feed: filters (in the URL-like query the grid fetches with) and bulk actions.
 
-The cards themselves are not in this state: the grid component pages them from the API.
+The cards themselves are not in this state: the grid component pages them from the API. The
+viewer is its substate (state/viewer.py).
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypedDict
+from typing import TypedDict
 from urllib.parse import urlencode
 
 import reflex as rx
@@ -19,7 +18,6 @@ from mediafetcher_app.core.errors import DomainError
 from mediafetcher_app.core.query_params import filter_from_query
 
 from .auth import AuthState
-from .formatting import human_bytes, human_duration
 from .guard import Caller, guarded_event
 
 FILTER_FIELDS = (
@@ -45,25 +43,6 @@ class PlatformOption(TypedDict):
     value: str
     platform_label: str
     platform_icon: str
-
-
-class SourceRow(TypedDict):
-    url: str
-    platform: str
-    platform_label: str
-    platform_icon: str
-    uploader: str
-    posted_at: str
-
-
-class FolderRef(TypedDict):
-    id: int
-    name: str
-
-
-class FollowedRef(TypedDict):
-    id: int
-    name: str
 
 
 @dataclass(frozen=True)
@@ -106,24 +85,6 @@ class FeedState(AuthState):
     selected: list[int] = []
     bulk_folder: str = ""
     bulk_tag: str = ""
-
-    viewer_open: bool = False
-    media_id: int = 0
-    v_kind: str = ""
-    v_mime: str = ""
-    v_title: str = ""
-    v_description: str = ""
-    v_facts: list[str] = []
-    v_byline: str = ""  # "by <uploader> · posted <day>", whichever is known
-    v_sources: list[SourceRow] = []
-    v_folders: list[FolderRef] = []
-    v_followed: list[FollowedRef] = []
-    v_tags: list[str] = []
-    v_source_tags: list[str] = []
-    v_new_tag: str = ""
-    v_add_folder: str = ""
-    v_confirm_delete: bool = False
-    v_zoomed: bool = False
 
     @rx.var(deps=list(FILTER_FIELDS), auto_deps=False)
     def query(self) -> str:
@@ -217,102 +178,3 @@ class FeedState(AuthState):
         self._show_options(shown)
         self.selected, self.selecting, self.bulk_tag = [], False, ""
         return rx.toast.success(f"Tagged {len(selected)} item(s) '{tag}'")
-
-    # --- viewer ------------------------------------------------------------------------------
-
-    def _show(self, info: catalog.MediaDetail) -> None:
-        self.media_id, self.v_kind, self.v_mime = info.id, info.kind, info.mime
-        self.v_title, self.v_description = info.title, info.description
-        facts = [human_bytes(info.size_bytes)]
-        if info.width and info.height:
-            facts.append(f"{info.width} x {info.height}")
-        if info.duration_s:
-            facts.append(human_duration(info.duration_s))
-        facts.append(f"added {info.created_at[:10]}")
-        self.v_facts = facts
-        byline = [f"by {info.uploader}"] if info.uploader else []
-        self.v_byline = " · ".join(byline + ([f"posted {info.posted_at}"] if info.posted_at else []))
-        self.v_sources = [SourceRow(**source) for source in info.sources]  # type: ignore[typeddict-item]
-        self.v_folders = [FolderRef(id=f["id"], name=f["name"]) for f in info.folders]
-        self.v_followed = [FollowedRef(id=f["id"], name=f["name"]) for f in info.followed_from]
-        self.v_tags = [name for name in info.tags if name not in info.source_tags]
-        self.v_source_tags = info.source_tags
-        self.v_confirm_delete = self.v_zoomed = False
-        self.viewer_open = True
-
-    @guarded_event
-    async def open(self, caller: Caller, media_id: int):
-        self._show(await caller.run(lambda db, _who: catalog.detail(db, media_id)))
-
-    @rx.event
-    def toggle_zoom(self):
-        """Images open fitted; a click shows them at full size (scrollable), another fits them again."""
-        self.v_zoomed = not self.v_zoomed
-
-    @rx.event
-    def close_viewer(self, _open: bool = False):
-        self.viewer_open = False
-
-    @guarded_event
-    async def step(self, caller: Caller, forward: bool):
-        filt, current = self._filter(), self.media_id
-
-        def neighbour(db: DBSession, _who: auth.Principal) -> catalog.MediaDetail | None:
-            target = catalog.neighbour(db, filt, current, forward)
-            return None if target is None else catalog.detail(db, target)
-
-        info = await caller.run(neighbour)
-        if info is None:
-            return rx.toast.info("That's the last one." if forward else "That's the first one.")
-        self._show(info)
-        return None
-
-    @rx.event
-    def set_new_tag(self, value: str):
-        self.v_new_tag = value
-
-    @rx.event
-    def set_add_folder(self, value: str):
-        self.v_add_folder = value
-
-    async def _edit(self, caller: Caller, change: Callable[[DBSession, auth.Principal, int], Any]) -> None:
-        """One change to the open media's folders/tags, then show the result."""
-        media_id = self.media_id
-
-        def apply(db: DBSession, who: auth.Principal) -> tuple[catalog.MediaDetail, Options]:
-            change(db, who, media_id)
-            return catalog.detail(db, media_id), options(db)
-
-        info, shown = await caller.run(apply)
-        self._show(info)
-        self._show_options(shown)
-
-    @guarded_event
-    async def add_tag(self, caller: Caller):
-        name, self.v_new_tag = self.v_new_tag, ""
-        await self._edit(caller, lambda db, who, media_id: organize.tag_media(db, who, name, [media_id]))
-
-    @guarded_event
-    async def remove_tag(self, caller: Caller, name: str):
-        await self._edit(caller, lambda db, _who, media_id: organize.untag_media(db, name, media_id))
-
-    @guarded_event
-    async def add_to_folder(self, caller: Caller, folder_id: str):
-        await self._edit(caller, lambda db, _who, media_id: organize.add_to_folder(db, int(folder_id), [media_id]))
-
-    @guarded_event
-    async def remove_from_folder(self, caller: Caller, folder_id: int):
-        await self._edit(caller, lambda db, _who, media_id: organize.remove_from_folder(db, folder_id, media_id))
-
-    @rx.event
-    def ask_delete(self):
-        self.v_confirm_delete = True
-
-    @guarded_event
-    async def delete_media(self, caller: Caller):
-        media_id = self.media_id
-        files = await caller.run(lambda db, who: organize.delete_media(db, who, media_id))
-        await asyncio.to_thread(organize.remove_files, files)
-        self.viewer_open = False
-        self.refresh_key += 1
-        return rx.toast.success("Deleted")

@@ -80,11 +80,6 @@ class LibraryState(AuthState):
         self.folders, self.tags = shown.folders, shown.tags
         self.loaded = True
 
-    async def _change(self, caller: Caller, change: Callable[[DBSession, auth.Principal], Any], done: str):
-        """One change as the signed-in user, then the tree again; a toast says how it went."""
-        self._show(await caller.run(then_view(change)))
-        return rx.toast.success(done)
-
     @guarded_event
     async def load(self, caller: Caller):
         self._show(await caller.run(library_view))
@@ -100,11 +95,9 @@ class LibraryState(AuthState):
     @guarded_event
     async def create_folder(self, caller: Caller, _form: dict[str, str]):
         name, parent = self.new_folder, None if self.new_parent == ROOT else int(self.new_parent)
-        done = await self._change(
-            caller, lambda db, who: organize.create_folder(db, who, name, parent), f"Folder '{name.strip()}' created"
-        )
+        self._show(await caller.run(then_view(lambda db, who: organize.create_folder(db, who, name, parent))))
         self.new_folder = ""
-        return done
+        return rx.toast.success(f"Folder '{name.strip()}' created")
 
     @rx.event
     def start_edit(self, folder: FolderRow):
@@ -132,9 +125,9 @@ class LibraryState(AuthState):
             organize.rename_folder(db, who, folder_id, name)
             organize.move_folder(db, who, folder_id, parent)
 
-        done = await self._change(caller, apply, "Folder saved")
+        self._show(await caller.run(then_view(apply)))
         self.editing = 0
-        return done
+        return rx.toast.success("Folder saved")
 
     @rx.event
     def ask_delete(self, folder_id: int):
@@ -143,9 +136,8 @@ class LibraryState(AuthState):
     @guarded_event
     async def delete_folder(self, caller: Caller, folder_id: int):
         self.confirm_delete = 0
-        return await self._change(
-            caller, lambda db, who: organize.delete_folder(db, who, folder_id), "Folder deleted; its media stay"
-        )
+        self._show(await caller.run(then_view(lambda db, who: organize.delete_folder(db, who, folder_id))))
+        return rx.toast.success("Folder deleted; its media stay")
 
     @rx.event
     def start_tag_edit(self, name: str):
@@ -159,8 +151,10 @@ class LibraryState(AuthState):
     async def rename_tag(self, caller: Caller, _form: dict[str, str]):
         old, new = self.tag_editing, self.tag_new_name
         self.tag_editing = ""
-        return await self._change(caller, lambda db, who: organize.rename_tag(db, who, old, new), f"Renamed to '{new}'")
+        self._show(await caller.run(then_view(lambda db, who: organize.rename_tag(db, who, old, new))))
+        return rx.toast.success(f"Renamed to '{new}'")
 
     @guarded_event
     async def delete_tag(self, caller: Caller, name: str):
-        return await self._change(caller, lambda db, who: organize.delete_tag(db, who, name), f"Tag '{name}' removed")
+        self._show(await caller.run(then_view(lambda db, who: organize.delete_tag(db, who, name))))
+        return rx.toast.success(f"Tag '{name}' removed")

@@ -67,6 +67,18 @@ def user_rows(db: DBSession, who: auth.Principal) -> list[UserRow]:
     return [UserRow(**summary.__dict__) for summary in accounts.list_users(db, who)]
 
 
+def then_users(
+    change: Callable[[DBSession, auth.Principal], Any],
+) -> Callable[[DBSession, auth.Principal], list[UserRow]]:
+    """``change`` to the users (the core checks the admin role), then the list as it is after it."""
+
+    def run(db: DBSession, who: auth.Principal) -> list[UserRow]:
+        change(db, who)
+        return user_rows(db, who)
+
+    return run
+
+
 class SettingsState(AuthState):
     users: list[UserRow] = []
     disk_total: str = ""
@@ -114,26 +126,19 @@ class SettingsState(AuthState):
         revoked = f" and revoked {tokens} API token(s)" if revoke_tokens else ""
         return [rx.toast.info(f"Signed out of {sessions} session(s){revoked}"), login_redirect("/settings")]
 
-    async def _admin_change(self, caller: Caller, change: Callable[[DBSession, auth.Principal], Any]):
-        """One change to the users (the core checks the admin role), then the list again."""
-
-        def apply(db: DBSession, who: auth.Principal) -> list[UserRow]:
-            change(db, who)
-            return user_rows(db, who)
-
-        self.users = await caller.run(apply)
-        return rx.toast.success("Saved")
-
     @guarded_event
     async def create_user(self, caller: Caller, form: dict[str, str]):
         role = Role.admin if form.get("role") == "admin" else Role.user
         username, password = form.get("username", ""), form.get("password", "")
-        return await self._admin_change(caller, lambda db, who: accounts.create(db, who, username, password, role))
+        self.users = await caller.run(then_users(lambda db, who: accounts.create(db, who, username, password, role)))
+        return rx.toast.success("Saved")
 
     @guarded_event
     async def set_role(self, caller: Caller, user_id: int, role: str):
-        return await self._admin_change(caller, lambda db, who: accounts.set_role(db, who, user_id, Role(role)))
+        self.users = await caller.run(then_users(lambda db, who: accounts.set_role(db, who, user_id, Role(role))))
+        return rx.toast.success("Saved")
 
     @guarded_event
     async def set_disabled(self, caller: Caller, user_id: int, disabled: bool):
-        return await self._admin_change(caller, lambda db, who: accounts.set_disabled(db, who, user_id, disabled))
+        self.users = await caller.run(then_users(lambda db, who: accounts.set_disabled(db, who, user_id, disabled)))
+        return rx.toast.success("Saved")

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import reflex as rx
 
-from mediafetcher_app.core import jobs
+from mediafetcher_app.core import intake
 from mediafetcher_app.core.errors import DomainError, NotAuthenticated
-from worker.client import enqueue_stored
+from worker.client import put_download
 
 from .auth import AuthState, login_redirect
 from .guard import Caller, guarded_event
@@ -47,9 +47,7 @@ class ShareState(AuthState):
         self.busy = True
         yield
         try:
-            job_id = await caller.run(lambda db, who: jobs.create_job(db, who, link).id)
-            assert job_id is not None
-            await enqueue_stored(job_id)
+            await intake.submit(caller.run, put_download, link)
         except DomainError as exc:
             self.busy = False
             yield self._refuse(exc)
