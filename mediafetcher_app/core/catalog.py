@@ -147,7 +147,9 @@ def _with_link_words(words: Any, filt: MediaFilter) -> Any:
     return words
 
 
-def _conditions(filt: MediaFilter) -> list[Any]:
+def _conditions(filt: MediaFilter, posted: bool = True) -> list[Any]:
+    """The filter as conditions on ``media``; without the posted-date range when ``posted`` is
+    false (the caller joins the range's links instead)."""
     where: list[Any] = []
     if filt.kind:
         where.append(Media.kind == MediaKind(filt.kind))
@@ -161,7 +163,7 @@ def _conditions(filt: MediaFilter) -> list[Any]:
                 MediaTag.media_id == Media.id, MediaTag.tag_id == Tag.id, func.lower(Tag.name) == filt.tag.lower()
             )
         )
-    source_conditions = _posted_range(filt)
+    source_conditions = _posted_range(filt, Source.posted_at) if posted else []
     if filt.platform:
         source_conditions.append(Source.platform == filt.platform)
     if source_conditions:
@@ -200,29 +202,48 @@ def _origins(db: DBSession, media_ids: list[int]) -> dict[int, Origin]:
     return found
 
 
-def _posted_range(filt: MediaFilter) -> list[Any]:
+def _posted_range(filt: MediaFilter, posted_at: Any) -> list[Any]:
     where = []
     if filt.posted_from:
-        where.append(Source.posted_at >= _day_start(filt.posted_from))
+        where.append(posted_at >= _day_start(filt.posted_from))
     if filt.posted_to:
-        where.append(Source.posted_at <= _day_end(filt.posted_to))
+        where.append(posted_at <= _day_end(filt.posted_to))
     return where
 
 
 def _few_posted(db: DBSession, filt: MediaFilter) -> bool:
-    """Whether the posted-date range holds few sources: counted on the posted_at index, up to
+    """Whether the posted-date range holds few links: counted on their posted_at index, up to
     ``FEW_POSTED`` entries whatever the range."""
-    if not (where := _posted_range(filt)):
+    if not (where := _posted_range(filt, MediaSource.posted_at)):
         return False
-    probe = select(Source.id).where(*where).limit(FEW_POSTED).subquery()
+    probe = select(MediaSource.media_id).where(*where).limit(FEW_POSTED).subquery()
     return db.exec(select(func.count()).select_from(probe)).one() < FEW_POSTED
+
+
+def _posted_links(filt: MediaFilter, after: tuple[datetime, int] | None) -> Any:
+    """The media posted in the range, in the feed's order of their download dates (past the
+    cursor ``after``): read from the links' index on (posted_at, media_created_at, media_id)
+    alone, so the join to ``media`` can stop at the page's last card."""
+    key = (col(MediaSource.media_created_at), col(MediaSource.media_id))
+    query = select(*key).where(*_posted_range(filt, MediaSource.posted_at)).distinct()
+    if after is not None:
+        query = query.where(_past(key, after, filt.sort == "newest"))
+    return query.order_by(*_ordered(key, filt.sort == "newest")).subquery()
+
+
+def _past(key: tuple[Any, ...], after: tuple[datetime, int], newest: bool) -> Any:
+    """Past the cursor ``after`` in the feed's order."""
+    return tuple_(*key) < tuple_(*after) if newest else tuple_(*key) > tuple_(*after)
+
+
+def _ordered(key: tuple[Any, ...], newest: bool) -> tuple[Any, ...]:
+    return tuple(column.desc() for column in key) if newest else key
 
 
 def list_media(db: DBSession, filt: MediaFilter) -> CardPage:
     filt = filt.validated()
     newest = filt.sort == "newest"
-    key = tuple_(Media.created_at, Media.id)
-    query = select(
+    columns = (
         Media.id,
         Media.kind,
         Media.title,
@@ -231,21 +252,21 @@ def list_media(db: DBSession, filt: MediaFilter) -> CardPage:
         Media.duration_s,
         Media.thumbnail_path,
         Media.created_at,
-    ).where(*_conditions(filt))
-    if filt.before:
-        after_key = tuple_(*decode_cursor(filt.before))
-        query = query.where(key < after_key if newest else key > after_key)
+    )
+    after = decode_cursor(filt.before) if filt.before else None
     if _few_posted(db, filt):
         # Walking the feed's order would test the range row by row for most of the library when
-        # the matches sit at the far end; an OFFSET 0 fence makes PostgreSQL collect the few
-        # matches by the posted_at index, then sort them.
-        fenced = query.offset(0).subquery()
-        newest_first = (fenced.c.created_at.desc(), fenced.c.id.desc())
-        order = newest_first if newest else (fenced.c.created_at, fenced.c.id)
-        rows = db.exec(select(*fenced.c).order_by(*order).limit(filt.limit + 1)).all()
+        # the matches sit at the far end: the range's few links are read from their index, sorted
+        # by the download date they carry, and joined to their media in that order.
+        links = _posted_links(filt, after)
+        query = select(*columns).join(links, links.c.media_id == Media.id).where(*_conditions(filt, posted=False))
+        order_key = (links.c.media_created_at, links.c.media_id)
     else:
-        order = (col(Media.created_at).desc(), col(Media.id).desc()) if newest else (Media.created_at, Media.id)
-        rows = db.exec(query.order_by(*order).limit(filt.limit + 1)).all()
+        query = select(*columns).where(*_conditions(filt))
+        order_key = (col(Media.created_at), col(Media.id))
+        if after is not None:
+            query = query.where(_past(order_key, after, newest))
+    rows = db.exec(query.order_by(*_ordered(order_key, newest)).limit(filt.limit + 1)).all()
     more = len(rows) > filt.limit
     rows = rows[: filt.limit]
     origins = _origins(db, [row.id for row in rows])
