@@ -205,8 +205,13 @@ def test_the_posted_range_follows_the_dates_its_links_carry():
     assert titles(may) == ["clip 0"]
 
 
-def test_search_with_a_platform_and_a_tag_finds_exactly_the_linked_media_whatever_the_tag_words():
-    """The search index pre-selects by the platform's and tag's words; the exact link tests decide."""
+@pytest.mark.parametrize("few_linked", [catalog.FEW_LINKED, 0])
+def test_search_with_a_platform_and_a_tag_finds_exactly_the_linked_media_whatever_the_tag_words(
+    monkeypatch, few_linked
+):
+    """The search index pre-selects by the platform's and tag's words (alone when they are on few
+    media, ``FEW_LINKED``; else with the search words); the exact link tests decide."""
+    monkeypatch.setattr(catalog, "FEW_LINKED", few_linked)
     root = make_principal("root")
     ids = {
         title: make_media(title, "video", platform)
@@ -219,3 +224,12 @@ def test_search_with_a_platform_and_a_tag_finds_exactly_the_linked_media_whateve
     assert titles(MediaFilter(q="cosp", platform="tiktok", tag="best-of")) == ["Cosplay one"]
     assert titles(MediaFilter(q="cosp", platform="tiktok", tag="★")) == ["Cosplay two"]
     assert titles(MediaFilter(q="cosp", platform="TikTok", tag="best-of")) == []  # the platform is exact
+    assert titles(MediaFilter(q="three", platform="youtube", tag="best-of")) == ["Cosplay three"]
+    assert titles(MediaFilter(q="cosp", platform="tiktok", sort="oldest")) == [
+        "Cosplay one",
+        "Cosplay two",
+        "Cosplay tagged in title best-of",
+    ]
+    paged = pages(MediaFilter(q="cosp", platform="tiktok", limit=1))
+    newest_first = ["Cosplay tagged in title best-of", "Cosplay two", "Cosplay one"]
+    assert [title for page in paged for title in page] == newest_first
