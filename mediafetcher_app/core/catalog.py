@@ -36,7 +36,7 @@ from .models import (
 MAX_LIMIT = 100
 MAX_ID = 2**31 - 1  # PostgreSQL's integer, the type of every id column
 SORTS = ("newest", "oldest")
-# Up to this many sources posted in a range, the feed collects them all and sorts (bounded work);
+# Up to this many links posted in a range, the feed collects them all and sorts (bounded work);
 # beyond it, walking the feed's order meets matches soon enough.
 FEW_POSTED = 20_000
 # A search whose platform and tag are likely on fewer media than this together looks up their words
