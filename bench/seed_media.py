@@ -209,7 +209,10 @@ def seed(count: int, seed_value: int = 7) -> None:
                 conn.execute(insert(DownloadJob), job_rows)
             conn.execute(text("ALTER TABLE media_source ENABLE TRIGGER mf_media_source_search"))
             conn.execute(text("ALTER TABLE media_tag ENABLE TRIGGER mf_media_tag_search"))
-        conn.execute(text("ANALYZE"))
+    # as autovacuum leaves a library minutes after a bulk load: statistics, the visibility map that
+    # index-only scans need, and the search index's pending list merged
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE"))
     print(f"seeded {count} media in {time.perf_counter() - start:.1f}s")
 
 

@@ -47,7 +47,8 @@ def report(name: str, samples_ms: list[float], budget: str) -> None:
 
 
 def prepare_environment(data_dir: Path) -> None:
-    """Point this process at a fresh database in ``data_dir`` (or a fresh one on DATABASE_URL's server)."""
+    """Point this process at a fresh database in ``data_dir`` (or a fresh one on DATABASE_URL's server,
+    whose name is kept in ``data_dir`` so that a rerun with --data-dir finds the seeded library)."""
     os.environ["MF_DATA_DIR"] = str(data_dir)
     os.environ["MF_ADMIN_USER"], os.environ["MF_ADMIN_PASSWORD"] = ADMIN
     if os.environ.get("DATABASE_URL"):
@@ -55,10 +56,15 @@ def prepare_environment(data_dir: Path) -> None:
         from sqlalchemy.engine import make_url
 
         url = make_url(os.environ["DATABASE_URL"])
-        name = f"mf_bench_{secrets.token_hex(3)}"
-        admin = url.set(drivername="postgresql", database="postgres").render_as_string(False)
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
+        kept = data_dir / "database"
+        if kept.exists():
+            name = kept.read_text().strip()
+        else:
+            name = f"mf_bench_{secrets.token_hex(3)}"
+            admin = url.set(drivername="postgresql", database="postgres").render_as_string(False)
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute(f'CREATE DATABASE "{name}"')
+            kept.write_text(name)
         os.environ["DATABASE_URL"] = url.set(database=name).render_as_string(False)
 
 

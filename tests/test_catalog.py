@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from mediafetcher_app.core import catalog, organize, system
 from mediafetcher_app.core.catalog import MediaFilter
 from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.errors import InvalidInput
-from mediafetcher_app.core.models import Source, utcnow
+from mediafetcher_app.core.models import Media, MediaSource, Source, utcnow
 from mediafetcher_app.state.dashboard_view import server_health
 from mediafetcher_app.state.formatting import human_bytes
 from tests.factories import make_media, make_principal
@@ -178,8 +178,40 @@ def test_a_posted_date_range_pages_the_same_whether_its_matches_are_collected_or
     assert [title for page in collected for title in page] == (expected if sort == "oldest" else expected[::-1])
 
 
-def test_search_with_a_platform_and_a_tag_finds_exactly_the_linked_media_whatever_the_tag_words():
-    """The search index pre-selects by the platform's and tag's words; the exact link tests decide."""
+def test_the_posted_range_follows_the_dates_its_links_carry():
+    """Triggers copy a source's posted date and its media's download date onto their link
+    (migration 0012): a later posted date, a second source and a changed download date each show
+    in the range, and a media with two sources in it is one card."""
+    start = utcnow() - timedelta(days=30)
+    first, second = (make_media(f"clip {n}", created_at=start + timedelta(hours=n)) for n in range(2))
+    may = MediaFilter(posted_from=date(2024, 5, 1), posted_to=date(2024, 5, 31))
+    assert titles(may) == []
+    with session_scope() as db:
+        for source in db.exec(select(Source)).all():
+            source.posted_at = utcnow().replace(year=2024, month=5, day=10)
+    assert titles(may) == ["clip 1", "clip 0"]
+    with session_scope() as db:
+        posted = utcnow().replace(year=2024, month=5, day=20)
+        extra = Source(url="https://example.com/also", platform="generic", posted_at=posted)
+        db.add(extra)
+        db.flush()
+        db.add(MediaSource(media_id=first, source_id=extra.id))
+        db.get(Media, first).created_at = start + timedelta(hours=5)
+    assert titles(may) == ["clip 0", "clip 1"]
+    with session_scope() as db:
+        linked = select(MediaSource.source_id).where(MediaSource.media_id == second)
+        for source in db.exec(select(Source).where(col(Source.id).in_(linked))).all():
+            source.posted_at = utcnow().replace(year=2023)
+    assert titles(may) == ["clip 0"]
+
+
+@pytest.mark.parametrize("few_linked", [catalog.FEW_LINKED, 0])
+def test_search_with_a_platform_and_a_tag_finds_exactly_the_linked_media_whatever_the_tag_words(
+    monkeypatch, few_linked
+):
+    """The search index pre-selects by the platform's and tag's words (alone when they are on few
+    media, ``FEW_LINKED``; else with the search words); the exact link tests decide."""
+    monkeypatch.setattr(catalog, "FEW_LINKED", few_linked)
     root = make_principal("root")
     ids = {
         title: make_media(title, "video", platform)
@@ -192,3 +224,12 @@ def test_search_with_a_platform_and_a_tag_finds_exactly_the_linked_media_whateve
     assert titles(MediaFilter(q="cosp", platform="tiktok", tag="best-of")) == ["Cosplay one"]
     assert titles(MediaFilter(q="cosp", platform="tiktok", tag="★")) == ["Cosplay two"]
     assert titles(MediaFilter(q="cosp", platform="TikTok", tag="best-of")) == []  # the platform is exact
+    assert titles(MediaFilter(q="three", platform="youtube", tag="best-of")) == ["Cosplay three"]
+    assert titles(MediaFilter(q="cosp", platform="tiktok", sort="oldest")) == [
+        "Cosplay one",
+        "Cosplay two",
+        "Cosplay tagged in title best-of",
+    ]
+    paged = pages(MediaFilter(q="cosp", platform="tiktok", limit=1))
+    newest_first = ["Cosplay tagged in title best-of", "Cosplay two", "Cosplay one"]
+    assert [title for page in paged for title in page] == newest_first

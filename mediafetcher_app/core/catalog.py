@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy import exists, func, tuple_
+from sqlalchemy import Boolean, exists, func, tuple_
 from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlmodel import Session as DBSession
 from sqlmodel import col, select
@@ -30,14 +30,18 @@ from .models import (
     PlatformTally,
     Source,
     Tag,
+    TagTally,
 )
 
 MAX_LIMIT = 100
 MAX_ID = 2**31 - 1  # PostgreSQL's integer, the type of every id column
 SORTS = ("newest", "oldest")
-# Up to this many sources posted in a range, the feed collects them all and sorts (bounded work);
+# Up to this many links posted in a range, the feed collects them all and sorts (bounded work);
 # beyond it, walking the feed's order meets matches soon enough.
 FEW_POSTED = 20_000
+# A search whose platform and tag are likely on fewer media than this together looks up their words
+# alone in the search index and tests the search words on the rows found (``_media_conditions``).
+FEW_LINKED = 5_000
 _WORD = re.compile(r"[\w]+", re.UNICODE)
 
 
@@ -141,38 +145,90 @@ def _with_link_words(words: Any, filt: MediaFilter) -> Any:
     and tags are words of its search text (migration 0002's triggers), so the index intersects
     them before the exact link tests run on the few rows left. Text without words adds nothing
     (``&&`` drops an empty query)."""
-    for text in (filt.platform, filt.tag):
-        if text:
-            words = words.op("&&", return_type=TSQUERY)(func.plainto_tsquery("simple", text))
+    return _and_words(words, [text for text in (filt.platform, filt.tag) if text])
+
+
+def _and_words(words: Any, texts: list[str]) -> Any:
+    for text in texts:
+        words = words.op("&&", return_type=TSQUERY)(func.plainto_tsquery("simple", text))
     return words
 
 
-def _conditions(filt: MediaFilter) -> list[Any]:
+def _worded_links(filt: MediaFilter) -> list[str]:
+    """The platform and tag filters that give the search index words to look up."""
+    return [text for text in (filt.platform, filt.tag) if _WORD.search(text)]
+
+
+def _media_conditions(filt: MediaFilter, linked: bool = False) -> list[Any]:
+    """The filter's conditions on ``media`` columns alone. With ``linked``, the search index looks
+    up the platform's and tag's words only (few media carry them, ``_few_linked``) and the search
+    words are tested on those rows: a common prefix's index entries (half of 1M media for 'cosp')
+    are never read."""
     where: list[Any] = []
     if filt.kind:
         where.append(Media.kind == MediaKind(filt.kind))
     if (query := tsquery(filt.q)) is not None:
-        where.append(col(Media.search_vector).op("@@")(_with_link_words(func.to_tsquery("simple", query), filt)))
-    if filt.folder_id is not None:
-        where.append(exists().where(MediaFolder.media_id == Media.id, MediaFolder.folder_id == filt.folder_id))
-    if filt.tag:
-        where.append(
-            exists().where(
-                MediaTag.media_id == Media.id, MediaTag.tag_id == Tag.id, func.lower(Tag.name) == filt.tag.lower()
-            )
-        )
-    source_conditions = _posted_range(filt)
-    if filt.platform:
-        source_conditions.append(Source.platform == filt.platform)
-    if source_conditions:
-        where.append(
-            exists().where(MediaSource.media_id == Media.id, MediaSource.source_id == Source.id, *source_conditions)
-        )
+        words = _with_link_words(func.to_tsquery("simple", query), filt)
+        if linked:
+            where.append(_link_words(filt))
+            where.append(func.ts_match_vq(Media.search_vector, words, type_=Boolean))  # a call: not an index lookup
+        else:
+            where.append(col(Media.search_vector).op("@@")(words))
     if filt.downloaded_from:
         where.append(Media.created_at >= _day_start(filt.downloaded_from))
     if filt.downloaded_to:
         where.append(Media.created_at <= _day_end(filt.downloaded_to))
     return where
+
+
+def _link_conditions(filt: MediaFilter, media_id: Any, posted: bool = True) -> list[Any]:
+    """The filter's conditions on what ``media_id`` is linked to: folder, tag, platform and, unless
+    ``posted`` is false (the caller joins the range's links instead), the posted-date range."""
+    where: list[Any] = []
+    if filt.folder_id is not None:
+        where.append(exists().where(MediaFolder.media_id == media_id, MediaFolder.folder_id == filt.folder_id))
+    if filt.tag:
+        where.append(
+            exists().where(
+                MediaTag.media_id == media_id, MediaTag.tag_id == Tag.id, func.lower(Tag.name) == filt.tag.lower()
+            )
+        )
+    source_conditions = _posted_range(filt, Source.posted_at) if posted else []
+    if filt.platform:
+        source_conditions.append(Source.platform == filt.platform)
+    if source_conditions:
+        where.append(
+            exists().where(MediaSource.media_id == media_id, MediaSource.source_id == Source.id, *source_conditions)
+        )
+    return where
+
+
+def _conditions(filt: MediaFilter) -> list[Any]:
+    return [*_media_conditions(filt), *_link_conditions(filt, Media.id)]
+
+
+def _link_words(filt: MediaFilter) -> Any:
+    """The search index's words for the platform and tag filters (``_worded_links`` not empty)."""
+    first, *more = _worded_links(filt)
+    return col(Media.search_vector).op("@@")(_and_words(func.plainto_tsquery("simple", first), more))
+
+
+def _few_linked(db: DBSession, filt: MediaFilter) -> bool:
+    """Whether a search's worded platform and tag are likely on few media together: their tallies
+    (a row each) as fractions of the library, multiplied as if independent, as the planner would."""
+    if tsquery(filt.q) is None or not (worded := _worded_links(filt)):
+        return False
+    library = max(int(db.exec(select(func.coalesce(func.sum(MediaTally.n), 0))).one()), 1)
+    counts = []
+    if filt.platform in worded:
+        counts.append(select(func.sum(PlatformTally.n)).where(PlatformTally.platform == filt.platform))
+    if filt.tag in worded:
+        tagged = select(func.sum(TagTally.n)).join(Tag, col(Tag.id) == col(TagTally.tag_id))
+        counts.append(tagged.where(func.lower(Tag.name) == filt.tag.lower()))
+    expected = float(library)
+    for count in counts:
+        expected *= min(1.0, int(db.exec(count).one() or 0) / library)
+    return expected < FEW_LINKED
 
 
 @dataclass(frozen=True)
@@ -200,29 +256,48 @@ def _origins(db: DBSession, media_ids: list[int]) -> dict[int, Origin]:
     return found
 
 
-def _posted_range(filt: MediaFilter) -> list[Any]:
+def _posted_range(filt: MediaFilter, posted_at: Any) -> list[Any]:
     where = []
     if filt.posted_from:
-        where.append(Source.posted_at >= _day_start(filt.posted_from))
+        where.append(posted_at >= _day_start(filt.posted_from))
     if filt.posted_to:
-        where.append(Source.posted_at <= _day_end(filt.posted_to))
+        where.append(posted_at <= _day_end(filt.posted_to))
     return where
 
 
 def _few_posted(db: DBSession, filt: MediaFilter) -> bool:
-    """Whether the posted-date range holds few sources: counted on the posted_at index, up to
+    """Whether the posted-date range holds few links: counted on their posted_at index, up to
     ``FEW_POSTED`` entries whatever the range."""
-    if not (where := _posted_range(filt)):
+    if not (where := _posted_range(filt, MediaSource.posted_at)):
         return False
-    probe = select(Source.id).where(*where).limit(FEW_POSTED).subquery()
+    probe = select(MediaSource.media_id).where(*where).limit(FEW_POSTED).subquery()
     return db.exec(select(func.count()).select_from(probe)).one() < FEW_POSTED
+
+
+def _posted_links(filt: MediaFilter, after: tuple[datetime, int] | None) -> Any:
+    """The media posted in the range, in the feed's order of their download dates (past the
+    cursor ``after``): read from the links' index on (posted_at, media_created_at, media_id)
+    alone, so the join to ``media`` can stop at the page's last card."""
+    key = (col(MediaSource.media_created_at), col(MediaSource.media_id))
+    query = select(*key).where(*_posted_range(filt, MediaSource.posted_at)).distinct()
+    if after is not None:
+        query = query.where(_past(key, after, filt.sort == "newest"))
+    return query.order_by(*_ordered(key, filt.sort == "newest")).subquery()
+
+
+def _past(key: tuple[Any, ...], after: tuple[datetime, int], newest: bool) -> Any:
+    """Past the cursor ``after`` in the feed's order."""
+    return tuple_(*key) < tuple_(*after) if newest else tuple_(*key) > tuple_(*after)
+
+
+def _ordered(key: tuple[Any, ...], newest: bool) -> tuple[Any, ...]:
+    return tuple(column.desc() for column in key) if newest else key
 
 
 def list_media(db: DBSession, filt: MediaFilter) -> CardPage:
     filt = filt.validated()
     newest = filt.sort == "newest"
-    key = tuple_(Media.created_at, Media.id)
-    query = select(
+    columns = (
         Media.id,
         Media.kind,
         Media.title,
@@ -231,21 +306,34 @@ def list_media(db: DBSession, filt: MediaFilter) -> CardPage:
         Media.duration_s,
         Media.thumbnail_path,
         Media.created_at,
-    ).where(*_conditions(filt))
-    if filt.before:
-        after_key = tuple_(*decode_cursor(filt.before))
-        query = query.where(key < after_key if newest else key > after_key)
+    )
+    after = decode_cursor(filt.before) if filt.before else None
     if _few_posted(db, filt):
         # Walking the feed's order would test the range row by row for most of the library when
-        # the matches sit at the far end; an OFFSET 0 fence makes PostgreSQL collect the few
-        # matches by the posted_at index, then sort them.
-        fenced = query.offset(0).subquery()
-        newest_first = (fenced.c.created_at.desc(), fenced.c.id.desc())
-        order = newest_first if newest else (fenced.c.created_at, fenced.c.id)
-        rows = db.exec(select(*fenced.c).order_by(*order).limit(filt.limit + 1)).all()
+        # the matches sit at the far end: the range's few links are read from their index, sorted
+        # by the download date they carry, and joined to their media in that order.
+        links = _posted_links(filt, after)
+        query = (
+            select(*columns)
+            .join(links, links.c.media_id == Media.id)
+            .where(*_media_conditions(filt), *_link_conditions(filt, Media.id, posted=False))
+        )
+        order_key = (links.c.media_created_at, links.c.media_id)
     else:
-        order = (col(Media.created_at).desc(), col(Media.id).desc()) if newest else (Media.created_at, Media.id)
-        rows = db.exec(query.order_by(*order).limit(filt.limit + 1)).all()
+        linked = _few_linked(db, filt)
+        query = select(*columns).where(*_media_conditions(filt, linked))
+        order_key = (col(Media.created_at), col(Media.id))
+        if after is not None:
+            query = query.where(_past(order_key, after, newest))
+        if linked:
+            # The few candidates in the feed's order first, behind a fence (a subquery's ORDER BY):
+            # the link tests then run on the page's rows only, not on every candidate.
+            candidates = query.order_by(*_ordered(order_key, newest)).subquery()
+            query = select(*candidates.c).where(*_link_conditions(filt, candidates.c.id))
+            order_key = (candidates.c.created_at, candidates.c.id)
+        else:
+            query = query.where(*_link_conditions(filt, Media.id))
+    rows = db.exec(query.order_by(*_ordered(order_key, newest)).limit(filt.limit + 1)).all()
     more = len(rows) > filt.limit
     rows = rows[: filt.limit]
     origins = _origins(db, [row.id for row in rows])

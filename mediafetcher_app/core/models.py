@@ -215,13 +215,17 @@ class Source(SQLModel, table=True):
     platform: str = Field(sa_type=String(64), nullable=False, index=True)
     external_id: str | None = Field(default=None, sa_type=String(255))
     uploader: str | None = Field(default=None, sa_type=String(255))
-    posted_at: datetime | None = _ts(index=True)  # the feed's posted-date range (catalog._few_posted)
+    posted_at: datetime | None = _ts()
     raw_metadata: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
     created_at: datetime = _created()
 
 
 class MediaSource(SQLModel, table=True):
+    """A media's source. Triggers copy the source's posted date and the media's download date onto
+    the link (migration 0012), so the feed's posted-date range reads one index (catalog._posted_links)."""
+
     __tablename__ = "media_source"
+    __table_args__ = (Index("ix_media_source_posted", "posted_at", "media_created_at", "media_id"),)
 
     media_id: int | None = Field(
         default=None, sa_column=Column(BigInteger, ForeignKey("media.id", ondelete="CASCADE"), primary_key=True)
@@ -230,6 +234,8 @@ class MediaSource(SQLModel, table=True):
         default=None,
         sa_column=Column(BigInteger, ForeignKey("source.id", ondelete="CASCADE"), primary_key=True, index=True),
     )
+    posted_at: datetime | None = _ts()  # written by triggers only
+    media_created_at: datetime | None = _ts()
 
 
 class DownloadJob(SQLModel, table=True):
