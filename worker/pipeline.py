@@ -40,11 +40,10 @@ from mediafetcher_app.core.egress_policy import EgressRefused
 from mediafetcher_app.core.engine_setup import ytdlp_equipment
 from mediafetcher_app.core.errors import InvalidInput
 from mediafetcher_app.core.models import DownloadJob, JobStatus, utcnow
-from mediafetcher_app.core.settings import egress_settings, get_settings
+from mediafetcher_app.core.settings import WorkerKnobs, egress_settings, get_settings, worker_knobs
 from mediafetcher_app.core.urls import check_destination, validate_url
 
 from . import cookie_dirs, finalise
-from .config import EngineConfig, engine_config
 from .cookies import job_cookie_file
 from .engines import direct
 from .engines.protocol import STOP, Action, Event, Message, Stage, command
@@ -80,7 +79,7 @@ class JobRun:
         self.job = job
         self.job_id: int = job.id
         self.settings = get_settings()
-        self.engines: EngineConfig = engine_config()
+        self.engines: WorkerKnobs = worker_knobs()
         self.tmp: Path = storage.job_tmp_dir(self.job_id)
         self.worker_id: str = job.worker_id or cookie_dirs.NO_WORKER
         self.cookiefile: Path | None = None
