@@ -68,7 +68,7 @@ def run_stack(settings: Settings, commands: list[tuple[str, list[str]]]) -> int:
     os.environ.update({k: env[k] for k in ("DATABASE_URL", "REDIS_URL")})
     stopping = False
 
-    def request_stop(signum: int, _frame: object) -> None:
+    def request_stop(_signum: int, _frame: object) -> None:
         nonlocal stopping
         stopping = True
 

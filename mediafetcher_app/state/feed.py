@@ -110,7 +110,6 @@ class FeedState(AuthState):
     viewer_open: bool = False
     media_id: int = 0
     v_kind: str = ""
-    v_mime: str = ""
     v_title: str = ""
     v_description: str = ""
     v_facts: list[str] = []
@@ -121,7 +120,6 @@ class FeedState(AuthState):
     v_tags: list[str] = []
     v_source_tags: list[str] = []
     v_new_tag: str = ""
-    v_add_folder: str = ""
     v_confirm_delete: bool = False
     v_zoomed: bool = False
 
@@ -221,7 +219,7 @@ class FeedState(AuthState):
     # --- viewer ------------------------------------------------------------------------------
 
     def _show(self, info: catalog.MediaDetail) -> None:
-        self.media_id, self.v_kind, self.v_mime = info.id, info.kind, info.mime
+        self.media_id, self.v_kind = info.id, info.kind
         self.v_title, self.v_description = info.title, info.description
         facts = [human_bytes(info.size_bytes)]
         if info.width and info.height:
@@ -270,10 +268,6 @@ class FeedState(AuthState):
     @rx.event
     def set_new_tag(self, value: str):
         self.v_new_tag = value
-
-    @rx.event
-    def set_add_folder(self, value: str):
-        self.v_add_folder = value
 
     async def _edit(self, caller: Caller, change: Callable[[DBSession, auth.Principal, int], Any]) -> None:
         """One change to the open media's folders/tags, then show the result."""
