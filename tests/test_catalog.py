@@ -12,8 +12,8 @@ from mediafetcher_app.core.catalog import MediaFilter
 from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.errors import InvalidInput
 from mediafetcher_app.core.models import Source, utcnow
+from mediafetcher_app.core.sizes import human_bytes
 from mediafetcher_app.state.dashboard_view import server_health
-from mediafetcher_app.state.formatting import human_bytes
 from tests.factories import make_media, make_principal
 
 

@@ -17,9 +17,10 @@ from sqlmodel import Session as DBSession
 from mediafetcher_app.core import auth, catalog, organize
 from mediafetcher_app.core.errors import DomainError
 from mediafetcher_app.core.query_params import filter_from_query
+from mediafetcher_app.core.sizes import human_bytes
 
 from .auth import AuthState
-from .formatting import human_bytes, human_duration
+from .formatting import human_duration
 from .guard import Caller, guarded_event
 
 FILTER_FIELDS = (

@@ -12,9 +12,9 @@ from sqlmodel import Session as DBSession
 from mediafetcher_app.core import accounts, auth, catalog, presets, system
 from mediafetcher_app.core.errors import InvalidInput
 from mediafetcher_app.core.models import Role
+from mediafetcher_app.core.sizes import human_bytes
 
 from .auth import AuthState, login_redirect
-from .formatting import human_bytes
 from .guard import Caller, guarded_event
 
 
