@@ -417,8 +417,9 @@ async def _watch_for_cancel(job_run: JobRun, main: asyncio.Task[list[int]]) -> N
 
 
 async def _fail(job_run: JobRun, message: str, detail: str, action: str = "") -> None:
-    owner = job_run.owner
-    await job_run.final_write(lambda db: jobs.fail(db, job_run.job_id, message, detail, owner=owner, action=action))
+    await job_run.final_write(
+        lambda db: jobs.fail(db, job_run.job_id, message, detail, owner=job_run.owner, action=action)
+    )
 
 
 def _finish(db: DBSession, job_run: JobRun, media_ids: list[int]) -> bool:

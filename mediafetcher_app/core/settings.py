@@ -1,4 +1,11 @@
-"""Every setting the app and the worker read, taken from the environment in one place."""
+"""Every setting the app and the worker read, taken from the environment in one place.
+
+No other module reads a setting from ``os.environ`` (copying it for a child's environment is not
+reading one). ``get_settings()`` reads once per process; tests that change the environment call
+``get_settings.cache_clear()``. ``egress_settings()``, ``supervisor_settings()`` and
+``worker_knobs()`` read at every call: they change per test, per run, or come from the
+environment an engine child inherited.
+"""
 
 from __future__ import annotations
 
@@ -69,11 +76,8 @@ class Settings:
     login_delay_s: int
     login_max_delay_s: int
     trusted_proxies: tuple[Network, ...]
-    # --- the HTTP edge (issue 8: origins) ---
-    allowed_origins: tuple[str, ...]
-    # --- media servers (issue 13: the human-named view under media/library/) ---
-    library_view: bool
-    # --- engines (issue 9) ---
+    allowed_origins: tuple[str, ...]  # origins besides the app's own that may use cookie routes
+    library_view: bool  # keep the human-named view under media/library/ for media servers
     js_runtime: str  # "deno", "node", "bun" or "quickjs", optionally ":/path/to/binary"
     engine_index: str | None  # where engine updates come from: an index URL or a wheel directory
     engine_auto_update: bool  # check for and install engine updates once a day
@@ -118,11 +122,8 @@ def load_settings() -> Settings:
         login_delay_s=_int("MF_LOGIN_DELAY", 2),
         login_max_delay_s=_int("MF_LOGIN_MAX_DELAY", 300),
         trusted_proxies=_networks("MF_TRUSTED_PROXIES"),
-        # --- the HTTP edge (issue 8: origins) ---
         allowed_origins=_origins("MF_ALLOWED_ORIGINS"),
-        # --- media servers (issue 13: the human-named view under media/library/) ---
         library_view=_flag("MF_LIBRARY_VIEW", True),
-        # --- engines (issue 9) ---
         js_runtime=_str("MF_JS_RUNTIME") or "deno",
         engine_index=_str("MF_ENGINE_INDEX") or None,
         engine_auto_update=_flag("MF_ENGINE_AUTO_UPDATE", False),
