@@ -21,13 +21,13 @@ from PIL import Image
 from sqlalchemy import func, insert, literal, update
 from sqlmodel import col, select
 
-from mediafetcher_app.core import library, organize, storage
+from mediafetcher_app.core import media_records, organize, storage
 from mediafetcher_app.core.db import session_scope
-from mediafetcher_app.core.library import SourceInfo
 from mediafetcher_app.core.library_view import library_root, watch
 from mediafetcher_app.core.library_view.apply import apply
 from mediafetcher_app.core.library_view.names import MAX_NAME_BYTES, Namer, safe_part
 from mediafetcher_app.core.library_view.plan import Plan
+from mediafetcher_app.core.media_records import SourceInfo
 from mediafetcher_app.core.migrations import PROJECT_ROOT
 from mediafetcher_app.core.models import Media, MediaFolder, MediaSource, Role, Source
 from mediafetcher_app.core.settings import get_settings
@@ -411,7 +411,7 @@ def test_core_updates_and_refreshed_sources_are_followed():
         db.exec(update(Media).where(col(Media.id) == clip).values(title="Set by a statement"))
         source = db.exec(select(Source)).one()
         refreshed = SourceInfo(url=source.url, platform=source.platform, external_id=source.external_id)
-        library.add_source(db, replace(refreshed, uploader="New Channel"))
+        media_records.add_source(db, replace(refreshed, uploader="New Channel"))
     assert stem(clip).startswith("Set by a statement [")
     assert tree() == {"Unsorted"} | video_files("Unsorted", clip)
     assert ET.parse(library_root() / f"Unsorted/{stem(clip)}.nfo").getroot().findtext("studio") == "New Channel"

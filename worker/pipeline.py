@@ -34,7 +34,7 @@ from tenacity import (
     wait_exponential,
 )
 
-from mediafetcher_app.core import events, jobs, library, storage
+from mediafetcher_app.core import events, jobs, media_records, storage
 from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.egress_policy import EgressRefused
 from mediafetcher_app.core.engine_setup import ytdlp_equipment
@@ -320,7 +320,7 @@ class JobRun:
                 if external_id is None:
                     continue
                 kind = AUDIO if self.job.audio_only else item.get("kind")
-                if media_ids := library.archived_media_ids(db, platform, external_id, kind, self.job.preset):
+                if media_ids := media_records.archived_media_ids(db, platform, external_id, kind, self.job.preset):
                     found[str(item.get("id"))] = media_ids
         if found:
             ids = sorted({media_id for media_ids in found.values() for media_id in media_ids})
