@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import func, insert, text, update
 from sqlmodel import col, delete, select
 
-from mediafetcher_app.core import catalog, jobs, organize, overview, tallies
+from mediafetcher_app.core import jobs, media_queries, organize, overview, tallies
 from mediafetcher_app.core.db import get_engine, session_scope
 from mediafetcher_app.core.models import (
     ACTIVE_STATUSES,
@@ -63,8 +63,8 @@ def tallied(users: list) -> dict:
         counters = {who.user_id: overview.job_counters(db, who) for who in users}
         return {
             "counters": counters,
-            "kinds": catalog.usage_by_kind(db),
-            "platforms": [option["value"] for option in catalog.platform_options(db)],
+            "kinds": media_queries.usage_by_kind(db),
+            "platforms": [option["value"] for option in media_queries.platform_options(db)],
             "folders": {node.id: node.count for node in organize.folder_tree(db) if node.count},
             "tags": {tag.name: tag.count for tag in organize.tag_summaries(db)},
         }

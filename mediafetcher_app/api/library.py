@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from mediafetcher_app.core import auth, catalog, organize
+from mediafetcher_app.core import auth, media_queries, organize
 from mediafetcher_app.core.errors import InvalidInput
 
 from .bodies import json_object
@@ -45,7 +45,7 @@ NOTHING = "Nothing to change: send at least one of the fields."
 async def edit_media(request: Request) -> JSONResponse:
     media_id, raw = path_id(request, "media_id"), await json_object(request)
 
-    def edit(db: DBSession, who: auth.Principal) -> catalog.MediaDetail:
+    def edit(db: DBSession, who: auth.Principal) -> media_queries.MediaDetail:
         body = validated(MediaEdit, raw)
         if body.title is None and body.tags is None:
             raise InvalidInput(NOTHING, code="invalid_body")
@@ -53,9 +53,9 @@ async def edit_media(request: Request) -> JSONResponse:
             organize.set_title(db, media_id, body.title)
         if body.tags is not None:
             organize.set_tags(db, who, media_id, body.tags)
-        return catalog.detail(db, media_id)
+        return media_queries.detail(db, media_id)
 
-    return answer(catalog.MediaDetail, await in_db(request, edit))
+    return answer(media_queries.MediaDetail, await in_db(request, edit))
 
 
 async def delete_media(request: Request) -> Response:
@@ -212,7 +212,7 @@ routes = [
             "Edit a media's title and/or tags",
             scope=WRITE,
             body=MediaEdit,
-            response=catalog.MediaDetail,
+            response=media_queries.MediaDetail,
             description="Anyone may, as in the viewer: the library is shared.",
         ),
     ),

@@ -9,10 +9,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from mediafetcher_app.core import catalog, jobs, organize, presets, subscriptions
+from mediafetcher_app.core import jobs, media_queries, organize, presets, subscriptions
 from mediafetcher_app.core.accounts import UserSummary
 from mediafetcher_app.core.auth import Scope
-from mediafetcher_app.core.catalog import MAX_ID
+from mediafetcher_app.core.media_queries import MAX_ID
 
 MAX_BULK = 1000  # media ids in one bulk action: a whole feed page many times over
 
@@ -181,7 +181,7 @@ class SourceList(Answer):
 
 
 class MediaPage(Answer):
-    items: list[catalog.Card]
+    items: list[media_queries.Card]
     next: str | None = Field(description="Pass as `before` for the next page; null on the last one.")
 
 

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 import reflex as rx
 from sqlmodel import Session as DBSession
 
-from mediafetcher_app.core import auth, catalog, organize
+from mediafetcher_app.core import auth, media_queries, organize
 from mediafetcher_app.core.errors import DomainError
 from mediafetcher_app.core.query_params import filter_from_query
 from mediafetcher_app.core.sizes import human_bytes
@@ -78,7 +78,7 @@ class Options:
 
 def options(db: DBSession, _who: auth.Principal | None = None) -> Options:
     return Options(
-        platforms=[PlatformOption(**option) for option in catalog.platform_options(db)],  # type: ignore[typeddict-item]
+        platforms=[PlatformOption(**option) for option in media_queries.platform_options(db)],  # type: ignore[typeddict-item]
         folders=[
             Option(value=str(node.id), label=("— " * node.depth) + node.name) for node in organize.folder_tree(db)
         ],
@@ -138,7 +138,7 @@ class FeedState(AuthState):
     def folder_name(self) -> str:
         return next((f["label"] for f in self.folders if f["value"] == self.folder_id), "")
 
-    def _filter(self) -> catalog.MediaFilter:
+    def _filter(self) -> media_queries.MediaFilter:
         return filter_from_query({name: getattr(self, name) for name in FILTER_FIELDS})
 
     def _show_options(self, shown: Options) -> None:
@@ -219,7 +219,7 @@ class FeedState(AuthState):
 
     # --- viewer ------------------------------------------------------------------------------
 
-    def _show(self, info: catalog.MediaDetail) -> None:
+    def _show(self, info: media_queries.MediaDetail) -> None:
         self.media_id, self.v_kind = info.id, info.kind
         self.v_title, self.v_description = info.title, info.description
         facts = [human_bytes(info.size_bytes)]
@@ -241,7 +241,7 @@ class FeedState(AuthState):
 
     @guarded_event
     async def open(self, caller: Caller, media_id: int):
-        self._show(await caller.run(lambda db, _who: catalog.detail(db, media_id)))
+        self._show(await caller.run(lambda db, _who: media_queries.detail(db, media_id)))
 
     @rx.event
     def toggle_zoom(self):
@@ -256,9 +256,9 @@ class FeedState(AuthState):
     async def step(self, caller: Caller, forward: bool):
         filt, current = self._filter(), self.media_id
 
-        def neighbour(db: DBSession, _who: auth.Principal) -> catalog.MediaDetail | None:
-            target = catalog.neighbour(db, filt, current, forward)
-            return None if target is None else catalog.detail(db, target)
+        def neighbour(db: DBSession, _who: auth.Principal) -> media_queries.MediaDetail | None:
+            target = media_queries.neighbour(db, filt, current, forward)
+            return None if target is None else media_queries.detail(db, target)
 
         info = await caller.run(neighbour)
         if info is None:
@@ -274,9 +274,9 @@ class FeedState(AuthState):
         """One change to the open media's folders/tags, then show the result."""
         media_id = self.media_id
 
-        def apply(db: DBSession, who: auth.Principal) -> tuple[catalog.MediaDetail, Options]:
+        def apply(db: DBSession, who: auth.Principal) -> tuple[media_queries.MediaDetail, Options]:
             change(db, who, media_id)
-            return catalog.detail(db, media_id), options(db)
+            return media_queries.detail(db, media_id), options(db)
 
         info, shown = await caller.run(apply)
         self._show(info)
