@@ -215,7 +215,7 @@ class Source(SQLModel, table=True):
     platform: str = Field(sa_type=String(64), nullable=False, index=True)
     external_id: str | None = Field(default=None, sa_type=String(255))
     uploader: str | None = Field(default=None, sa_type=String(255))
-    posted_at: datetime | None = _ts(index=True)  # the feed's posted-date range (catalog._few_posted)
+    posted_at: datetime | None = _ts(index=True)  # the feed's posted-date range (media_queries._few_posted)
     raw_metadata: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
     created_at: datetime = _created()
 
