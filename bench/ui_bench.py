@@ -167,7 +167,7 @@ async def filter_times(timed, rounds: int) -> None:
 
 def figure_times(rounds: int) -> None:
     """The figures shown on every feed, settings and dashboard load, read as the pages read them."""
-    from mediafetcher_app.core import auth, media_queries, organize, overview
+    from mediafetcher_app.core import auth, folders_tags, media_queries, overview
     from mediafetcher_app.core.db import session_scope
 
     with session_scope() as db:
@@ -176,8 +176,8 @@ def figure_times(rounds: int) -> None:
         "dashboard counters (admin, every job)": lambda db: overview.job_counters(db, admin),
         "storage per kind": media_queries.usage_by_kind,
         "platform list": media_queries.platform_options,
-        "folder tree with counts": organize.folder_tree,
-        "tag counts": organize.tag_summaries,
+        "folder tree with counts": folders_tags.folder_tree,
+        "tag counts": folders_tags.tag_summaries,
     }
     for name, figure in figures.items():
         samples = []

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 from sqlmodel import select
 
-from mediafetcher_app.core import media_queries, organize, system
+from mediafetcher_app.core import folders_tags, media_queries, system
 from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.errors import InvalidInput
 from mediafetcher_app.core.media_queries import MediaFilter
@@ -90,14 +90,14 @@ def test_search_prefix_title_description_uploader_platform_url(library, query, e
 def test_search_and_folder_and_tag_follow_links_made_later(library):
     who = make_principal()
     with session_scope() as db:
-        folder = organize.create_folder(db, who, "Trips")
-        organize.add_to_folder(db, folder.id, [library["Sunset"], library["Tutorial"]])
-        organize.tag_media(db, who, "Favourites", [library["Sunset"]])
+        folder = folders_tags.create_folder(db, who, "Trips")
+        folders_tags.add_to_folder(db, folder.id, [library["Sunset"], library["Tutorial"]])
+        folders_tags.tag_media(db, who, "Favourites", [library["Sunset"]])
     assert titles(MediaFilter(q="favou")) == ["Sunset"]
     assert titles(MediaFilter(folder_id=folder.id)) == ["Tutorial", "Sunset"]
     assert titles(MediaFilter(tag="favourites")) == ["Sunset"]
     with session_scope() as db:
-        organize.rename_tag(db, who, "favourites", "best")
+        folders_tags.rename_tag(db, who, "favourites", "best")
     assert titles(MediaFilter(q="best")) == ["Sunset"] and titles(MediaFilter(q="favou")) == []
 
 
@@ -187,8 +187,8 @@ def test_search_with_a_platform_and_a_tag_finds_exactly_the_linked_media_whateve
     }
     ids["Cosplay tagged in title best-of"] = make_media("Cosplay tagged in title best-of", "video", "tiktok")
     with session_scope() as db:
-        organize.tag_media(db, root, "best-of", [ids["Cosplay one"], ids["Cosplay three"]])
-        organize.tag_media(db, root, "★", [ids["Cosplay two"]])
+        folders_tags.tag_media(db, root, "best-of", [ids["Cosplay one"], ids["Cosplay three"]])
+        folders_tags.tag_media(db, root, "★", [ids["Cosplay two"]])
     assert titles(MediaFilter(q="cosp", platform="tiktok", tag="best-of")) == ["Cosplay one"]
     assert titles(MediaFilter(q="cosp", platform="tiktok", tag="★")) == ["Cosplay two"]
     assert titles(MediaFilter(q="cosp", platform="TikTok", tag="best-of")) == []  # the platform is exact

@@ -9,9 +9,9 @@ from sqlmodel import col, select
 
 from mediafetcher_app.core import media_records, storage
 from mediafetcher_app.core.db import session_scope
+from mediafetcher_app.core.folders_tags import remove_files
 from mediafetcher_app.core.jobs import RUNNING_STATUSES
 from mediafetcher_app.core.models import DownloadJob
-from mediafetcher_app.core.organize import remove_files
 
 from . import heartbeat
 from .errors import PipelineError

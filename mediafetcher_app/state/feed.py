@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 import reflex as rx
 from sqlmodel import Session as DBSession
 
-from mediafetcher_app.core import auth, media_queries, organize
+from mediafetcher_app.core import auth, folders_tags, media_queries
 from mediafetcher_app.core.errors import DomainError
 from mediafetcher_app.core.query_params import filter_from_query
 from mediafetcher_app.core.sizes import human_bytes
@@ -80,9 +80,9 @@ def options(db: DBSession, _who: auth.Principal | None = None) -> Options:
     return Options(
         platforms=[PlatformOption(**option) for option in media_queries.platform_options(db)],  # type: ignore[typeddict-item]
         folders=[
-            Option(value=str(node.id), label=("— " * node.depth) + node.name) for node in organize.folder_tree(db)
+            Option(value=str(node.id), label=("— " * node.depth) + node.name) for node in folders_tags.folder_tree(db)
         ],
-        tags=[name for name, _count in organize.tags_with_counts(db)],
+        tags=[name for name, _count in folders_tags.tags_with_counts(db)],
     )
 
 
@@ -204,7 +204,9 @@ class FeedState(AuthState):
         if not self.bulk_folder.isdigit():
             return rx.toast.error("Pick a folder first.")
         folder_id, selected = int(self.bulk_folder), list(self.selected)
-        added, shown = await caller.run(lambda db, _who: (organize.add_to_folder(db, folder_id, selected), options(db)))
+        added, shown = await caller.run(
+            lambda db, _who: (folders_tags.add_to_folder(db, folder_id, selected), options(db))
+        )
         self._show_options(shown)
         self.selected, self.selecting = [], False
         return rx.toast.success(f"Added {added} item(s) to the folder")
@@ -212,7 +214,9 @@ class FeedState(AuthState):
     @guarded_event
     async def bulk_tag_selected(self, caller: Caller):
         name, selected = self.bulk_tag, list(self.selected)
-        tag, shown = await caller.run(lambda db, who: (organize.tag_media(db, who, name, selected).name, options(db)))
+        tag, shown = await caller.run(
+            lambda db, who: (folders_tags.tag_media(db, who, name, selected).name, options(db))
+        )
         self._show_options(shown)
         self.selected, self.selecting, self.bulk_tag = [], False, ""
         return rx.toast.success(f"Tagged {len(selected)} item(s) '{tag}'")
@@ -285,19 +289,19 @@ class FeedState(AuthState):
     @guarded_event
     async def add_tag(self, caller: Caller):
         name, self.v_new_tag = self.v_new_tag, ""
-        await self._edit(caller, lambda db, who, media_id: organize.tag_media(db, who, name, [media_id]))
+        await self._edit(caller, lambda db, who, media_id: folders_tags.tag_media(db, who, name, [media_id]))
 
     @guarded_event
     async def remove_tag(self, caller: Caller, name: str):
-        await self._edit(caller, lambda db, _who, media_id: organize.untag_media(db, name, media_id))
+        await self._edit(caller, lambda db, _who, media_id: folders_tags.untag_media(db, name, media_id))
 
     @guarded_event
     async def add_to_folder(self, caller: Caller, folder_id: str):
-        await self._edit(caller, lambda db, _who, media_id: organize.add_to_folder(db, int(folder_id), [media_id]))
+        await self._edit(caller, lambda db, _who, media_id: folders_tags.add_to_folder(db, int(folder_id), [media_id]))
 
     @guarded_event
     async def remove_from_folder(self, caller: Caller, folder_id: int):
-        await self._edit(caller, lambda db, _who, media_id: organize.remove_from_folder(db, folder_id, media_id))
+        await self._edit(caller, lambda db, _who, media_id: folders_tags.remove_from_folder(db, folder_id, media_id))
 
     @rx.event
     def ask_delete(self):
@@ -306,8 +310,8 @@ class FeedState(AuthState):
     @guarded_event
     async def delete_media(self, caller: Caller):
         media_id = self.media_id
-        files = await caller.run(lambda db, who: organize.delete_media(db, who, media_id))
-        await asyncio.to_thread(organize.remove_files, files)
+        files = await caller.run(lambda db, who: folders_tags.delete_media(db, who, media_id))
+        await asyncio.to_thread(folders_tags.remove_files, files)
         self.viewer_open = False
         self.refresh_key += 1
         return rx.toast.success("Deleted")
