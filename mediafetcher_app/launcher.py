@@ -44,7 +44,7 @@ def _bin(name: str) -> str:
 
 
 def worker_command() -> list[str]:
-    return [_bin("arq"), "worker.settings.WorkerSettings"]
+    return [_bin("arq"), "worker.main.WorkerSettings"]
 
 
 def app_command(settings: Settings) -> list[str]:

@@ -95,7 +95,7 @@ def burst_worker():
     """The production WorkerSettings, run until the queue is empty."""
     from arq.worker import Worker
 
-    from worker.settings import WorkerSettings
+    from worker.main import WorkerSettings
 
     return Worker(
         functions=WorkerSettings.functions,

@@ -28,7 +28,7 @@ from tests.fixtures.pipeline import assert_done, fixture_server, media_of, new_j
 from tests.fixtures.server import COOKIE, FixtureServer, Handler
 from worker import cookie_dirs, heartbeat
 from worker.client import redis_settings
-from worker.settings import reconcile_cron
+from worker.main import reconcile_cron
 
 __all__ = ["fixture_server", "server"]
 
