@@ -1,7 +1,8 @@
-"""Names vulture reports that are used where it cannot see: Reflex state vars and component props read
-by pages and JSX by string, pydantic and SQLModel fields, HTMLParser and yt-dlp/gallery-dl hooks,
-Arq's WorkerSettings, pytest fixtures. One entry per name. Regenerate with `vulture --make-whitelist` after checking
-each new entry really is used (pyproject.toml [tool.vulture] runs it)."""
+"""Names vulture reports that are used where it cannot see: Reflex state vars and component props
+read by pages and JSX by string, pydantic and SQLModel fields, HTMLParser and yt-dlp/gallery-dl
+hooks, Arq's WorkerSettings, Alembic's revision names, pytest fixtures; one entry per name.
+Regenerate with `vulture --make-whitelist` after checking that each new entry really is used
+(pyproject.toml [tool.vulture] runs it)."""
 
 down_revision  # unused variable (alembic/versions/20261125_0001_baseline.py:15)
 branch_labels  # unused variable (alembic/versions/20261125_0001_baseline.py:16)
