@@ -77,6 +77,30 @@ def import_edges(root: Path) -> set[tuple[str, str]]:
     return edges
 
 
+def _is_environ(node: ast.expr) -> bool:
+    return isinstance(node, ast.Attribute) and node.attr == "environ" and isinstance(node.value, ast.Name)
+
+
+def _reads_one_variable(node: ast.AST) -> bool:
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        return node.func.attr == "getenv" or (node.func.attr == "get" and _is_environ(node.func.value))
+    return isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load) and _is_environ(node.value)
+
+
+def env_reads_outside_settings(root: Path) -> list[str]:
+    """Where app or worker code reads one variable from the environment (``os.environ.get``,
+    ``os.getenv``, ``os.environ[...]``) anywhere but ``core/settings.py``; copies of the whole
+    environment for a child process are not reads."""
+    places: list[str] = []
+    for path in _python_files(root):
+        rel = path.relative_to(root).as_posix()
+        if not rel.startswith(("mediafetcher_app/", "worker/")) or rel == "mediafetcher_app/core/settings.py":
+            continue
+        tree = ast.parse(path.read_text(), str(path))
+        places.extend(f"{rel}:{node.lineno}" for node in ast.walk(tree) if _reads_one_variable(node))
+    return places
+
+
 def longest_functions(root: Path, count: int = 10) -> list[tuple[int, str]]:
     """The longest functions by line span (decorators excluded), longest first."""
     spans: list[tuple[int, str]] = []
@@ -110,6 +134,8 @@ def main() -> None:
     print(f"import edges between packages: {len(edges)}")
     for source, target in sorted(edges):
         print(f"  {source} -> {target}")
+    reads = env_reads_outside_settings(root)
+    print(f"environment reads outside core/settings.py: {len(reads)}", " ".join(reads))
     print("functions over 60 lines:", sum(1 for n, _ in longest_functions(root, 10**6) if n > 60))
 
 
