@@ -24,9 +24,10 @@ ROOT = Path(__file__).resolve().parent.parent
 PREVIOUS_RELEASE = "3f43d88"  # main before issue 11
 COOKIES = "# Netscape HTTP Cookie File\n.example.com\tTRUE\t/\tTRUE\t2000000000\tsid\told-secret\n"
 
+# Runs on the previous release's code, so it uses that release's module names (core.organize).
 MAKE_LIBRARY = textwrap.dedent(
     f"""
-    from mediafetcher_app.core import jobs, folders_tags
+    from mediafetcher_app.core import jobs, organize
     from mediafetcher_app.core.db import session_scope
     from mediafetcher_app.core.vault.parse import parse_netscape
     from mediafetcher_app.core.vault.store import save_cookies
@@ -35,9 +36,9 @@ MAKE_LIBRARY = textwrap.dedent(
     alice = make_principal("alice")
     media_id = make_media("Old clip", uploader="old-uploader")
     with session_scope() as db:
-        folder = folders_tags.create_folder(db, alice, "Archive")
-        folders_tags.add_to_folder(db, folder.id, [media_id])
-        folders_tags.tag_media(db, alice, "vintage", [media_id])
+        folder = organize.create_folder(db, alice, "Archive")
+        organize.add_to_folder(db, folder.id, [media_id])
+        organize.tag_media(db, alice, "vintage", [media_id])
         save_cookies(db, parse_netscape({COOKIES!r}), owner_id=alice.user_id)
         jobs.create_job(db, alice, "https://example.com/watch/1")
     """
