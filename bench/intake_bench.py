@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.intake_bench [--submits 200] [--rounds 3] [--concurrency N ...]
 
 Embedded PostgreSQL/Redis in a temp dir; our HTTP routes served by Granian (the ASGI server the
-app ships with) on loopback; a real worker process (``arq worker.settings.WorkerSettings``); tiny
+app ships with) on loopback; a real worker process (``arq worker.main.WorkerSettings``); tiny
 distinct JPEGs on the tests' fixture server. Prints each number beside its budget; nothing asserts.
 
 1. ``--submits`` POST /api/v1/downloads at once (one connection each), ``--rounds`` times, with
@@ -57,7 +57,7 @@ def start_worker(concurrency: int, log: Path) -> subprocess.Popen:
     env = dict(os.environ, MF_WORKER_CONCURRENCY=str(concurrency))
     with log.open("ab") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "arq", "worker.settings.WorkerSettings"],
+            [sys.executable, "-m", "arq", "worker.main.WorkerSettings"],
             cwd=ROOT,
             env=env,
             stdout=out,

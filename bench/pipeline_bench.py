@@ -287,7 +287,7 @@ async def main() -> None:
         Image.new("RGB", (64, 48), (index % 256, index * 7 % 256, index * 13 % 256)).save(site / f"img/{index}.jpg")
     server = FixtureServer(site).start()
     worker = subprocess.Popen(
-        [sys.executable, "-m", "arq", "worker.settings.WorkerSettings"],
+        [sys.executable, "-m", "arq", "worker.main.WorkerSettings"],
         cwd=ROOT,
         env={**os.environ, "MF_WORKER_CONCURRENCY": "3"},
         stdout=subprocess.DEVNULL,

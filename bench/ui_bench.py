@@ -173,17 +173,17 @@ async def filter_times(timed, rounds: int) -> None:
 
 def figure_times(rounds: int) -> None:
     """The figures shown on every feed, settings and dashboard load, read as the pages read them."""
-    from mediafetcher_app.core import auth, catalog, organize, overview
+    from mediafetcher_app.core import auth, folders_tags, media_queries, overview
     from mediafetcher_app.core.db import session_scope
 
     with session_scope() as db:
         admin = auth.principal_for_token(db, auth.create_token(db, auth.get_user(db, ADMIN[0]), "bench figures"))
     figures = {
         "dashboard counters (admin, every job)": lambda db: overview.job_counters(db, admin),
-        "storage per kind": catalog.usage_by_kind,
-        "platform list": catalog.platform_options,
-        "folder tree with counts": organize.folder_tree,
-        "tag counts": organize.tag_summaries,
+        "storage per kind": media_queries.usage_by_kind,
+        "platform list": media_queries.platform_options,
+        "folder tree with counts": folders_tags.folder_tree,
+        "tag counts": folders_tags.tag_summaries,
     }
     for name, figure in figures.items():
         samples = []
@@ -199,7 +199,7 @@ def explain() -> None:
     """EXPLAIN (ANALYZE, BUFFERS) of the listing query of each case, as the app sends it."""
     from sqlalchemy import event
 
-    from mediafetcher_app.core import catalog
+    from mediafetcher_app.core import media_queries
     from mediafetcher_app.core.db import get_engine, session_scope
     from mediafetcher_app.core.query_params import filter_from_query
 
@@ -214,7 +214,7 @@ def explain() -> None:
         event.listen(get_engine(), "before_cursor_execute", record)
         try:
             with session_scope() as db:
-                catalog.list_media(db, filter_from_query({**params, "limit": "60"}))
+                media_queries.list_media(db, filter_from_query({**params, "limit": "60"}))
         finally:
             event.remove(get_engine(), "before_cursor_execute", record)
         statement, parameters = next((sql, args) for sql, args in seen if "ORDER BY" in sql)  # the listing

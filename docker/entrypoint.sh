@@ -23,7 +23,7 @@ case "${1:-app}" in
   worker)
     .venv/bin/python -m mediafetcher_app.cli migrate
     echo worker > "$ROLE_FILE"
-    exec .venv/bin/arq worker.settings.WorkerSettings
+    exec .venv/bin/arq worker.main.WorkerSettings
     ;;
   healthcheck)
     if [ "$(cat "$ROLE_FILE" 2>/dev/null)" = worker ]; then

@@ -31,7 +31,7 @@ def service_environment(settings: Settings) -> dict[str, str]:
     env["DATABASE_URL"] = settings.database_url or embedded.ensure_postgres(settings.data_dir)
     env["REDIS_URL"] = settings.redis_url or embedded.ensure_redis(settings.data_dir)
     env["REFLEX_REDIS_URL"] = env["REDIS_URL"]
-    env.setdefault("GRANIAN_WORKERS", os.environ.get("MF_APP_WORKERS", "1"))
+    env.setdefault("GRANIAN_WORKERS", str(settings.app_workers))
     env["PATH"] = f"{PROJECT_ROOT / '.tools' / 'bin'}{os.pathsep}{env.get('PATH', '')}"
     env.setdefault("REFLEX_TELEMETRY_ENABLED", "false")
     env.setdefault("REFLEX_CHECK_LATEST_VERSION", "0")
@@ -44,7 +44,7 @@ def _bin(name: str) -> str:
 
 
 def worker_command() -> list[str]:
-    return [_bin("arq"), "worker.settings.WorkerSettings"]
+    return [_bin("arq"), "worker.main.WorkerSettings"]
 
 
 def app_command(settings: Settings) -> list[str]:
@@ -57,7 +57,7 @@ def app_command(settings: Settings) -> list[str]:
         "--backend-port",
         str(settings.port),
         "--backend-host",
-        os.environ.get("HOST", "0.0.0.0"),
+        settings.host,
     ]
 
 
@@ -68,7 +68,7 @@ def run_stack(settings: Settings, commands: list[tuple[str, list[str]]]) -> int:
     os.environ.update({k: env[k] for k in ("DATABASE_URL", "REDIS_URL")})
     stopping = False
 
-    def request_stop(signum: int, _frame: object) -> None:
+    def request_stop(_signum: int, _frame: object) -> None:
         nonlocal stopping
         stopping = True
 

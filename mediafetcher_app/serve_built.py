@@ -8,7 +8,6 @@ starts only the production backend, serving that build on the same port, as `ref
 
 from __future__ import annotations
 
-import os
 import sys
 
 from reflex.config import get_config
@@ -17,17 +16,19 @@ from reflex.utils import exec as reflex_exec
 from reflex.utils import prerequisites
 from reflex_base import constants
 
+from mediafetcher_app.core.settings import get_settings
+
 
 def main() -> None:
     built = prerequisites.get_web_dir() / constants.Dirs.STATIC
     if not (built / "index.html").exists():
         sys.exit(f"no built frontend in {built}: run `reflex export --frontend-only --no-zip` first")
-    port = int(os.environ.get("PORT", "3000"))
-    host = os.environ.get("HOST", "0.0.0.0")
+    settings = get_settings()
     environment.REFLEX_ENV_MODE.set(constants.Env.PROD)
     environment.REFLEX_SKIP_COMPILE.set(True)
     config = get_config()
-    reflex_exec.run_backend_prod(host, port, config.loglevel.subprocess_level(), mount_frontend_compiled_app=True)
+    level = config.loglevel.subprocess_level()
+    reflex_exec.run_backend_prod(settings.host, settings.port, level, mount_frontend_compiled_app=True)
 
 
 if __name__ == "__main__":

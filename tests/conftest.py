@@ -181,7 +181,7 @@ def burst_worker() -> Callable[[], AbstractAsyncContextManager[Any]]:
     run until the queue is empty; leaving the block closes it (on_shutdown), even on a failure."""
     from arq.worker import Worker
 
-    from worker.settings import WorkerSettings
+    from worker.main import WorkerSettings
 
     @asynccontextmanager
     async def running() -> AsyncIterator[Worker]:

@@ -47,7 +47,7 @@ def make_media(
     """A stored media with a real file in final/ and one source, as the pipeline leaves it."""
     import hashlib
 
-    from mediafetcher_app.core import library, storage
+    from mediafetcher_app.core import media_records, storage
     from mediafetcher_app.core.models import Media, MediaKind, MediaSource, utcnow
 
     data = content if content is not None else f"{title}-{kind}-{platform}".encode() * 64
@@ -73,9 +73,9 @@ def make_media(
         )
         db.add(media)
         db.flush()
-        source = library.add_source(
+        source = media_records.add_source(
             db,
-            library.SourceInfo(
+            media_records.SourceInfo(
                 url=url or f"https://{platform}.example/{sha[:8]}",
                 platform=platform,
                 external_id=sha[:12],

@@ -1,5 +1,5 @@
 """Issue 13 item 3: the library over /api/v1 (media edits, folders, tags, bulk filing), through the
-real Starlette app and database, with the web UI's rules (core/organize.py)."""
+real Starlette app and database, with the web UI's rules (core/folders_tags.py)."""
 
 from __future__ import annotations
 

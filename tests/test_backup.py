@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, create_engine, select
 
-from mediafetcher_app.core import organize
+from mediafetcher_app.core import folders_tags
 from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.models import CookieJar, Folder, Media, MediaFolder, MediaTag, Tag, User
 from mediafetcher_app.core.secret_key import load_key
@@ -65,9 +65,9 @@ def make_library() -> dict[str, object]:
     alice = make_principal("alice")
     media_id = make_media("Cat on a skateboard")
     with session_scope() as db:
-        folder = organize.create_folder(db, alice, "Trips")
-        organize.add_to_folder(db, folder.id, [media_id])
-        organize.tag_media(db, alice, "cats", [media_id])
+        folder = folders_tags.create_folder(db, alice, "Trips")
+        folders_tags.add_to_folder(db, folder.id, [media_id])
+        folders_tags.tag_media(db, alice, "cats", [media_id])
         save_cookies(db, parse_netscape(COOKIES), owner_id=alice.user_id)
         sha = db.get(Media, media_id).sha256
     return {"sha": sha, "user_id": alice.user_id}

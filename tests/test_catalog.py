@@ -7,19 +7,19 @@ from datetime import date, timedelta
 import pytest
 from sqlmodel import col, select
 
-from mediafetcher_app.core import catalog, organize, system
-from mediafetcher_app.core.catalog import MediaFilter
+from mediafetcher_app.core import folders_tags, media_queries, system
 from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.errors import InvalidInput
+from mediafetcher_app.core.media_queries import MediaFilter
 from mediafetcher_app.core.models import Media, MediaSource, Source, utcnow
+from mediafetcher_app.core.sizes import human_bytes
 from mediafetcher_app.state.dashboard_view import server_health
-from mediafetcher_app.state.formatting import human_bytes
 from tests.factories import make_media, make_principal
 
 
 def titles(filt: MediaFilter) -> list[str]:
     with session_scope() as db:
-        return [card.title for card in catalog.list_media(db, filt).items]
+        return [card.title for card in media_queries.list_media(db, filt).items]
 
 
 @pytest.fixture
@@ -63,7 +63,7 @@ def test_keyset_pages_cover_everything_once(library):
     seen, cursor = [], ""
     with session_scope() as db:
         while True:
-            page = catalog.list_media(db, MediaFilter(limit=3, before=cursor))
+            page = media_queries.list_media(db, MediaFilter(limit=3, before=cursor))
             seen += [card.id for card in page.items]
             if page.next_cursor is None:
                 break
@@ -90,30 +90,30 @@ def test_search_prefix_title_description_uploader_platform_url(library, query, e
 def test_search_and_folder_and_tag_follow_links_made_later(library):
     who = make_principal()
     with session_scope() as db:
-        folder = organize.create_folder(db, who, "Trips")
-        organize.add_to_folder(db, folder.id, [library["Sunset"], library["Tutorial"]])
-        organize.tag_media(db, who, "Favourites", [library["Sunset"]])
+        folder = folders_tags.create_folder(db, who, "Trips")
+        folders_tags.add_to_folder(db, folder.id, [library["Sunset"], library["Tutorial"]])
+        folders_tags.tag_media(db, who, "Favourites", [library["Sunset"]])
     assert titles(MediaFilter(q="favou")) == ["Sunset"]
     assert titles(MediaFilter(folder_id=folder.id)) == ["Tutorial", "Sunset"]
     assert titles(MediaFilter(tag="favourites")) == ["Sunset"]
     with session_scope() as db:
-        organize.rename_tag(db, who, "favourites", "best")
+        folders_tags.rename_tag(db, who, "favourites", "best")
     assert titles(MediaFilter(q="best")) == ["Sunset"] and titles(MediaFilter(q="favou")) == []
 
 
 def test_neighbours_follow_the_feed_order(library):
     with session_scope() as db:
-        assert catalog.neighbour(db, MediaFilter(), library["Sunset"], forward=True) == library["Night drive"]
-        assert catalog.neighbour(db, MediaFilter(), library["Sunset"], forward=False) == library["Tutorial"]
+        assert media_queries.neighbour(db, MediaFilter(), library["Sunset"], forward=True) == library["Night drive"]
+        assert media_queries.neighbour(db, MediaFilter(), library["Sunset"], forward=False) == library["Tutorial"]
         assert (
-            catalog.neighbour(db, MediaFilter(kind="video"), library["Tutorial"], forward=True)
+            media_queries.neighbour(db, MediaFilter(kind="video"), library["Tutorial"], forward=True)
             == library["Cosplay at the con"]
         )
 
 
 def test_detail_lists_every_source_folder_and_tag(library):
     with session_scope() as db:
-        info = catalog.detail(db, library["Tutorial"])
+        info = media_queries.detail(db, library["Tutorial"])
     assert info.sources[0]["url"] == "https://www.youtube.com/watch?v=abc123"
     assert info.file_name == "Tutorial.mp4"
 
@@ -124,7 +124,7 @@ def test_detail_lists_every_source_folder_and_tag(library):
 )
 def test_bad_filters_are_clear_errors(filt):
     with session_scope() as db, pytest.raises(InvalidInput):
-        catalog.list_media(db, filt)
+        media_queries.list_media(db, filt)
 
 
 def test_cards_and_the_viewer_show_the_posted_date_and_the_uploader():
@@ -134,8 +134,8 @@ def test_cards_and_the_viewer_show_the_posted_date_and_the_uploader():
         source = db.exec(select(Source).where(Source.uploader == "Some Channel")).one()
         source.posted_at = utcnow().replace(year=2023, month=3, day=9)
     with session_scope() as db:
-        cards = {card.title: card for card in catalog.list_media(db, MediaFilter()).items}
-        shown = catalog.detail(db, clip)
+        cards = {card.title: card for card in media_queries.list_media(db, MediaFilter()).items}
+        shown = media_queries.detail(db, clip)
     assert (cards["Posted clip"].uploader, cards["Posted clip"].posted_at) == ("Some Channel", "2023-03-09")
     assert (cards["Nobody's"].uploader, cards["Nobody's"].posted_at) == ("", "")
     assert (shown.uploader, shown.posted_at) == ("Some Channel", "2023-03-09")
@@ -153,7 +153,7 @@ def pages(filt: MediaFilter) -> list[list[str]]:
     out, before = [], ""
     while True:
         with session_scope() as db:
-            page = catalog.list_media(db, MediaFilter(**{**filt.__dict__, "before": before}))
+            page = media_queries.list_media(db, MediaFilter(**{**filt.__dict__, "before": before}))
         out.append([card.title for card in page.items])
         if not (before := page.next_cursor):
             return out
@@ -171,7 +171,7 @@ def test_a_posted_date_range_pages_the_same_whether_its_matches_are_collected_or
             source.posted_at = utcnow().replace(year=2024, month=5, day=1 + n % 3)  # days 1-3, one day 3
     filt = MediaFilter(posted_from=date(2024, 5, 1), posted_to=date(2024, 5, 2), sort=sort, limit=2)
     collected = pages(filt)
-    monkeypatch.setattr(catalog, "FEW_POSTED", 0)
+    monkeypatch.setattr(media_queries, "FEW_POSTED", 0)
     walked = pages(filt)
     assert collected == walked
     expected = [f"clip {n}" for n in (0, 1, 3, 4, 6)]
@@ -205,13 +205,13 @@ def test_the_posted_range_follows_the_dates_its_links_carry():
     assert titles(may) == ["clip 0"]
 
 
-@pytest.mark.parametrize("few_linked", [catalog.FEW_LINKED, 0])
+@pytest.mark.parametrize("few_linked", [media_queries.FEW_LINKED, 0])
 def test_search_with_a_platform_and_a_tag_finds_exactly_the_linked_media_whatever_the_tag_words(
     monkeypatch, few_linked
 ):
     """The search index pre-selects by the platform's and tag's words (alone when they are on few
     media, ``FEW_LINKED``; else with the search words); the exact link tests decide."""
-    monkeypatch.setattr(catalog, "FEW_LINKED", few_linked)
+    monkeypatch.setattr(media_queries, "FEW_LINKED", few_linked)
     root = make_principal("root")
     ids = {
         title: make_media(title, "video", platform)
@@ -219,8 +219,8 @@ def test_search_with_a_platform_and_a_tag_finds_exactly_the_linked_media_whateve
     }
     ids["Cosplay tagged in title best-of"] = make_media("Cosplay tagged in title best-of", "video", "tiktok")
     with session_scope() as db:
-        organize.tag_media(db, root, "best-of", [ids["Cosplay one"], ids["Cosplay three"]])
-        organize.tag_media(db, root, "★", [ids["Cosplay two"]])
+        folders_tags.tag_media(db, root, "best-of", [ids["Cosplay one"], ids["Cosplay three"]])
+        folders_tags.tag_media(db, root, "★", [ids["Cosplay two"]])
     assert titles(MediaFilter(q="cosp", platform="tiktok", tag="best-of")) == ["Cosplay one"]
     assert titles(MediaFilter(q="cosp", platform="tiktok", tag="★")) == ["Cosplay two"]
     assert titles(MediaFilter(q="cosp", platform="TikTok", tag="best-of")) == []  # the platform is exact

@@ -339,7 +339,7 @@ def test_entrypoint_app_migrates_then_serves_on_port(stub_project: Path) -> None
 def test_entrypoint_worker_migrates_then_runs_arq(stub_project: Path) -> None:
     code, calls = _run_entrypoint(stub_project, "worker")
     assert code == 0
-    assert calls == ["python -m mediafetcher_app.cli migrate", "arq worker.settings.WorkerSettings"]
+    assert calls == ["python -m mediafetcher_app.cli migrate", "arq worker.main.WorkerSettings"]
 
 
 @pytest.mark.parametrize(("role", "check"), [("app", "python -c"), ("worker", "python -m worker.healthcheck")])

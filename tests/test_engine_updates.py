@@ -104,7 +104,7 @@ def test_a_second_host_sharing_the_data_volume_follows_the_same_overlay(wheels, 
 
 
 async def test_auto_update_is_off_by_default_and_on_installs_the_newest(wheels, monkeypatch):
-    from worker.settings import WorkerSettings, engine_update_cron
+    from worker.main import WorkerSettings, engine_update_cron
 
     assert any(job.coroutine is engine_update_cron for job in WorkerSettings.cron_jobs)
     (wheels / "yt_dlp-2099.1.2-py3-none-any.whl").unlink()

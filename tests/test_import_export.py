@@ -13,7 +13,7 @@ from pathlib import Path
 from PIL import Image
 from sqlmodel import select
 
-from mediafetcher_app.core import organize
+from mediafetcher_app.core import folders_tags
 from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.models import Media, MediaKind, MediaSource, Source
 from mediafetcher_app.core.settings import get_settings
@@ -110,10 +110,10 @@ def test_export_writes_media_sources_folders_and_tags_as_json(tmp_path):
     alice = make_principal("alice")
     media_id = make_media("Cat video", uploader="cats4ever")
     with session_scope() as db:
-        trips = organize.create_folder(db, alice, "Trips")
-        summer = organize.create_folder(db, alice, "Summer", trips.id)
-        organize.add_to_folder(db, summer.id, [media_id])
-        organize.tag_media(db, alice, "cats", [media_id])
+        trips = folders_tags.create_folder(db, alice, "Trips")
+        summer = folders_tags.create_folder(db, alice, "Summer", trips.id)
+        folders_tags.add_to_folder(db, summer.id, [media_id])
+        folders_tags.tag_media(db, alice, "cats", [media_id])
 
     done = cli("export", "--output", str(tmp_path / "library.json"))
 

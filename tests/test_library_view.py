@@ -21,13 +21,13 @@ from PIL import Image
 from sqlalchemy import func, insert, literal, update
 from sqlmodel import col, select
 
-from mediafetcher_app.core import library, organize, storage
+from mediafetcher_app.core import folders_tags, media_records, storage
 from mediafetcher_app.core.db import session_scope
-from mediafetcher_app.core.library import SourceInfo
 from mediafetcher_app.core.library_view import library_root, watch
 from mediafetcher_app.core.library_view.apply import apply
 from mediafetcher_app.core.library_view.names import MAX_NAME_BYTES, Namer, safe_part
 from mediafetcher_app.core.library_view.plan import Plan
+from mediafetcher_app.core.media_records import SourceInfo
 from mediafetcher_app.core.migrations import PROJECT_ROOT
 from mediafetcher_app.core.models import Media, MediaFolder, MediaSource, Role, Source
 from mediafetcher_app.core.settings import get_settings
@@ -88,33 +88,33 @@ def test_the_view_follows_folders_membership_titles_and_deletion(admin):
     assert linked.samefile(final_path(clip)) and not linked.is_symlink()  # a hard link: no second copy
 
     with session_scope() as db:
-        music = organize.create_folder(db, admin, "Music").id
+        music = folders_tags.create_folder(db, admin, "Music").id
     assert tree() == {"Unsorted", "Music"} | video_files("Unsorted", clip)
 
     with session_scope() as db:
-        organize.add_to_folder(db, music, [clip])
-        live = organize.create_folder(db, admin, "Live", parent_id=music).id
-        organize.add_to_folder(db, live, [clip])
+        folders_tags.add_to_folder(db, music, [clip])
+        live = folders_tags.create_folder(db, admin, "Live", parent_id=music).id
+        folders_tags.add_to_folder(db, live, [clip])
     assert tree() == {"Unsorted", "Music", "Music/Live"} | video_files("Music", clip) | video_files("Music/Live", clip)
 
     with session_scope() as db:
-        organize.rename_folder(db, admin, music, "Songs")
-        organize.move_folder(db, admin, live, None)
+        folders_tags.rename_folder(db, admin, music, "Songs")
+        folders_tags.move_folder(db, admin, live, None)
     assert tree() == {"Unsorted", "Songs", "Live"} | video_files("Songs", clip) | video_files("Live", clip)
 
     with session_scope() as db:
-        organize.remove_from_folder(db, music, clip)
+        folders_tags.remove_from_folder(db, music, clip)
         db.get(Media, clip).title = "Renamed clip"
     assert stem(clip).startswith("Renamed clip [")
     assert tree() == {"Unsorted", "Songs", "Live"} | video_files("Live", clip)
 
     with session_scope() as db:
-        organize.delete_folder(db, admin, live)
+        folders_tags.delete_folder(db, admin, live)
     assert tree() == {"Unsorted", "Songs"} | video_files("Unsorted", clip)
 
     with session_scope() as db:
-        gone = organize.delete_media(db, admin, clip)
-    organize.remove_files(gone)
+        gone = folders_tags.delete_media(db, admin, clip)
+    folders_tags.remove_files(gone)
     # The view dropped its links before the stored file went: no moment with library/ the last copy.
     assert not [path for path in library_root().rglob("*") if path.is_file()]
     assert tree() == {"Unsorted", "Songs"}
@@ -125,8 +125,8 @@ def test_the_nfo_is_jellyfin_xml_with_title_plot_studio_aired_url_and_tags(admin
     with session_scope() as db:
         source = db.exec(select(Source)).one()
         source.posted_at = datetime(2024, 5, 17, 12, tzinfo=UTC)
-        organize.tag_media(db, admin, "cats", [clip])
-        organize.tag_media(db, admin, "funny", [clip])
+        folders_tags.tag_media(db, admin, "cats", [clip])
+        folders_tags.tag_media(db, admin, "funny", [clip])
     (nfo,) = [path for path in tree() if path.endswith(".nfo")]
     assert nfo == "Unsorted/A _b_&bold__b_ title [youtube " + stem(clip).rsplit(" ", 1)[1] + ".nfo"
     document = ET.parse(library_root() / nfo).getroot()
@@ -188,9 +188,9 @@ def test_names_that_differ_only_in_case_or_after_cleaning_are_numbered(admin):
         "clip (3)",
     ]
     with session_scope() as db:
-        organize.create_folder(db, admin, "a:b")
-        organize.create_folder(db, admin, "a_b")
-        organize.create_folder(db, admin, "unsorted")
+        folders_tags.create_folder(db, admin, "a:b")
+        folders_tags.create_folder(db, admin, "a_b")
+        folders_tags.create_folder(db, admin, "unsorted")
     assert tree() == {"Unsorted", "a_b", "a_b (2)", "unsorted (2)"}
 
 
@@ -287,8 +287,8 @@ def two_in_music(admin) -> tuple[int, int, dict[str, tuple[int, int, int]]]:
     """A media to change and one to leave alone, both in "Music"; the stats of the second's files."""
     changed, untouched = make_media("To be changed"), make_media("Left alone")
     with session_scope() as db:
-        music = organize.create_folder(db, admin, "Music").id
-        organize.add_to_folder(db, music, [changed, untouched])
+        music = folders_tags.create_folder(db, admin, "Music").id
+        folders_tags.add_to_folder(db, music, [changed, untouched])
     before = stats(*files_in(tree(), untouched))
     assert len(before) == 2  # its video and its NFO, in Music
     return changed, untouched, before
@@ -298,7 +298,7 @@ def test_a_title_edit_rewrites_and_relinks_only_that_media(admin):
     edited, untouched, before = two_in_music(admin)
 
     with session_scope() as db:
-        organize.set_title(db, edited, "Edited")
+        folders_tags.set_title(db, edited, "Edited")
     assert stem(edited).startswith("Edited [")
     assert tree() == {"Unsorted", "Music"} | video_files("Music", edited) | video_files("Music", untouched)
     assert stats(*before) == before
@@ -307,16 +307,16 @@ def test_a_title_edit_rewrites_and_relinks_only_that_media(admin):
 def test_a_folder_rename_moves_exactly_its_subtree_without_rewriting_it(admin):
     inside, outside = make_media("Inside"), make_media("Outside")
     with session_scope() as db:
-        music = organize.create_folder(db, admin, "Music").id
-        live = organize.create_folder(db, admin, "Live", parent_id=music).id
-        other = organize.create_folder(db, admin, "Other").id
-        organize.add_to_folder(db, live, [inside])
-        organize.add_to_folder(db, other, [outside])
+        music = folders_tags.create_folder(db, admin, "Music").id
+        live = folders_tags.create_folder(db, admin, "Live", parent_id=music).id
+        other = folders_tags.create_folder(db, admin, "Other").id
+        folders_tags.add_to_folder(db, live, [inside])
+        folders_tags.add_to_folder(db, other, [outside])
     moved = {path.split("/", 1)[1]: info for path, info in stats(*video_files("Music/Live", inside)).items()}
     kept = stats(*video_files("Other", outside))
 
     with session_scope() as db:
-        organize.rename_folder(db, admin, music, "Songs")
+        folders_tags.rename_folder(db, admin, music, "Songs")
     assert tree() == {"Unsorted", "Songs", "Songs/Live", "Other"} | video_files("Songs/Live", inside) | video_files(
         "Other", outside
     )
@@ -327,25 +327,25 @@ def test_a_folder_rename_moves_exactly_its_subtree_without_rewriting_it(admin):
 def test_folders_that_swap_names_in_one_commit_keep_their_own_media(admin):
     first, second = make_media("First"), make_media("Second")
     with session_scope() as db:
-        a = organize.create_folder(db, admin, "A").id
-        b = organize.create_folder(db, admin, "B").id
-        organize.add_to_folder(db, a, [first])
-        organize.add_to_folder(db, b, [second])
+        a = folders_tags.create_folder(db, admin, "A").id
+        b = folders_tags.create_folder(db, admin, "B").id
+        folders_tags.add_to_folder(db, a, [first])
+        folders_tags.add_to_folder(db, b, [second])
     tree()
     with session_scope() as db:
-        organize.rename_folder(db, admin, a, "Swap")
+        folders_tags.rename_folder(db, admin, a, "Swap")
         db.flush()
-        organize.rename_folder(db, admin, b, "A")
+        folders_tags.rename_folder(db, admin, b, "A")
         db.flush()
-        organize.rename_folder(db, admin, a, "B")
+        folders_tags.rename_folder(db, admin, a, "B")
     assert tree() == {"Unsorted", "A", "B"} | video_files("B", first) | video_files("A", second)
 
 
 def test_deleting_a_media_removes_exactly_its_entries(admin):
     gone, stays, kept = two_in_music(admin)
     with session_scope() as db:
-        removed = organize.delete_media(db, admin, gone)
-    organize.remove_files(removed)
+        removed = folders_tags.delete_media(db, admin, gone)
+    folders_tags.remove_files(removed)
     assert tree() == {"Unsorted", "Music"} | video_files("Music", stays)
     assert stats(*kept) == kept
 
@@ -353,19 +353,19 @@ def test_deleting_a_media_removes_exactly_its_entries(admin):
 def test_a_tag_rename_rewrites_only_the_nfo_of_media_carrying_it(admin):
     tagged, plain = make_media("Tagged"), make_media("Plain")
     with session_scope() as db:
-        organize.tag_media(db, admin, "cats", [tagged])
+        folders_tags.tag_media(db, admin, "cats", [tagged])
     tagged_nfo, plain_nfo = f"Unsorted/{stem(tagged)}.nfo", f"Unsorted/{stem(plain)}.nfo"
     kept = stats(*files_in(tree(), plain), f"Unsorted/{stem(tagged)}.mp4")
 
     with session_scope() as db:
-        organize.rename_tag(db, admin, "cats", "kittens")
+        folders_tags.rename_tag(db, admin, "cats", "kittens")
     assert watch.settle(60)
     assert [tag.text for tag in ET.parse(library_root() / tagged_nfo).getroot().findall("tag")] == ["kittens"]
     assert ET.parse(library_root() / plain_nfo).getroot().findall("tag") == []
     assert stats(*kept) == kept
 
     with session_scope() as db:
-        organize.delete_tag(db, admin, "kittens")
+        folders_tags.delete_tag(db, admin, "kittens")
     assert watch.settle(60)
     assert ET.parse(library_root() / tagged_nfo).getroot().findall("tag") == []
 
@@ -410,7 +410,7 @@ def test_core_updates_and_refreshed_sources_are_followed():
         db.exec(update(Media).where(col(Media.id) == clip).values(title="Set by a statement"))
         source = db.exec(select(Source)).one()
         refreshed = SourceInfo(url=source.url, platform=source.platform, external_id=source.external_id)
-        library.add_source(db, replace(refreshed, uploader="New Channel"))
+        media_records.add_source(db, replace(refreshed, uploader="New Channel"))
     assert stem(clip).startswith("Set by a statement [")
     assert tree() == {"Unsorted"} | video_files("Unsorted", clip)
     assert ET.parse(library_root() / f"Unsorted/{stem(clip)}.nfo").getroot().findtext("studio") == "New Channel"
@@ -419,7 +419,7 @@ def test_core_updates_and_refreshed_sources_are_followed():
 def test_a_write_the_listeners_cannot_attribute_gets_a_full_pass(admin, caplog):
     clip = make_media("Clip")
     with session_scope() as db:
-        music = organize.create_folder(db, admin, "Music").id
+        music = folders_tags.create_folder(db, admin, "Music").id
     tree()
     every_media = select(Media.id, literal(music), func.now())
     with session_scope() as db:

@@ -65,7 +65,7 @@ async def test_progress_is_on_the_row_and_cancel_kills_the_engine_group(server):
 
 def start_worker(env: dict[str, str]) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "arq", "worker.settings.WorkerSettings"],
+        [sys.executable, "-m", "arq", "worker.main.WorkerSettings"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -6,7 +6,7 @@ import hashlib
 import json
 import re
 
-from mediafetcher_app.core import catalog
+from mediafetcher_app.core import media_queries
 from mediafetcher_app.core.db import session_scope
 from tests.fixtures.pipeline import assert_done, file_of, media_of, run, sources_of
 from tests.fixtures.server import TELEGRAM_CDN, TELEGRAM_POSTS
@@ -42,9 +42,9 @@ async def test_source_tags_from_the_extractor_are_marked_searchable_and_filterab
     assert_done(job)
     [media] = media_of(job.id)
     with session_scope() as db:
-        shown = catalog.detail(db, media.id)
-        searched = catalog.list_media(db, catalog.MediaFilter(q="navy_background"))
-        filtered = catalog.list_media(db, catalog.MediaFilter(tag="simple_background"))
+        shown = media_queries.detail(db, media.id)
+        searched = media_queries.list_media(db, media_queries.MediaFilter(q="navy_background"))
+        filtered = media_queries.list_media(db, media_queries.MediaFilter(tag="simple_background"))
     assert {"navy_background", "simple_background", "artist_name"} <= set(shown.source_tags)
     assert set(shown.source_tags) <= set(shown.tags)
     assert [card.id for card in searched.items] == [media.id]

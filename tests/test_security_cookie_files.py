@@ -28,7 +28,7 @@ from tests.fixtures.pipeline import assert_done, media_of, new_job, run
 from tests.fixtures.server import COOKIE, FixtureServer, Handler
 from worker import cookie_dirs, heartbeat
 from worker.client import redis_settings
-from worker.settings import reconcile_cron
+from worker.main import reconcile_cron
 
 WORKER = "test-worker"  # the worker id tests.fixtures.pipeline.run claims jobs with
 LIVE, DEAD = "live-host:1:aaaaaa", "dead-host:2:bbbbbb"

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from mediafetcher_app.core import auth, organize, storage
+from mediafetcher_app.core import auth, folders_tags, storage
 from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.models import Media, MediaFolder, MediaSource, MediaTag, MediaTombstone, Role, Source
 from tests.factories import make_media, make_principal, make_token, make_user
@@ -30,7 +30,7 @@ def delete_as_admin(media_id: int) -> list[str]:
     """The viewer's delete, up to (not including) the file removal; returns what to remove."""
     make_user("root", Role.admin)
     with session_scope() as db:
-        return organize.delete_media(db, auth.principal_for_token(db, make_token("root")), media_id)
+        return folders_tags.delete_media(db, auth.principal_for_token(db, make_token("root")), media_id)
 
 
 def stored(media_id: int) -> tuple[Media, Path]:
@@ -51,11 +51,11 @@ def test_delete_removes_every_stored_variant_the_thumbnail_and_the_links(server)
     filer = make_principal("bob")
     with session_scope() as db:
         db.get(Media, media_id).thumbnail_path = storage.thumb_name(media.sha256)
-        folder = organize.create_folder(db, filer, "Reds")
-        organize.add_to_folder(db, folder.id, [media_id])
-        organize.tag_media(db, filer, "red", [media_id])
+        folder = folders_tags.create_folder(db, filer, "Reds")
+        folders_tags.add_to_folder(db, folder.id, [media_id])
+        folders_tags.tag_media(db, filer, "red", [media_id])
 
-    assert organize.remove_files(delete_as_admin(media_id)) == []
+    assert folders_tags.remove_files(delete_as_admin(media_id)) == []
     assert [p for p in (path, *variants, thumb) if p.exists()] == []
     with session_scope() as db:
         for link in (MediaSource, MediaFolder, MediaTag):
@@ -99,7 +99,7 @@ def test_a_failed_removal_leaves_row_and_files_consistent_and_the_sweep_finishes
     media, path = stored(media_id)
     files = delete_as_admin(media_id)
     with unremovable(path.parent):
-        assert organize.remove_files(files) == [path]  # no exception: the delete itself succeeded
+        assert folders_tags.remove_files(files) == [path]  # no exception: the delete itself succeeded
         assert recovery.reindex_final() == 0
     with session_scope() as db:
         assert db.get(Media, media_id) is None and db.get(MediaTombstone, media.sha256) is not None
@@ -114,7 +114,7 @@ async def test_a_user_may_download_deleted_bytes_again(server):
     first = await run(url)
     assert_done(first)
     [media] = media_of(first.id)
-    organize.remove_files(delete_as_admin(media.id))
+    folders_tags.remove_files(delete_as_admin(media.id))
     assert not file_of(media).exists()
 
     again = await run(url)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from mediafetcher_app.core import auth, organize
+from mediafetcher_app.core import auth, folders_tags
 from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.errors import Forbidden
 from mediafetcher_app.core.models import Folder, Role, Tag
@@ -25,12 +25,12 @@ def people() -> tuple[auth.Principal, auth.Principal, auth.Principal]:
 
 def folder(who: auth.Principal, name: str, parent_id: int | None = None) -> int:
     with session_scope() as db:
-        return organize.create_folder(db, who, name, parent_id).id
+        return folders_tags.create_folder(db, who, name, parent_id).id
 
 
 def names() -> list[str]:
     with session_scope() as db:
-        return [node.name for node in organize.folder_tree(db)]
+        return [node.name for node in folders_tags.folder_tree(db)]
 
 
 def test_anyone_files_media_in_folders_and_tags_someone_else_created(people):
@@ -38,28 +38,28 @@ def test_anyone_files_media_in_folders_and_tags_someone_else_created(people):
     media_id = make_media("Clip")
     trips = folder(alice, "Trips")
     with session_scope() as db:
-        organize.tag_media(db, alice, "cats", [])
-        assert organize.add_to_folder(db, trips, [media_id]) == 1
-        organize.tag_media(db, bob, "cats", [media_id])
-        organize.create_folder(db, bob, "Bob's", trips)
+        folders_tags.tag_media(db, alice, "cats", [])
+        assert folders_tags.add_to_folder(db, trips, [media_id]) == 1
+        folders_tags.tag_media(db, bob, "cats", [media_id])
+        folders_tags.create_folder(db, bob, "Bob's", trips)
     with session_scope() as db:
-        assert {n.name: n.count for n in organize.folder_tree(db)} == {"Trips": 1, "Bob's": 0}
-        assert organize.tags_with_counts(db) == [("cats", 1)]
+        assert {n.name: n.count for n in folders_tags.folder_tree(db)} == {"Trips": 1, "Bob's": 0}
+        assert folders_tags.tags_with_counts(db) == [("cats", 1)]
         assert db.exec(text("SELECT created_by FROM tag")).scalar() == alice.user_id  # type: ignore[call-overload]
-        organize.remove_from_folder(db, trips, media_id)
-        organize.untag_media(db, "cats", media_id)
+        folders_tags.remove_from_folder(db, trips, media_id)
+        folders_tags.untag_media(db, "cats", media_id)
 
 
 def _move(db, who: auth.Principal, folder_id: int) -> None:
-    organize.move_folder(db, who, folder_id, organize.create_folder(db, who, f"Inbox of {who.username}").id)
+    folders_tags.move_folder(db, who, folder_id, folders_tags.create_folder(db, who, f"Inbox of {who.username}").id)
 
 
 @pytest.mark.parametrize(
     "change",
     [
-        lambda db, who, folder_id: organize.rename_folder(db, who, folder_id, f"Renamed by {who.username}"),
+        lambda db, who, folder_id: folders_tags.rename_folder(db, who, folder_id, f"Renamed by {who.username}"),
         _move,
-        lambda db, who, folder_id: organize.delete_folder(db, who, folder_id),
+        lambda db, who, folder_id: folders_tags.delete_folder(db, who, folder_id),
     ],
     ids=["rename", "move", "delete"],
 )
@@ -77,19 +77,19 @@ def test_changing_someone_elses_folder_needs_an_admin(people, change):
 @pytest.mark.parametrize(
     "change",
     [
-        lambda db, who: organize.rename_tag(db, who, "cats", "felines"),
-        lambda db, who: organize.delete_tag(db, who, "cats"),
+        lambda db, who: folders_tags.rename_tag(db, who, "cats", "felines"),
+        lambda db, who: folders_tags.delete_tag(db, who, "cats"),
     ],
     ids=["rename", "delete"],
 )
 def test_changing_someone_elses_tag_needs_an_admin(people, change):
     alice, bob, root = people
     with session_scope() as db:
-        organize.tag_media(db, alice, "cats", [make_media("Cat")])
+        folders_tags.tag_media(db, alice, "cats", [make_media("Cat")])
     with session_scope() as db, pytest.raises(Forbidden, match="Only an administrator"):
         change(db, bob)
     with session_scope() as db:
-        assert [name for name, _count in organize.tags_with_counts(db)] == ["cats"]
+        assert [name for name, _count in folders_tags.tags_with_counts(db)] == ["cats"]
         change(db, root)
 
 
@@ -98,10 +98,10 @@ def test_deleting_a_folder_that_holds_someone_elses_sub_folder_needs_an_admin(pe
     trips = folder(alice, "Trips")
     folder(bob, "Bob's corner", folder(alice, "Japan", trips))
     with session_scope() as db, pytest.raises(Forbidden):
-        organize.delete_folder(db, alice, trips)
+        folders_tags.delete_folder(db, alice, trips)
     assert names() == ["Trips", "Japan", "Bob's corner"]
     with session_scope() as db:
-        organize.delete_folder(db, root, trips)
+        folders_tags.delete_folder(db, root, trips)
     assert names() == []
 
 
@@ -113,12 +113,12 @@ def test_a_folder_or_tag_without_a_known_creator_needs_an_admin(people):
         db.flush()
         legacy_id = legacy.id
     with session_scope() as db, pytest.raises(Forbidden):
-        organize.rename_folder(db, alice, legacy_id, "Mine now")
+        folders_tags.rename_folder(db, alice, legacy_id, "Mine now")
     with session_scope() as db, pytest.raises(Forbidden):
-        organize.delete_tag(db, alice, "legacy")
+        folders_tags.delete_tag(db, alice, "legacy")
     with session_scope() as db:
-        organize.rename_folder(db, root, legacy_id, "Kept")
-        organize.delete_tag(db, root, "legacy")
+        folders_tags.rename_folder(db, root, legacy_id, "Kept")
+        folders_tags.delete_tag(db, root, "legacy")
 
 
 async def test_the_library_and_feed_pages_pass_who_is_asking(people):
@@ -130,7 +130,7 @@ async def test_the_library_and_feed_pages_pass_who_is_asking(people):
     assert is_error_toast(await call(library, "delete_folder", trips))
     library.tag_editing, library.tag_new_name = "cats", "dogs"
     with session_scope() as db:
-        organize.tag_media(db, alice, "cats", [media_id])
+        folders_tags.tag_media(db, alice, "cats", [media_id])
     assert is_error_toast(await call(library, "rename_tag", {}))
     viewer = state(ViewerState, make_session("bob"))
     await call(viewer, "open", media_id)

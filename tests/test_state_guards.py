@@ -26,7 +26,7 @@ from typing import Any
 
 import reflex as rx
 
-from mediafetcher_app.core import organize
+from mediafetcher_app.core import folders_tags
 from mediafetcher_app.core.db import get_engine, session_scope
 from mediafetcher_app.state import guard
 from mediafetcher_app.state.auth import AuthState
@@ -125,7 +125,7 @@ def test_the_audit_sees_data_access():
     from mediafetcher_app.state.library import LibraryState, then_view
 
     def deletes(self, folder_id: int):
-        return self._show(then_view(lambda db, _who: organize.delete_folder(db, folder_id)))
+        return self._show(then_view(lambda db, _who: folders_tags.delete_folder(db, folder_id)))
 
     async def enqueues(self, job_id: int):
         await enqueue(job_id)

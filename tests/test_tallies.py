@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import func, insert, text, update
 from sqlmodel import col, delete, select
 
-from mediafetcher_app.core import catalog, jobs, organize, overview, tallies
+from mediafetcher_app.core import folders_tags, jobs, media_queries, overview, tallies
 from mediafetcher_app.core.db import get_engine, session_scope
 from mediafetcher_app.core.models import (
     ACTIVE_STATUSES,
@@ -63,10 +63,10 @@ def tallied(users: list) -> dict:
         counters = {who.user_id: overview.job_counters(db, who) for who in users}
         return {
             "counters": counters,
-            "kinds": catalog.usage_by_kind(db),
-            "platforms": [option["value"] for option in catalog.platform_options(db)],
-            "folders": {node.id: node.count for node in organize.folder_tree(db) if node.count},
-            "tags": {tag.name: tag.count for tag in organize.tag_summaries(db)},
+            "kinds": media_queries.usage_by_kind(db),
+            "platforms": [option["value"] for option in media_queries.platform_options(db)],
+            "folders": {node.id: node.count for node in folders_tags.folder_tree(db) if node.count},
+            "tags": {tag.name: tag.count for tag in folders_tags.tag_summaries(db)},
         }
 
 
@@ -114,20 +114,20 @@ def test_a_tally_gives_the_same_figures_as_a_full_count_after_inserts_updates_an
         )
     ]
     with session_scope() as db:
-        top = organize.create_folder(db, root, "Top")
-        sub = organize.create_folder(db, root, "Sub", parent_id=top.id)
-        organize.add_to_folder(db, top.id, media)
-        organize.add_to_folder(db, sub.id, media[:2])
-        organize.tag_media(db, root, "cats", media)
-        organize.tag_media(db, root, "dogs", media[:1])
-        organize.tag_media(db, root, "unused", [])
+        top = folders_tags.create_folder(db, root, "Top")
+        sub = folders_tags.create_folder(db, root, "Sub", parent_id=top.id)
+        folders_tags.add_to_folder(db, top.id, media)
+        folders_tags.add_to_folder(db, sub.id, media[:2])
+        folders_tags.tag_media(db, root, "cats", media)
+        folders_tags.tag_media(db, root, "dogs", media[:1])
+        folders_tags.tag_media(db, root, "unused", [])
     assert_tallies_match([root, alice])
 
     with session_scope() as db:  # unlink, delete a tag, a folder tree, a media (cascades), a size change
-        organize.remove_from_folder(db, top.id, media[3])
-        organize.untag_media(db, "cats", media[2])
-        organize.delete_tag(db, root, "dogs")
-        organize.delete_folder(db, root, sub.id)
+        folders_tags.remove_from_folder(db, top.id, media[3])
+        folders_tags.untag_media(db, "cats", media[2])
+        folders_tags.delete_tag(db, root, "dogs")
+        folders_tags.delete_folder(db, root, sub.id)
         db.exec(update(Media).where(col(Media.id) == media[1]).values(size_bytes=12345))
         db.exec(delete(Media).where(col(Media.id) == media[0]))
         db.exec(delete(Source).where(col(Source.platform) == "soundcloud"))

@@ -10,7 +10,7 @@ import pytest
 import reflex as rx
 from sqlmodel import select
 
-from mediafetcher_app.core import auth, organize
+from mediafetcher_app.core import auth, folders_tags
 from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.models import DownloadJob, Folder, JobStatus, Media, Role, User
 from mediafetcher_app.state.add_url import AddUrlState
@@ -76,7 +76,7 @@ async def test_library_events_create_rename_move_and_delete(user_session):
 async def test_feed_viewer_edits_tags_and_folders_and_only_admins_delete(user_session, admin_session):
     media_id = make_media("Clip")
     with session_scope() as db:
-        folder_id = organize.create_folder(db, auth.principal_for_session(db, user_session), "Best").id
+        folder_id = folders_tags.create_folder(db, auth.principal_for_session(db, user_session), "Best").id
     viewer = state(ViewerState, user_session)
     feed = viewer.parent_state
     assert isinstance(feed, FeedState)
@@ -107,7 +107,7 @@ async def test_feed_viewer_edits_tags_and_folders_and_only_admins_delete(user_se
 async def test_feed_bulk_actions_and_filters(user_session):
     first, second = make_media("One"), make_media("Two", kind="image")
     with session_scope() as db:
-        folder_id = organize.create_folder(db, auth.principal_for_session(db, user_session), "Pile").id
+        folder_id = folders_tags.create_folder(db, auth.principal_for_session(db, user_session), "Pile").id
     feed = state(FeedState, user_session)
     await call(feed, "load")
     await call(feed, "toggle_selecting")
@@ -117,7 +117,7 @@ async def test_feed_bulk_actions_and_filters(user_session):
     await call(feed, "bulk_add_to_folder")
     assert feed.selected == [] and not feed.selecting
     with session_scope() as db:
-        assert {n.name: n.count for n in organize.folder_tree(db)} == {"Pile": 2}
+        assert {n.name: n.count for n in folders_tags.folder_tree(db)} == {"Pile": 2}
     await call(feed, "set_filter", "kind", "image")
     assert feed.query == "kind=image"
     assert is_error_toast(await call(feed, "set_filter", "kind", "gif")) and feed.kind == ""

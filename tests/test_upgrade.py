@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PREVIOUS_RELEASE = "3f43d88"  # main before issue 11
 COOKIES = "# Netscape HTTP Cookie File\n.example.com\tTRUE\t/\tTRUE\t2000000000\tsid\told-secret\n"
 
+# Runs on the previous release's code, so it uses that release's module names (core.organize).
 MAKE_LIBRARY = textwrap.dedent(
     f"""
     from mediafetcher_app.core import jobs, organize

@@ -32,7 +32,7 @@ def start_worker(name: str, data_dir: Path) -> subprocess.Popen:
         "MF_WORKER_CONCURRENCY": "1",
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "arq", "worker.settings.WorkerSettings"],
+        [sys.executable, "-m", "arq", "worker.main.WorkerSettings"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

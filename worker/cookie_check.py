@@ -22,10 +22,9 @@ from typing import Any
 from mediafetcher_app.core import vault
 from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.models import utcnow
-from mediafetcher_app.core.settings import get_settings
+from mediafetcher_app.core.settings import get_settings, worker_knobs
 
 from . import cookie_dirs
-from .config import engine_config
 from .engines.protocol import Event, Message
 from .engines.runner import run_engine
 from .errors import classify
@@ -58,7 +57,7 @@ async def probe(check: vault.SiteCheck, cookiefile: Path, tmp: Path) -> tuple[bo
     config: dict[str, Any] = {
         "url": engine_url(check),
         "tmp": str(tmp),
-        "socket_timeout": engine_config().socket_timeout_s,
+        "socket_timeout": worker_knobs().socket_timeout_s,
         "max_bytes": settings.max_file_bytes,
         "cookiefile": str(cookiefile),
     }

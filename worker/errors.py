@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from mediafetcher_app.core.egress_policy import PRIVATE_ADDRESS
 from mediafetcher_app.core.fix_pages import CONNECTIONS, ENGINES
+from mediafetcher_app.core.sizes import human_bytes
 
 from . import egress
 
@@ -98,17 +99,8 @@ def site_of(url: str) -> str:
     return host.removeprefix("www.")
 
 
-def human_size(size: int) -> str:
-    value = float(size)
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} bytes"
-
-
 def too_large(limit: int, detail: str = "") -> PipelineError:
-    return PipelineError(f"The file is larger than this server's limit of {human_size(limit)}.", detail, rank=3)
+    return PipelineError(f"The file is larger than this server's limit of {human_bytes(limit)}.", detail, rank=3)
 
 
 def not_media(detail: str) -> PipelineError:

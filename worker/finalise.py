@@ -22,9 +22,9 @@ from typing import Any
 
 from sqlmodel import Session as DBSession
 
-from mediafetcher_app.core import jobs, library, platforms, storage
+from mediafetcher_app.core import jobs, media_records, platforms, storage
 from mediafetcher_app.core.db import session_scope
-from mediafetcher_app.core.library import FileFacts, SourceInfo
+from mediafetcher_app.core.media_records import FileFacts, SourceInfo
 from mediafetcher_app.core.models import MediaKind
 from mediafetcher_app.core.settings import get_settings
 
@@ -212,14 +212,14 @@ def index_file(final: Path, sha256: str) -> int | None:
     its content. Raises PipelineError when it is no media at all."""
     checked = check(final, final.with_name(f".{sha256}.thumb.webp"))
     with session_scope() as db:
-        library.lock_sha(db, sha256)
-        if library.is_tombstoned(db, sha256) or library.media_by_sha(db, sha256) is not None:
+        media_records.lock_sha(db, sha256)
+        if media_records.is_tombstoned(db, sha256) or media_records.media_by_sha(db, sha256) is not None:
             _drop(checked.thumbnail)
             return None
         relative = storage.final_name(sha256, checked.content.ext)
         os.replace(final, storage.absolute(relative))
         thumb = thumbnails.publish(checked.thumbnail, sha256) if checked.thumbnail else None
-        media, _ = library.add_media(db, checked.facts(relative, thumb), None, None)
+        media, _ = media_records.add_media(db, checked.facts(relative, thumb), None, None)
         assert media.id is not None
         return media.id
 
@@ -232,20 +232,20 @@ def _drop(path: Path | None) -> None:
 def _store(db: DBSession, checked: Checked, guard: JobGuard, preset: str | None) -> tuple[int, list[Path]]:
     """The media id of these bytes, publishing them unless already stored; also the files this
     transaction placed (to take back should it not commit)."""
-    library.lock_sha(db, checked.sha256)
-    existing = library.media_by_sha(db, checked.sha256)
+    media_records.lock_sha(db, checked.sha256)
+    existing = media_records.media_by_sha(db, checked.sha256)
     if existing is not None:
         checked.path.unlink()
         _drop(checked.thumbnail)
         assert existing.id is not None
         return existing.id, []
-    library.unbury(db, checked.sha256)  # a user asked for deleted bytes again: they are wanted now
+    media_records.unbury(db, checked.sha256)  # a user asked for deleted bytes again: they are wanted now
     guard.check()
     relative = storage.move_into_final(checked.path, checked.sha256, checked.content.ext)
     placed = [storage.absolute(relative)]
     thumb = thumbnails.publish(checked.thumbnail, checked.sha256) if checked.thumbnail else None
     placed += [storage.absolute(thumb)] if thumb else []
-    media, _ = library.add_media(db, checked.facts(relative, thumb), None, None, preset)
+    media, _ = media_records.add_media(db, checked.facts(relative, thumb), None, None, preset)
     assert media.id is not None
     return media.id, placed
 
@@ -270,10 +270,11 @@ def publish(
     with session_scope() as db:
         guard.hold(db)
         media_id, placed = _store(db, checked, guard, preset)
-        source = library.add_source(db, info)
-        library.link(db, media_id, job_id=guard.job_id, source_id=source.id, folder_id=folder_id)
-        library.fill_titles(db, media_id, meta_text(produced.meta, "title"), meta_text(produced.meta, "description"))
-        library.tag_from_source(db, media_id, source_tags(produced.meta))
+        source = media_records.add_source(db, info)
+        media_records.link(db, media_id, job_id=guard.job_id, source_id=source.id, folder_id=folder_id)
+        title, description = meta_text(produced.meta, "title"), meta_text(produced.meta, "description")
+        media_records.fill_titles(db, media_id, title, description)
+        media_records.tag_from_source(db, media_id, source_tags(produced.meta))
         try:
             guard.check()  # the last moment a stopped run can still leave no trace
         except JobCancelled:
@@ -288,4 +289,4 @@ def link_archived(media_ids: list[int], *, folder_id: int | None, guard: JobGuar
     with session_scope() as db:
         guard.hold(db)
         for media_id in media_ids:
-            library.link(db, media_id, job_id=guard.job_id, source_id=None, folder_id=folder_id)
+            media_records.link(db, media_id, job_id=guard.job_id, source_id=None, folder_id=folder_id)

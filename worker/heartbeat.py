@@ -17,12 +17,12 @@ from sqlmodel import Session as DBSession
 from sqlmodel import col, delete, select
 
 from mediafetcher_app.core.models import WorkerHeartbeat
-from mediafetcher_app.core.settings import worker_stale_s
+from mediafetcher_app.core.settings import worker_knobs
 
 
 def stale_after() -> timedelta:
-    """A worker silent this long is dead (core.settings.worker_stale_s)."""
-    return timedelta(seconds=worker_stale_s())
+    """A worker silent this long is dead (MF_WORKER_STALE_S)."""
+    return timedelta(seconds=worker_knobs().worker_stale_s)
 
 
 def beat_interval_s() -> float:
@@ -33,7 +33,7 @@ def beat_interval_s() -> float:
 def new_worker_id() -> str:
     """``name:pid:random``, the name being MF_WORKER_ID (workers on other hosts, containers with
     random host names) or the host name; the random part keeps a restarted process distinct."""
-    name = (os.environ.get("MF_WORKER_ID") or "").strip() or socket.gethostname()
+    name = worker_knobs().worker_id or socket.gethostname()
     return f"{name}:{os.getpid()}:{secrets.token_hex(3)}"
 
 

@@ -1,4 +1,4 @@
-"""``cli import-folder PATH``: bring an existing folder of media files into the library.
+"""``cli import-folder PATH``: bring an existing folder of media files into the media_records.
 
 Each file is judged by its bytes like a download (``content.identify``: kind, type and extension
 from the content; anything else is refused), hashed and deduplicated against the library; a
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mediafetcher_app.core import library, storage
+from mediafetcher_app.core import media_records, storage
 from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.settings import get_settings
 
@@ -70,7 +70,7 @@ def _import_one(path: Path, staging: Path, summary: Summary) -> None:
         summary.refused.append((path, f"larger than MF_MAX_FILE_BYTES ({limit} bytes)"))
         return
     with session_scope() as db:
-        if library.media_by_sha(db, storage.sha256_file(path)) is not None:
+        if media_records.media_by_sha(db, storage.sha256_file(path)) is not None:
             summary.skipped.append((path, "already in the library"))
             return
     copy = staging / f"{len(summary.imported) + len(summary.refused)}{path.suffix.lower()}"
@@ -83,24 +83,24 @@ def _import_one(path: Path, staging: Path, summary: Summary) -> None:
         return
     meta = sidecar_of(path)
     with session_scope() as db:
-        library.lock_sha(db, checked.sha256)
-        if library.media_by_sha(db, checked.sha256) is not None:  # the same bytes earlier in this folder
+        media_records.lock_sha(db, checked.sha256)
+        if media_records.media_by_sha(db, checked.sha256) is not None:  # the same bytes earlier in this folder
             copy.unlink()
             if checked.thumbnail:
                 checked.thumbnail.unlink(missing_ok=True)
             summary.skipped.append((path, "already in the library"))
             return
-        library.unbury(db, checked.sha256)  # importing deleted bytes asks for them again
+        media_records.unbury(db, checked.sha256)  # importing deleted bytes asks for them again
         relative = storage.move_into_final(copy, checked.sha256, checked.content.ext)
         thumb = thumbnails.publish(checked.thumbnail, checked.sha256) if checked.thumbnail else None
         said = meta or {}
         title, description = meta_text(said, "title") or path.stem, meta_text(said, "description")
-        media, _ = library.add_media(db, checked.facts(relative, thumb), title, description)
+        media, _ = media_records.add_media(db, checked.facts(relative, thumb), title, description)
         if meta:
-            source = library.add_source(
+            source = media_records.add_source(
                 db, source_info(meta, meta_text(meta, "webpage_url", "original_url") or path.as_uri())
             )
-            library.link(db, media.id, job_id=None, source_id=source.id, folder_id=None)  # type: ignore[arg-type]
+            media_records.link(db, media.id, job_id=None, source_id=source.id, folder_id=None)  # type: ignore[arg-type]
     summary.imported.append(path)
 
 

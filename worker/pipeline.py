@@ -34,17 +34,16 @@ from tenacity import (
     wait_exponential,
 )
 
-from mediafetcher_app.core import events, jobs, library, storage
+from mediafetcher_app.core import events, jobs, media_records, storage
 from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.egress_policy import EgressRefused
 from mediafetcher_app.core.engine_setup import ytdlp_equipment
 from mediafetcher_app.core.errors import InvalidInput
 from mediafetcher_app.core.models import DownloadJob, JobStatus, utcnow
-from mediafetcher_app.core.settings import egress_settings, get_settings
+from mediafetcher_app.core.settings import WorkerKnobs, egress_settings, get_settings, worker_knobs
 from mediafetcher_app.core.urls import check_destination, validate_url
 
 from . import cookie_dirs, finalise
-from .config import EngineConfig, engine_config
 from .cookies import job_cookie_file
 from .engines import direct
 from .engines.protocol import STOP, Action, Event, Message, Stage, command
@@ -73,14 +72,14 @@ def _is_transient(exc: BaseException) -> bool:
 
 
 class JobRun:
-    """The state of one job while it runs: its row, tmp dir, attempt log and throttled progress."""
+    """One job while it runs (not a Reflex state): its row, tmp dir, attempt log and throttled progress."""
 
     def __init__(self, job: DownloadJob) -> None:
         assert job.id is not None
         self.job = job
         self.job_id: int = job.id
         self.settings = get_settings()
-        self.engines: EngineConfig = engine_config()
+        self.engines: WorkerKnobs = worker_knobs()
         self.tmp: Path = storage.job_tmp_dir(self.job_id)
         self.worker_id: str = job.worker_id or cookie_dirs.NO_WORKER
         self.cookiefile: Path | None = None
@@ -321,7 +320,7 @@ class JobRun:
                 if external_id is None:
                     continue
                 kind = AUDIO if self.job.audio_only else item.get("kind")
-                if media_ids := library.archived_media_ids(db, platform, external_id, kind, self.job.preset):
+                if media_ids := media_records.archived_media_ids(db, platform, external_id, kind, self.job.preset):
                     found[str(item.get("id"))] = media_ids
         if found:
             ids = sorted({media_id for media_ids in found.values() for media_id in media_ids})
@@ -356,38 +355,39 @@ def is_direct_image(url: str) -> bool:
 
 async def run_job(job: DownloadJob) -> str:
     """Run a claimed job to its end state; returns that state's name (Arq keeps it as the result)."""
-    state = JobRun(job)
-    main = asyncio.create_task(state.run())
-    watcher = asyncio.create_task(_watch_for_cancel(state, main))
+    job_run = JobRun(job)
+    main = asyncio.create_task(job_run.run())
+    watcher = asyncio.create_task(_watch_for_cancel(job_run, main))
     try:
-        async with asyncio.timeout(state.settings.job_timeout_s):
+        async with asyncio.timeout(job_run.settings.job_timeout_s):
             media_ids = await main
-        if not await state.final_write(lambda db: _finish(db, state, media_ids)):
+        if not await job_run.final_write(lambda db: _finish(db, job_run, media_ids)):
             raise JobCancelled()
         return JobStatus.done.value
     except (JobCancelled, asyncio.CancelledError) as stopped:
-        if isinstance(stopped, asyncio.CancelledError) and not state.cancelled:
+        if isinstance(stopped, asyncio.CancelledError) and not job_run.cancelled:
             raise  # the worker itself is stopping: the row stays active and reconcile re-queues it
-        log.info("job %s was cancelled or is no longer this worker's", state.job_id)
+        log.info("job %s was cancelled or is no longer this worker's", job_run.job_id)
         return JobStatus.cancelled.value
     except TimeoutError:
-        minutes = state.settings.job_timeout_s / 60
-        await _fail(state, f"The download took longer than this server's limit of {minutes:g} minutes.", "job timeout")
+        minutes = job_run.settings.job_timeout_s / 60
+        message = f"The download took longer than this server's limit of {minutes:g} minutes."
+        await _fail(job_run, message, "job timeout")
         return JobStatus.failed.value
     except PipelineError as error:
-        await _fail(state, error.message, error.detail, error.action)
+        await _fail(job_run, error.message, error.detail, error.action)
         return JobStatus.failed.value
     except Exception as exc:
-        log.exception("job %s failed unexpectedly", state.job_id)
-        await _fail(state, "The download failed because of an error on this server.", repr(exc))
+        log.exception("job %s failed unexpectedly", job_run.job_id)
+        await _fail(job_run, "The download failed because of an error on this server.", repr(exc))
         return JobStatus.failed.value
     finally:
-        state.stop.set()
+        job_run.stop.set()
         watcher.cancel()
         if not main.done():
             main.cancel()
-        storage.remove_job_tmp_dir(state.job_id)
-        cookie_dirs.remove(state.worker_id, str(state.job_id))
+        storage.remove_job_tmp_dir(job_run.job_id)
+        cookie_dirs.remove(job_run.worker_id, str(job_run.job_id))
 
 
 async def _wait_out(work: asyncio.Future[Any]) -> None:
@@ -399,33 +399,35 @@ async def _wait_out(work: asyncio.Future[Any]) -> None:
         work.exception()  # retrieved: its outcome no longer matters
 
 
-async def _watch_for_cancel(state: JobRun, main: asyncio.Task[list[int]]) -> None:
+async def _watch_for_cancel(job_run: JobRun, main: asyncio.Task[list[int]]) -> None:
     """Stop ``main`` (and so kill the engine's process group) once the row says cancelled, or the
     job went back to the queue and is no longer this run's."""
     while not main.done():
         await asyncio.sleep(WATCH_INTERVAL_S)
         try:
             with session_scope() as db:
-                still_ours = jobs.is_running(db, state.job_id, state.owner)
+                still_ours = jobs.is_running(db, job_run.job_id, job_run.owner)
         except (OperationalError, InterfaceError):
             continue  # the database is away: the run's own writes will tell
         if not still_ours:
-            state.cancelled = True
-            state.stop.set()
+            job_run.cancelled = True
+            job_run.stop.set()
             main.cancel()
             return
 
 
-async def _fail(state: JobRun, message: str, detail: str, action: str = "") -> None:
-    await state.final_write(lambda db: jobs.fail(db, state.job_id, message, detail, owner=state.owner, action=action))
+async def _fail(job_run: JobRun, message: str, detail: str, action: str = "") -> None:
+    await job_run.final_write(
+        lambda db: jobs.fail(db, job_run.job_id, message, detail, owner=job_run.owner, action=action)
+    )
 
 
-def _finish(db: DBSession, state: JobRun, media_ids: list[int]) -> bool:
+def _finish(db: DBSession, job_run: JobRun, media_ids: list[int]) -> bool:
     done = jobs.transition(
         db,
-        state.job_id,
+        job_run.job_id,
         JobStatus.done,
-        owner=state.owner,
+        owner=job_run.owner,
         stage=None,
         eta_s=None,
         speed_bps=None,
@@ -440,8 +442,8 @@ def _finish(db: DBSession, state: JobRun, media_ids: list[int]) -> bool:
     events.record(
         db,
         "finished",
-        f"Downloaded {what} from {state.job.url}",
-        job_id=state.job_id,
+        f"Downloaded {what} from {job_run.job.url}",
+        job_id=job_run.job_id,
         media_id=media_ids[0] if count == 1 else None,
     )
     return True

@@ -7,11 +7,11 @@ import logging
 
 from sqlmodel import col, select
 
-from mediafetcher_app.core import library, storage
+from mediafetcher_app.core import media_records, storage
 from mediafetcher_app.core.db import session_scope
+from mediafetcher_app.core.folders_tags import remove_files
 from mediafetcher_app.core.jobs import RUNNING_STATUSES
 from mediafetcher_app.core.models import DownloadJob
-from mediafetcher_app.core.organize import remove_files
 
 from . import heartbeat
 from .errors import PipelineError
@@ -42,7 +42,7 @@ def reindex_final() -> int:
     """Give every file in ``final/`` without a row its Media row back (never delete it), unless its
     bytes were deleted (tombstone: ``sweep_deleted`` removes it) or are no media at all."""
     with session_scope() as db:
-        known = library.known_shas(db) | library.tombstoned_shas(db)
+        known = media_records.known_shas(db) | media_records.tombstoned_shas(db)
     orphans = {sha: path for sha, path in storage.final_files().items() if sha not in known}
     indexed = 0
     for sha, path in orphans.items():
@@ -58,12 +58,12 @@ def sweep_deleted() -> int:
     """Remove the files of deleted media (tombstoned hashes) still on disk; returns how many hashes
     had some. Each hash is locked and checked again: a user downloading it anew wins."""
     with session_scope() as db:
-        tombstoned = library.tombstoned_shas(db)
+        tombstoned = media_records.tombstoned_shas(db)
     leftovers = (set(storage.final_files()) | set(storage.thumb_files())) & tombstoned
     for sha in leftovers:
         with session_scope() as db:
-            library.lock_sha(db, sha)
-            if library.is_tombstoned(db, sha) and library.media_by_sha(db, sha) is None:
+            media_records.lock_sha(db, sha)
+            if media_records.is_tombstoned(db, sha) and media_records.media_by_sha(db, sha) is None:
                 log.warning("removing the files of deleted media %s", sha)
                 remove_files([sha])
     return len(leftovers)

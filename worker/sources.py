@@ -15,11 +15,10 @@ from typing import Any
 from mediafetcher_app.core import intake, subscriptions
 from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.models import Subscription
-from mediafetcher_app.core.settings import get_settings
+from mediafetcher_app.core.settings import get_settings, worker_knobs
 
 from . import cookie_dirs
 from .client import enqueue_source_check, put_download
-from .config import engine_config
 from .cookies import job_cookie_file
 from .engines.protocol import Event, Message
 from .engines.runner import run_engine
@@ -64,7 +63,7 @@ async def list_source(sub: Subscription, worker_id: str) -> tuple[str | None, li
             cookiefile = job_cookie_file(db, sub.url, cookie_dirs.fresh(worker_id, name), sub.owner_id)
         config = {
             "url": sub.url,
-            "socket_timeout": engine_config().socket_timeout_s,
+            "socket_timeout": worker_knobs().socket_timeout_s,
             "cookiefile": str(cookiefile) if cookiefile else None,
             "limit": LIST_LIMIT,
         }

@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mediafetcher_app.core import json_input
 from mediafetcher_app.core.errors import DomainError, InvalidInput
+from mediafetcher_app.core.sizes import human_bytes
 
 from .errors import error_response
 
@@ -36,8 +37,7 @@ def limit_for(path: str) -> int:
 
 
 def _too_large(limit: int) -> PayloadTooLarge:
-    size = f"{limit // MB} MB" if limit >= MB else f"{limit // KB} KB"
-    return PayloadTooLarge(f"The request body is larger than {size}, the most this address accepts.")
+    return PayloadTooLarge(f"The request body is larger than {human_bytes(limit)}, the most this address accepts.")
 
 
 class BodyLimit:

@@ -10,9 +10,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from mediafetcher_app.core import auth
-from mediafetcher_app.core.catalog import MAX_ID
 from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.errors import InvalidInput
+from mediafetcher_app.core.media_queries import MAX_ID
 
 from . import identity
 from .routing import REQUIRED_SCOPE

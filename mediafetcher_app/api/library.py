@@ -1,6 +1,6 @@
 """The library over the API: edit and delete media, the folder tree, tags, and bulk filing.
 
-Each handler calls the same core function as the web UI's event (core/organize.py), so the rules
+Each handler calls the same core function as the web UI's event (core/folders_tags.py), so the rules
 are the UI's: anyone files and tags any media; renaming, moving or deleting a folder or tag
 someone else created needs an administrator; deleting media needs an administrator. Bulk
 actions name every media id that does not exist (404) and then change nothing.
@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from mediafetcher_app.core import auth, catalog, organize
+from mediafetcher_app.core import auth, folders_tags, media_queries
 from mediafetcher_app.core.errors import InvalidInput
 
 from .bodies import json_object
@@ -45,23 +45,23 @@ NOTHING = "Nothing to change: send at least one of the fields."
 async def edit_media(request: Request) -> JSONResponse:
     media_id, raw = path_id(request, "media_id"), await json_object(request)
 
-    def edit(db: DBSession, who: auth.Principal) -> catalog.MediaDetail:
+    def edit(db: DBSession, who: auth.Principal) -> media_queries.MediaDetail:
         body = validated(MediaEdit, raw)
         if body.title is None and body.tags is None:
             raise InvalidInput(NOTHING, code="invalid_body")
         if body.title is not None:
-            organize.set_title(db, media_id, body.title)
+            folders_tags.set_title(db, media_id, body.title)
         if body.tags is not None:
-            organize.set_tags(db, who, media_id, body.tags)
-        return catalog.detail(db, media_id)
+            folders_tags.set_tags(db, who, media_id, body.tags)
+        return media_queries.detail(db, media_id)
 
-    return answer(catalog.MediaDetail, await in_db(request, edit))
+    return answer(media_queries.MediaDetail, await in_db(request, edit))
 
 
 async def delete_media(request: Request) -> Response:
     media_id = path_id(request, "media_id")
-    files = await in_db(request, lambda db, who: organize.delete_media(db, who, media_id))
-    await run_in_threadpool(organize.remove_files, files)  # after the commit (see delete_media)
+    files = await in_db(request, lambda db, who: folders_tags.delete_media(db, who, media_id))
+    await run_in_threadpool(folders_tags.remove_files, files)  # after the commit (see delete_media)
     return Response(status_code=204)
 
 
@@ -69,40 +69,40 @@ async def delete_media(request: Request) -> Response:
 
 
 async def folder_tree(request: Request) -> JSONResponse:
-    return answer(FolderTree, {"folders": await in_db(request, lambda db, _who: organize.folder_tree(db))})
+    return answer(FolderTree, {"folders": await in_db(request, lambda db, _who: folders_tags.folder_tree(db))})
 
 
 async def create_folder(request: Request) -> JSONResponse:
     raw = await json_object(request)
 
-    def create(db: DBSession, who: auth.Principal) -> organize.FolderNode:
+    def create(db: DBSession, who: auth.Principal) -> folders_tags.FolderNode:
         body = validated(FolderCreate, raw)
-        folder = organize.create_folder(db, who, body.name, body.parent_id)
+        folder = folders_tags.create_folder(db, who, body.name, body.parent_id)
         assert folder.id is not None
-        return organize.folder_node(db, folder.id)
+        return folders_tags.folder_node(db, folder.id)
 
-    return answer(organize.FolderNode, await in_db(request, create), status=201)
+    return answer(folders_tags.FolderNode, await in_db(request, create), status=201)
 
 
 async def edit_folder(request: Request) -> JSONResponse:
     folder_id, raw = path_id(request, "folder_id"), await json_object(request)
 
-    def edit(db: DBSession, who: auth.Principal) -> organize.FolderNode:
+    def edit(db: DBSession, who: auth.Principal) -> folders_tags.FolderNode:
         body = validated(FolderEdit, raw)
         if not body.model_fields_set:
             raise InvalidInput(NOTHING, code="invalid_body")
         if body.name is not None:
-            organize.rename_folder(db, who, folder_id, body.name)
+            folders_tags.rename_folder(db, who, folder_id, body.name)
         if "parent_id" in body.model_fields_set:
-            organize.move_folder(db, who, folder_id, body.parent_id)
-        return organize.folder_node(db, folder_id)
+            folders_tags.move_folder(db, who, folder_id, body.parent_id)
+        return folders_tags.folder_node(db, folder_id)
 
-    return answer(organize.FolderNode, await in_db(request, edit))
+    return answer(folders_tags.FolderNode, await in_db(request, edit))
 
 
 async def delete_folder(request: Request) -> Response:
     folder_id = path_id(request, "folder_id")
-    await in_db(request, lambda db, who: organize.delete_folder(db, who, folder_id))
+    await in_db(request, lambda db, who: folders_tags.delete_folder(db, who, folder_id))
     return Response(status_code=204)
 
 
@@ -112,40 +112,40 @@ async def _change_folder_media(request: Request, change: Callable[[DBSession, in
 
     def apply(db: DBSession, _who: auth.Principal) -> dict[str, Any]:
         media_ids = validated(MediaList, raw).media_ids
-        organize.folder_node(db, folder_id)  # a missing folder is the first 404
-        organize.require_media(db, media_ids)
+        folders_tags.folder_node(db, folder_id)  # a missing folder is the first 404
+        folders_tags.require_media(db, media_ids)
         changed = change(db, folder_id, media_ids)
-        return {"folder": organize.folder_node(db, folder_id), "changed": changed}
+        return {"folder": folders_tags.folder_node(db, folder_id), "changed": changed}
 
     return answer(FolderChange, await in_db(request, apply))
 
 
 async def add_folder_media(request: Request) -> JSONResponse:
-    return await _change_folder_media(request, organize.add_to_folder)
+    return await _change_folder_media(request, folders_tags.add_to_folder)
 
 
 async def remove_folder_media(request: Request) -> JSONResponse:
-    return await _change_folder_media(request, organize.remove_many_from_folder)
+    return await _change_folder_media(request, folders_tags.remove_many_from_folder)
 
 
 # --- tags -----------------------------------------------------------------------------------
 
 
-def _tag_summary(db: DBSession, tag_id: int) -> organize.TagSummary:
-    return organize.tag_summaries(db, tag_id)[0]
+def _tag_summary(db: DBSession, tag_id: int) -> folders_tags.TagSummary:
+    return folders_tags.tag_summaries(db, tag_id)[0]
 
 
 async def list_tags(request: Request) -> JSONResponse:
-    return answer(TagList, {"tags": await in_db(request, lambda db, _who: organize.tag_summaries(db))})
+    return answer(TagList, {"tags": await in_db(request, lambda db, _who: folders_tags.tag_summaries(db))})
 
 
 def _tagged(db: DBSession, who: auth.Principal, name: str, media_ids: list[int]) -> dict[str, Any]:
     """Tag media (every id must exist); the tag and how many media newly carry it."""
-    organize.require_media(db, media_ids)
-    tag = organize.tag_media(db, who, name, [])
+    folders_tags.require_media(db, media_ids)
+    tag = folders_tags.tag_media(db, who, name, [])
     assert tag.id is not None
     before = _tag_summary(db, tag.id).count
-    organize.tag_media(db, who, name, media_ids)
+    folders_tags.tag_media(db, who, name, media_ids)
     after = _tag_summary(db, tag.id)
     return {"tag": after, "changed": after.count - before}
 
@@ -165,7 +165,7 @@ async def add_tag_media(request: Request) -> JSONResponse:
 
     def apply(db: DBSession, who: auth.Principal) -> dict[str, Any]:
         media_ids = validated(MediaList, raw).media_ids
-        return _tagged(db, who, organize.tag_by_id(db, tag_id).name, media_ids)
+        return _tagged(db, who, folders_tags.tag_by_id(db, tag_id).name, media_ids)
 
     return answer(TagChange, await in_db(request, apply))
 
@@ -175,9 +175,9 @@ async def remove_tag_media(request: Request) -> JSONResponse:
 
     def apply(db: DBSession, _who: auth.Principal) -> dict[str, Any]:
         media_ids = validated(MediaList, raw).media_ids
-        organize.tag_by_id(db, tag_id)
-        organize.require_media(db, media_ids)
-        changed = organize.untag_many(db, tag_id, media_ids)
+        folders_tags.tag_by_id(db, tag_id)
+        folders_tags.require_media(db, media_ids)
+        changed = folders_tags.untag_many(db, tag_id, media_ids)
         return {"tag": _tag_summary(db, tag_id), "changed": changed}
 
     return answer(TagChange, await in_db(request, apply))
@@ -186,17 +186,17 @@ async def remove_tag_media(request: Request) -> JSONResponse:
 async def rename_tag(request: Request) -> JSONResponse:
     tag_id, raw = path_id(request, "tag_id"), await json_object(request)
 
-    def rename(db: DBSession, who: auth.Principal) -> organize.TagSummary:
+    def rename(db: DBSession, who: auth.Principal) -> folders_tags.TagSummary:
         new = validated(TagRename, raw).name
-        organize.rename_tag(db, who, organize.tag_by_id(db, tag_id).name, new)
+        folders_tags.rename_tag(db, who, folders_tags.tag_by_id(db, tag_id).name, new)
         return _tag_summary(db, tag_id)
 
-    return answer(organize.TagSummary, await in_db(request, rename))
+    return answer(folders_tags.TagSummary, await in_db(request, rename))
 
 
 async def delete_tag(request: Request) -> Response:
     tag_id = path_id(request, "tag_id")
-    await in_db(request, lambda db, who: organize.delete_tag(db, who, organize.tag_by_id(db, tag_id).name))
+    await in_db(request, lambda db, who: folders_tags.delete_tag(db, who, folders_tags.tag_by_id(db, tag_id).name))
     return Response(status_code=204)
 
 
@@ -212,7 +212,7 @@ routes = [
             "Edit a media's title and/or tags",
             scope=WRITE,
             body=MediaEdit,
-            response=catalog.MediaDetail,
+            response=media_queries.MediaDetail,
             description="Anyone may, as in the viewer: the library is shared.",
         ),
     ),
@@ -236,7 +236,7 @@ routes = [
             "Create a folder",
             scope=WRITE,
             body=FolderCreate,
-            response=organize.FolderNode,
+            response=folders_tags.FolderNode,
             status=201,
             errors=(409,),
         ),
@@ -249,7 +249,7 @@ routes = [
             "Rename and/or move a folder",
             scope=WRITE,
             body=FolderEdit,
-            response=organize.FolderNode,
+            response=folders_tags.FolderNode,
             errors=(409,),
             description=CREATOR,
         ),
@@ -291,7 +291,7 @@ routes = [
             "Rename a tag",
             scope=WRITE,
             body=TagRename,
-            response=organize.TagSummary,
+            response=folders_tags.TagSummary,
             errors=(409,),
             description=CREATOR,
         ),

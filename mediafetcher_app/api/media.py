@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from mediafetcher_app.core import auth, catalog, storage
+from mediafetcher_app.core import auth, media_queries, storage
 from mediafetcher_app.core.errors import NotFound
 from mediafetcher_app.core.media_types import SERVABLE_TYPES, THUMBNAIL_TYPE
 from mediafetcher_app.core.models import Media
@@ -41,7 +41,7 @@ async def list_media(request: Request) -> JSONResponse:
 
     def page(db: DBSession, who: auth.Principal) -> dict[str, Any]:
         who.require_scope(auth.Scope.MEDIA_READ)
-        return catalog.list_media(db, filt).as_dict()
+        return media_queries.list_media(db, filt).as_dict()
 
     return JSONResponse(await in_db(request, page))
 
@@ -51,7 +51,7 @@ async def media_detail(request: Request) -> JSONResponse:
 
     def read(db: DBSession, who: auth.Principal) -> dict[str, Any]:
         who.require_scope(auth.Scope.MEDIA_READ)
-        return catalog.detail(db, media_id).as_dict()
+        return media_queries.detail(db, media_id).as_dict()
 
     return JSONResponse(await in_db(request, read))
 
@@ -66,7 +66,7 @@ def _stored_file(request: Request, thumbnail: bool) -> Any:
         if media is None or not relative:
             raise NotFound("No such file.")
         mime = THUMBNAIL_TYPE if thumbnail else servable_type(media.mime)
-        return relative, mime, catalog.download_name(media.title or "media", media.path)
+        return relative, mime, media_queries.download_name(media.title or "media", media.path)
 
     return in_db(request, locate)
 
@@ -97,15 +97,15 @@ LIST_QUERY = (
     Query("q", TEXT, "Words, each a prefix, all required (title, description, tags, uploader, URL)."),
     Query("kind", {"type": "string", "enum": ["video", "audio", "image"]}),
     Query("platform", TEXT),
-    Query("folder_id", {"type": "integer", "minimum": 1, "maximum": catalog.MAX_ID}),
+    Query("folder_id", {"type": "integer", "minimum": 1, "maximum": media_queries.MAX_ID}),
     Query("tag", TEXT),
     Query("downloaded_from", DAY),
     Query("downloaded_to", DAY),
     Query("posted_from", DAY),
     Query("posted_to", DAY),
-    Query("sort", {"type": "string", "enum": list(catalog.SORTS), "default": "newest"}),
+    Query("sort", {"type": "string", "enum": list(media_queries.SORTS), "default": "newest"}),
     Query("before", TEXT, "The `next` cursor of the previous page."),
-    Query("limit", {"type": "integer", "minimum": 1, "maximum": catalog.MAX_LIMIT, "default": 60}),
+    Query("limit", {"type": "integer", "minimum": 1, "maximum": media_queries.MAX_LIMIT, "default": 60}),
 )
 
 routes = [
@@ -120,7 +120,9 @@ routes = [
         "/api/v1/media/{media_id}",
         media_detail,
         Operation(
-            "One media with its sources, folders and tags", scope=auth.Scope.MEDIA_READ, response=catalog.MediaDetail
+            "One media with its sources, folders and tags",
+            scope=auth.Scope.MEDIA_READ,
+            response=media_queries.MediaDetail,
         ),
     ),
     Route("/media/{media_id}", media_file, methods=["GET", "HEAD"]),

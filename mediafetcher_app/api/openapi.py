@@ -18,7 +18,7 @@ from starlette.routing import BaseRoute
 
 from mediafetcher_app import __version__
 from mediafetcher_app.core.auth import SESSION_COOKIE
-from mediafetcher_app.core.catalog import MAX_ID
+from mediafetcher_app.core.media_queries import MAX_ID
 
 from .routing import ApiRoute, Operation, adapter, api_route
 from .schemas import Error

@@ -9,10 +9,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from mediafetcher_app.core import catalog, jobs, organize, presets, subscriptions
+from mediafetcher_app.core import folders_tags, jobs, media_queries, presets, subscriptions
 from mediafetcher_app.core.accounts import UserSummary
 from mediafetcher_app.core.auth import Scope
-from mediafetcher_app.core.catalog import MAX_ID
+from mediafetcher_app.core.media_queries import MAX_ID
 
 MAX_BULK = 1000  # media ids in one bulk action: a whole feed page many times over
 
@@ -93,7 +93,7 @@ class DownloadBatch(Body):
 class MediaEdit(Body):
     """New title and/or tags; ``tags`` is the whole list (tags left out are taken off)."""
 
-    title: str | None = Field(default=None, max_length=organize.MAX_TITLE * 2)
+    title: str | None = Field(default=None, max_length=folders_tags.MAX_TITLE * 2)
     tags: list[Name] | None = Field(default=None, max_length=100)
 
 
@@ -181,25 +181,25 @@ class SourceList(Answer):
 
 
 class MediaPage(Answer):
-    items: list[catalog.Card]
+    items: list[media_queries.Card]
     next: str | None = Field(description="Pass as `before` for the next page; null on the last one.")
 
 
 class FolderTree(Answer):
-    folders: list[organize.FolderNode]
+    folders: list[folders_tags.FolderNode]
 
 
 class FolderChange(Answer):
-    folder: organize.FolderNode
+    folder: folders_tags.FolderNode
     changed: int = Field(description="How many media were added (or removed); those already so are not counted.")
 
 
 class TagList(Answer):
-    tags: list[organize.TagSummary]
+    tags: list[folders_tags.TagSummary]
 
 
 class TagChange(Answer):
-    tag: organize.TagSummary
+    tag: folders_tags.TagSummary
     changed: int = Field(description="How many media got (or lost) the tag.")
 
 

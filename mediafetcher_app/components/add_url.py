@@ -56,10 +56,6 @@ def _collection_choice() -> rx.Component:
     )
 
 
-def _refused_line(line: rx.Var[str]) -> rx.Component:
-    return rx.text(line, size="1", color=rx.color("red", 11))
-
-
 def _batch_dialog() -> rx.Component:
     return rx.dialog.root(
         rx.dialog.trigger(

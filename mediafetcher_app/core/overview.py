@@ -14,7 +14,7 @@ from sqlmodel import select
 
 from . import auth, doctor, system
 from .models import ACTIVE_STATUSES, JobStatus, JobTally
-from .settings import worker_stale_s
+from .settings import worker_knobs
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ def engines_status() -> tuple[bool, str]:
 
 def server_health(db: DBSession) -> ServerHealth:
     """A worker counts as alive by the same MF_WORKER_STALE_S the worker's reconcile uses."""
-    stale = worker_stale_s()
+    stale = worker_knobs().worker_stale_s
     engines_ok, engines = engines_status()
     return ServerHealth(
         database=system.database_ok(db),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from . import catalog
+from . import media_queries
 from .errors import InvalidInput
 
 
@@ -30,10 +30,10 @@ def int_param(params: Any, name: str, default: int | None = None) -> int | None:
         raise InvalidInput(f"{name} must be a number.", code="invalid_filter") from exc
 
 
-def filter_from_query(params: Any) -> catalog.MediaFilter:
+def filter_from_query(params: Any) -> media_queries.MediaFilter:
     """The feed's filters from a query string (the API's and the web feed's); out of range is a 400."""
     limit = int_param(params, "limit")
-    return catalog.MediaFilter(
+    return media_queries.MediaFilter(
         q=params.get("q", ""),
         kind=params.get("kind", ""),
         platform=params.get("platform", ""),
@@ -45,5 +45,5 @@ def filter_from_query(params: Any) -> catalog.MediaFilter:
         posted_to=_date(params, "posted_to"),
         sort=params.get("sort", "newest"),
         before=params.get("before", ""),
-        limit=catalog.MediaFilter.limit if limit is None else limit,
+        limit=media_queries.MediaFilter.limit if limit is None else limit,
     ).validated()

@@ -1,4 +1,11 @@
-"""Every setting the app and the worker read, taken from the environment in one place."""
+"""Every setting the app and the worker read, taken from the environment in one place.
+
+No other module reads a setting from ``os.environ`` (copying it for a child's environment is not
+reading one). ``get_settings()`` reads once per process; tests that change the environment call
+``get_settings.cache_clear()``. ``egress_settings()``, ``supervisor_settings()`` and
+``worker_knobs()`` read at every call: they change per test, per run, or come from the
+environment an engine child inherited.
+"""
 
 from __future__ import annotations
 
@@ -18,8 +25,13 @@ def _flag(name: str, default: bool) -> bool:
     return raw.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _str(name: str) -> str:
+    """The variable without surrounding blanks; "" when unset."""
+    return os.environ.get(name, "").strip()
+
+
 def _int(name: str, default: int) -> int:
-    raw = os.environ.get(name, "").strip()
+    raw = _str(name)
     return int(raw) if raw else default
 
 
@@ -50,6 +62,8 @@ class Settings:
     admin_user: str | None
     admin_password: str | None
     port: int
+    host: str  # the address the app listens on
+    app_workers: int  # Granian worker processes of the app (make run)
     worker_concurrency: int
     job_timeout_s: int
     max_file_bytes: int
@@ -62,11 +76,8 @@ class Settings:
     login_delay_s: int
     login_max_delay_s: int
     trusted_proxies: tuple[Network, ...]
-    # --- the HTTP edge (issue 8: origins) ---
-    allowed_origins: tuple[str, ...]
-    # --- media servers (issue 13: the human-named view under media/library/) ---
-    library_view: bool
-    # --- engines (issue 9) ---
+    allowed_origins: tuple[str, ...]  # origins besides the app's own that may use cookie routes
+    library_view: bool  # keep the human-named view under media/library/ for media servers
     js_runtime: str  # "deno", "node", "bun" or "quickjs", optionally ":/path/to/binary"
     engine_index: str | None  # where engine updates come from: an index URL or a wheel directory
     engine_auto_update: bool  # check for and install engine updates once a day
@@ -97,6 +108,8 @@ def load_settings() -> Settings:
         admin_user=os.environ.get("MF_ADMIN_USER") or None,
         admin_password=os.environ.get("MF_ADMIN_PASSWORD") or None,
         port=_int("PORT", 3000),
+        host=_str("HOST") or "0.0.0.0",
+        app_workers=max(1, _int("MF_APP_WORKERS", 1)),
         worker_concurrency=_int("MF_WORKER_CONCURRENCY", 3),
         job_timeout_s=_int("MF_JOB_TIMEOUT", 3 * 3600),
         max_file_bytes=_int("MF_MAX_FILE_BYTES", 20 * 1024**3),
@@ -105,25 +118,16 @@ def load_settings() -> Settings:
         login_max_failures=_int("MF_LOGIN_MAX_FAILURES", 5),
         login_window_s=_int("MF_LOGIN_WINDOW", 900),
         max_job_attempts=max(1, _int("MF_MAX_JOB_ATTEMPTS", 3)),
-        ffmpeg_timeout_s=float(os.environ.get("MF_FFMPEG_TIMEOUT", "").strip() or 300),
+        ffmpeg_timeout_s=float(_str("MF_FFMPEG_TIMEOUT") or 300),
         login_delay_s=_int("MF_LOGIN_DELAY", 2),
         login_max_delay_s=_int("MF_LOGIN_MAX_DELAY", 300),
         trusted_proxies=_networks("MF_TRUSTED_PROXIES"),
-        # --- the HTTP edge (issue 8: origins) ---
         allowed_origins=_origins("MF_ALLOWED_ORIGINS"),
-        # --- media servers (issue 13: the human-named view under media/library/) ---
         library_view=_flag("MF_LIBRARY_VIEW", True),
-        # --- engines (issue 9) ---
-        js_runtime=os.environ.get("MF_JS_RUNTIME", "").strip() or "deno",
-        engine_index=os.environ.get("MF_ENGINE_INDEX", "").strip() or None,
+        js_runtime=_str("MF_JS_RUNTIME") or "deno",
+        engine_index=_str("MF_ENGINE_INDEX") or None,
         engine_auto_update=_flag("MF_ENGINE_AUTO_UPDATE", False),
     )
-
-
-def worker_stale_s() -> float:
-    """A worker silent this long is dead (MF_WORKER_STALE_S, default 30 s); read at every call
-    because tests and the supervisor change it per run."""
-    return float(os.environ.get("MF_WORKER_STALE_S", "").strip() or 30)
 
 
 @lru_cache(maxsize=1)
@@ -168,9 +172,40 @@ class SupervisorSettings:
 
 def supervisor_settings() -> SupervisorSettings:
     return SupervisorSettings(
-        first_delay_s=float(os.environ.get("MF_RESTART_DELAY", "").strip() or 1),
-        max_delay_s=float(os.environ.get("MF_RESTART_MAX_DELAY", "").strip() or 30),
+        first_delay_s=float(_str("MF_RESTART_DELAY") or 1),
+        max_delay_s=float(_str("MF_RESTART_MAX_DELAY") or 30),
         crash_limit=max(1, _int("MF_CRASH_LIMIT", 5)),
-        crash_window_s=float(os.environ.get("MF_CRASH_WINDOW", "").strip() or 300),
-        grace_s=float(os.environ.get("MF_STOP_GRACE", "").strip() or 15),
+        crash_window_s=float(_str("MF_CRASH_WINDOW") or 300),
+        grace_s=float(_str("MF_STOP_GRACE") or 15),
+    )
+
+
+@dataclass(frozen=True)
+class WorkerKnobs:
+    """The worker's and the engines' knobs. Read at every call, never cached: tests change them per
+    test, the supervisor per run, and an engine child reads the environment it inherited."""
+
+    worker_id: str  # names this worker's host in heartbeats (MF_WORKER_ID), "" for the host name
+    worker_stale_s: float  # a worker silent this long is dead
+    socket_timeout_s: float  # an engine's network read gives up after this long
+    retry_limit: int  # tries of one engine on transient errors (timeouts, 429, 5xx)
+    retry_backoff_s: float  # first wait between tries; doubles each time, capped at 60 s
+    ffmpeg: str | None  # this ffmpeg binary instead of the one found on PATH or in the wheel
+    # extra gallery-dl options (JSON), e.g. other instances of Danbooru-based sites; the gallery-dl
+    # child parses it, so a mistake fails its jobs with the reason and nothing else
+    gallerydl_config: str
+    # JSON {"site": {"engine", "url"}} replacing or adding a site's signed-in check page
+    cookie_check_urls: str
+
+
+def worker_knobs() -> WorkerKnobs:
+    return WorkerKnobs(
+        worker_id=_str("MF_WORKER_ID"),
+        worker_stale_s=float(_str("MF_WORKER_STALE_S") or 30),
+        socket_timeout_s=float(_str("MF_ENGINE_SOCKET_TIMEOUT") or 30),
+        retry_limit=max(1, _int("MF_RETRY_LIMIT", 3)),
+        retry_backoff_s=float(_str("MF_RETRY_BACKOFF") or 5),
+        ffmpeg=_str("FFMPEG") or None,
+        gallerydl_config=_str("MF_GALLERYDL_CONFIG"),
+        cookie_check_urls=_str("MF_COOKIE_CHECK_URLS"),
     )

@@ -13,8 +13,6 @@ from pathlib import Path
 
 from .settings import Settings, get_settings
 
-HASH_CHUNK = 1024 * 1024
-
 
 def sha256_file(path: Path) -> str:
     """Streamed hash: memory stays flat for a 20 GB file."""

@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session as DBSession
 from sqlmodel import col, select
 
-from . import batches, events, jobs, library, presets
+from . import batches, events, jobs, media_records, presets
 from .auth import Principal, Scope
 from .egress_policy import EgressRefused
 from .errors import Conflict, InvalidInput, NotFound
@@ -293,7 +293,7 @@ def begin_check(db: DBSession, sub_id: int) -> Subscription | None:
 def _archived(db: DBSession, item: Listed, preset: str) -> bool:
     """The library holds this item already, as the source's download choice asks for it."""
     if item.platform and item.external_id:
-        known = library.archived_media_ids(db, item.platform, item.external_id, None, preset)
+        known = media_records.archived_media_ids(db, item.platform, item.external_id, None, preset)
         if known:
             return True
     query = (

@@ -10,8 +10,9 @@ from sqlmodel import Session as DBSession
 
 from mediafetcher_app.core import auth, batches, events, fix_pages, jobs, overview, subscriptions
 from mediafetcher_app.core.models import DownloadJob
+from mediafetcher_app.core.sizes import human_bytes
 
-from .formatting import human_bytes, human_duration
+from .formatting import human_duration
 
 
 class JobRow(TypedDict):

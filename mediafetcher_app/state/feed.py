@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 import reflex as rx
 from sqlmodel import Session as DBSession
 
-from mediafetcher_app.core import auth, catalog, organize
+from mediafetcher_app.core import auth, folders_tags, media_queries
 from mediafetcher_app.core.errors import DomainError
 from mediafetcher_app.core.query_params import filter_from_query
 
@@ -56,11 +56,11 @@ class Options:
 
 def options(db: DBSession, _who: auth.Principal | None = None) -> Options:
     return Options(
-        platforms=[PlatformOption(**option) for option in catalog.platform_options(db)],  # type: ignore[typeddict-item]
+        platforms=[PlatformOption(**option) for option in media_queries.platform_options(db)],  # type: ignore[typeddict-item]
         folders=[
-            Option(value=str(node.id), label=("— " * node.depth) + node.name) for node in organize.folder_tree(db)
+            Option(value=str(node.id), label=("— " * node.depth) + node.name) for node in folders_tags.folder_tree(db)
         ],
-        tags=[name for name, _count in organize.tags_with_counts(db)],
+        tags=[name for name, _count in folders_tags.tags_with_counts(db)],
     )
 
 
@@ -100,7 +100,7 @@ class FeedState(AuthState):
     def folder_name(self) -> str:
         return next((f["label"] for f in self.folders if f["value"] == self.folder_id), "")
 
-    def _filter(self) -> catalog.MediaFilter:
+    def _filter(self) -> media_queries.MediaFilter:
         return filter_from_query({name: getattr(self, name) for name in FILTER_FIELDS})
 
     def _show_options(self, shown: Options) -> None:
@@ -166,7 +166,9 @@ class FeedState(AuthState):
         if not self.bulk_folder.isdigit():
             return rx.toast.error("Pick a folder first.")
         folder_id, selected = int(self.bulk_folder), list(self.selected)
-        added, shown = await caller.run(lambda db, _who: (organize.add_to_folder(db, folder_id, selected), options(db)))
+        added, shown = await caller.run(
+            lambda db, _who: (folders_tags.add_to_folder(db, folder_id, selected), options(db))
+        )
         self._show_options(shown)
         self.selected, self.selecting = [], False
         return rx.toast.success(f"Added {added} item(s) to the folder")
@@ -174,7 +176,9 @@ class FeedState(AuthState):
     @guarded_event
     async def bulk_tag_selected(self, caller: Caller):
         name, selected = self.bulk_tag, list(self.selected)
-        tag, shown = await caller.run(lambda db, who: (organize.tag_media(db, who, name, selected).name, options(db)))
+        tag, shown = await caller.run(
+            lambda db, who: (folders_tags.tag_media(db, who, name, selected).name, options(db))
+        )
         self._show_options(shown)
         self.selected, self.selecting, self.bulk_tag = [], False, ""
         return rx.toast.success(f"Tagged {len(selected)} item(s) '{tag}'")

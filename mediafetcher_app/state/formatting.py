@@ -4,19 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-_UNITS = ("B", "KB", "MB", "GB", "TB")
-
-
-def human_bytes(value: float | None) -> str:
-    if value is None:
-        return ""
-    size = float(value)
-    for unit in _UNITS:
-        if size < 1024 or unit == _UNITS[-1]:
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return ""
-
 
 def human_duration(seconds: float | None) -> str:
     if seconds is None or seconds < 0:

@@ -9,7 +9,7 @@ from typing import Any, TypedDict
 import reflex as rx
 from sqlmodel import Session as DBSession
 
-from mediafetcher_app.core import auth, organize
+from mediafetcher_app.core import auth, folders_tags
 
 from .auth import AuthState
 from .guard import Caller, guarded_event
@@ -48,9 +48,9 @@ def library_view(db: DBSession, _who: auth.Principal | None = None) -> LibraryVi
             parent=str(node.parent_id) if node.parent_id else ROOT,
             indent=f"{node.depth * 1.5}em",
         )
-        for node in organize.folder_tree(db)
+        for node in folders_tags.folder_tree(db)
     ]
-    return LibraryView(folders, [TagRow(name=name, count=count) for name, count in organize.tags_with_counts(db)])
+    return LibraryView(folders, [TagRow(name=name, count=count) for name, count in folders_tags.tags_with_counts(db)])
 
 
 def then_view(change: Callable[[DBSession, auth.Principal], Any]) -> Callable[[DBSession, auth.Principal], LibraryView]:
@@ -95,7 +95,7 @@ class LibraryState(AuthState):
     @guarded_event
     async def create_folder(self, caller: Caller, _form: dict[str, str]):
         name, parent = self.new_folder, None if self.new_parent == ROOT else int(self.new_parent)
-        self._show(await caller.run(then_view(lambda db, who: organize.create_folder(db, who, name, parent))))
+        self._show(await caller.run(then_view(lambda db, who: folders_tags.create_folder(db, who, name, parent))))
         self.new_folder = ""
         return rx.toast.success(f"Folder '{name.strip()}' created")
 
@@ -122,8 +122,8 @@ class LibraryState(AuthState):
         parent = None if self.edit_parent == ROOT else int(self.edit_parent)
 
         def apply(db: DBSession, who: auth.Principal) -> None:
-            organize.rename_folder(db, who, folder_id, name)
-            organize.move_folder(db, who, folder_id, parent)
+            folders_tags.rename_folder(db, who, folder_id, name)
+            folders_tags.move_folder(db, who, folder_id, parent)
 
         self._show(await caller.run(then_view(apply)))
         self.editing = 0
@@ -136,7 +136,7 @@ class LibraryState(AuthState):
     @guarded_event
     async def delete_folder(self, caller: Caller, folder_id: int):
         self.confirm_delete = 0
-        self._show(await caller.run(then_view(lambda db, who: organize.delete_folder(db, who, folder_id))))
+        self._show(await caller.run(then_view(lambda db, who: folders_tags.delete_folder(db, who, folder_id))))
         return rx.toast.success("Folder deleted; its media stay")
 
     @rx.event
@@ -151,10 +151,10 @@ class LibraryState(AuthState):
     async def rename_tag(self, caller: Caller, _form: dict[str, str]):
         old, new = self.tag_editing, self.tag_new_name
         self.tag_editing = ""
-        self._show(await caller.run(then_view(lambda db, who: organize.rename_tag(db, who, old, new))))
+        self._show(await caller.run(then_view(lambda db, who: folders_tags.rename_tag(db, who, old, new))))
         return rx.toast.success(f"Renamed to '{new}'")
 
     @guarded_event
     async def delete_tag(self, caller: Caller, name: str):
-        self._show(await caller.run(then_view(lambda db, who: organize.delete_tag(db, who, name))))
+        self._show(await caller.run(then_view(lambda db, who: folders_tags.delete_tag(db, who, name))))
         return rx.toast.success(f"Tag '{name}' removed")

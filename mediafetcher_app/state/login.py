@@ -27,7 +27,6 @@ def _signed_in(db: DBSession, token: str | None) -> bool:
 class LoginState(rx.State):
     error: str = ""
     next_path: str = "/"
-    needs_setup: bool = False
 
     @rx.event
     async def load(self):

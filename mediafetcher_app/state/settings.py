@@ -9,12 +9,12 @@ from typing import Any, TypedDict
 import reflex as rx
 from sqlmodel import Session as DBSession
 
-from mediafetcher_app.core import accounts, auth, catalog, presets, system
+from mediafetcher_app.core import accounts, auth, media_queries, presets, system
 from mediafetcher_app.core.errors import InvalidInput
 from mediafetcher_app.core.models import Role
+from mediafetcher_app.core.sizes import human_bytes
 
 from .auth import AuthState, login_redirect
-from .formatting import human_bytes
 from .guard import Caller, guarded_event
 
 
@@ -45,7 +45,7 @@ class StorageView:
 def storage_view(db: DBSession, _who: auth.Principal | None = None) -> StorageView:
     """The media volume's space and what each kind of media takes."""
     status = system.disk()
-    by_kind = catalog.usage_by_kind(db)
+    by_kind = media_queries.usage_by_kind(db)
     return StorageView(
         total=human_bytes(status.total),
         used=human_bytes(status.used),

@@ -8,7 +8,7 @@ from typing import Any, TypedDict
 import reflex as rx
 from sqlmodel import Session as DBSession
 
-from mediafetcher_app.core import auth, organize, subscriptions
+from mediafetcher_app.core import auth, folders_tags, subscriptions
 from mediafetcher_app.core.errors import InvalidInput
 from worker.client import request_source_check
 
@@ -24,7 +24,8 @@ class FolderOption(TypedDict):
 def folder_options(db: DBSession, _who: auth.Principal) -> list[FolderOption]:
     """Where new items may be filed: every folder, indented by depth."""
     return [
-        FolderOption(value=str(node.id), label="\u2003" * node.depth + node.name) for node in organize.folder_tree(db)
+        FolderOption(value=str(node.id), label="\u2003" * node.depth + node.name)
+        for node in folders_tags.folder_tree(db)
     ]
 
 

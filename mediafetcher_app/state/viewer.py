@@ -15,10 +15,11 @@ from typing import Any, TypedDict
 import reflex as rx
 from sqlmodel import Session as DBSession
 
-from mediafetcher_app.core import auth, catalog, organize
+from mediafetcher_app.core import auth, folders_tags, media_queries
+from mediafetcher_app.core.sizes import human_bytes
 
 from .feed import FeedState, Options, options
-from .formatting import human_bytes, human_duration
+from .formatting import human_duration
 from .guard import Caller, guarded_event
 
 
@@ -43,7 +44,7 @@ class FollowedRef(TypedDict):
 
 @dataclass(frozen=True)
 class Edited:
-    detail: catalog.MediaDetail
+    detail: media_queries.MediaDetail
     options: Options
 
 
@@ -53,12 +54,12 @@ def then_shown(media_id: int, change: Callable[[DBSession, auth.Principal, int],
 
     def run(db: DBSession, who: auth.Principal) -> Edited:
         change(db, who, media_id)
-        return Edited(catalog.detail(db, media_id), options(db))
+        return Edited(media_queries.detail(db, media_id), options(db))
 
     return run
 
 
-def facts_of(info: catalog.MediaDetail) -> list[str]:
+def facts_of(info: media_queries.MediaDetail) -> list[str]:
     """Size, dimensions, length and the day it was added, whichever are known."""
     facts = [human_bytes(info.size_bytes)]
     if info.width and info.height:
@@ -86,7 +87,7 @@ class ViewerState(FeedState):
     v_confirm_delete: bool = False
     v_zoomed: bool = False
 
-    def _show(self, info: catalog.MediaDetail) -> None:
+    def _show(self, info: media_queries.MediaDetail) -> None:
         self.media_id, self.v_kind = info.id, info.kind
         self.v_title, self.v_description, self.v_facts = info.title, info.description, facts_of(info)
         byline = [f"by {info.uploader}"] if info.uploader else []
@@ -105,7 +106,7 @@ class ViewerState(FeedState):
 
     @guarded_event
     async def open(self, caller: Caller, media_id: int):
-        self._show(await caller.run(lambda db, _who: catalog.detail(db, media_id)))
+        self._show(await caller.run(lambda db, _who: media_queries.detail(db, media_id)))
 
     @rx.event
     def toggle_zoom(self):
@@ -120,9 +121,9 @@ class ViewerState(FeedState):
     async def step(self, caller: Caller, forward: bool):
         filt, current = self._filter(), self.media_id
 
-        def neighbour(db: DBSession, _who: auth.Principal) -> catalog.MediaDetail | None:
-            target = catalog.neighbour(db, filt, current, forward)
-            return None if target is None else catalog.detail(db, target)
+        def neighbour(db: DBSession, _who: auth.Principal) -> media_queries.MediaDetail | None:
+            target = media_queries.neighbour(db, filt, current, forward)
+            return None if target is None else media_queries.detail(db, target)
 
         info = await caller.run(neighbour)
         if info is None:
@@ -137,25 +138,25 @@ class ViewerState(FeedState):
     @guarded_event
     async def add_tag(self, caller: Caller):
         name, self.v_new_tag = self.v_new_tag, ""
-        tag = then_shown(self.media_id, lambda db, who, media_id: organize.tag_media(db, who, name, [media_id]))
+        tag = then_shown(self.media_id, lambda db, who, media_id: folders_tags.tag_media(db, who, name, [media_id]))
         self._show_edited(await caller.run(tag))
 
     @guarded_event
     async def remove_tag(self, caller: Caller, name: str):
-        untag = then_shown(self.media_id, lambda db, _who, media_id: organize.untag_media(db, name, media_id))
+        untag = then_shown(self.media_id, lambda db, _who, media_id: folders_tags.untag_media(db, name, media_id))
         self._show_edited(await caller.run(untag))
 
     @guarded_event
     async def add_to_folder(self, caller: Caller, folder_id: str):
         add = then_shown(
-            self.media_id, lambda db, _who, media_id: organize.add_to_folder(db, int(folder_id), [media_id])
+            self.media_id, lambda db, _who, media_id: folders_tags.add_to_folder(db, int(folder_id), [media_id])
         )
         self._show_edited(await caller.run(add))
 
     @guarded_event
     async def remove_from_folder(self, caller: Caller, folder_id: int):
         remove = then_shown(
-            self.media_id, lambda db, _who, media_id: organize.remove_from_folder(db, folder_id, media_id)
+            self.media_id, lambda db, _who, media_id: folders_tags.remove_from_folder(db, folder_id, media_id)
         )
         self._show_edited(await caller.run(remove))
 
@@ -166,8 +167,8 @@ class ViewerState(FeedState):
     @guarded_event
     async def delete_media(self, caller: Caller):
         media_id = self.media_id
-        files = await caller.run(lambda db, who: organize.delete_media(db, who, media_id))
-        await asyncio.to_thread(organize.remove_files, files)
+        files = await caller.run(lambda db, who: folders_tags.delete_media(db, who, media_id))
+        await asyncio.to_thread(folders_tags.remove_files, files)
         self.viewer_open = False
         self.refresh_key += 1
         return rx.toast.success("Deleted")

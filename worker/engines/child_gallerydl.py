@@ -19,6 +19,7 @@ from typing import Any
 from gallery_dl import config, extractor, job
 from gallery_dl.extractor.generic import GenericExtractor
 
+from mediafetcher_app.core.settings import worker_knobs
 from worker.engines import child_io as child
 from worker.engines.protocol import Event, Stage
 
@@ -39,7 +40,7 @@ class _ErrorLog(logging.Handler):
 def operator_config() -> dict[str, Any]:
     """Extra gallery-dl options from MF_GALLERYDL_CONFIG (JSON), e.g. other instances of
     Danbooru-based sites. Read before the extractors load: instances are fixed at import."""
-    return json.loads(os.environ.get("MF_GALLERYDL_CONFIG") or "{}")
+    return json.loads(worker_knobs().gallerydl_config or "{}")
 
 
 def configure(cfg: dict[str, Any], extra: dict[str, Any]) -> None:

@@ -162,7 +162,7 @@ def mode_params(mode: str, preset: str = COMPATIBLE) -> dict[str, Any]:
     return {}
 
 
-def _refuse_ffmpeg_download(self: FFmpegFD, filename: str, info: dict[str, Any]) -> bool:
+def _refuse_ffmpeg_download(self: FFmpegFD, _filename: str, _info: dict[str, Any]) -> bool:
     self.report_error("This stream can only be downloaded by ffmpeg, which this server does not let download.")
     return False
 

@@ -13,7 +13,6 @@ entries; tests point a site at the fixture server's cookie-protected path with i
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -22,6 +21,7 @@ from sqlmodel import col, select
 
 from ..errors import InvalidInput, NotFound
 from ..models import CookieJar
+from ..settings import worker_knobs
 from .sites import site_for_domain
 
 YTDLP = "yt-dlp"
@@ -49,7 +49,7 @@ CHECKS: dict[str, SiteCheck] = {
 
 
 def _override() -> dict[str, SiteCheck]:
-    raw = os.environ.get("MF_COOKIE_CHECK_URLS", "").strip()
+    raw = worker_knobs().cookie_check_urls
     if not raw:
         return {}
     checks: dict[str, SiteCheck] = {}

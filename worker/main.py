@@ -1,4 +1,7 @@
-"""Arq ``WorkerSettings``: run with ``arq worker.settings.WorkerSettings``."""
+"""The worker process's entry, Arq's ``WorkerSettings``: run ``arq worker.main.WorkerSettings``.
+
+What it reads from the environment comes from ``mediafetcher_app/core/settings.py``.
+"""
 
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session as DBSession
 from sqlmodel import col, select
 
-from . import events, library, storage
+from . import events, media_records, storage
 from .auth import Principal
 from .errors import Conflict, Forbidden, InvalidInput, NotFound
 from .library_view.watch import settle as settle_library_view
@@ -319,14 +319,14 @@ def delete_media(db: DBSession, principal: Principal, media_id: int) -> list[str
     media = db.get(Media, media_id)
     if media is None:
         raise NotFound(f"No media with id {media_id}.")
-    library.lock_sha(db, media.sha256)
+    media_records.lock_sha(db, media.sha256)
     source_ids = list(db.exec(select(MediaSource.source_id).where(MediaSource.media_id == media_id)).all())
     events.record(db, "deleted", f"Deleted {media.title or media.path}", user_id=principal.user_id)
     db.delete(media)
     db.flush()  # the links go with the row (ON DELETE CASCADE)
     linked_elsewhere = select(MediaSource.source_id).where(col(MediaSource.source_id) == col(Source.id)).exists()
     db.exec(delete(Source).where(col(Source.id).in_(source_ids), ~linked_elsewhere))  # type: ignore[call-overload]
-    library.bury(db, media.sha256, principal.user_id)
+    media_records.bury(db, media.sha256, principal.user_id)
     return [media.sha256]
 
 
