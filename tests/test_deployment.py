@@ -88,25 +88,46 @@ def _called_name(call: ast.Call) -> str | None:
     return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
 
 
+def _passed_key(node: ast.AST, readers: set[str]) -> ast.expr | None:
+    """The name expression a call hands to a known reader (``_int(K, 3)`` when ``_int`` reads)."""
+    if isinstance(node, ast.Call) and node.args and _called_name(node) in readers:
+        return node.args[0]
+    return None
+
+
 def _readers(trees: list[ast.Module]) -> set[str]:
-    """Functions that read the variable named by their first parameter (settings' ``_flag``,
-    the worker's ``_number``, ...): a call of one with a literal name is a read of that name."""
-    readers = set()
-    for tree in trees:
-        for func in ast.walk(tree):
-            if isinstance(func, ast.FunctionDef | ast.AsyncFunctionDef) and func.args.args:
-                first = func.args.args[0].arg
-                if any(_is_name(key, first) for key in map(_read_key, ast.walk(func)) if key is not None):
-                    readers.add(func.name)
-    return readers
+    """Functions that read the variable named by their first parameter, directly (settings' ``_str``)
+    or through another such function (``_int`` calls ``_str``): a call of one with a literal name is
+    a read of that name. Found to a fixed point, so a chain of helpers of any length is seen."""
+    funcs = [
+        func
+        for tree in trees
+        for func in ast.walk(tree)
+        if isinstance(func, ast.FunctionDef | ast.AsyncFunctionDef) and func.args.args
+    ]
+    readers: set[str] = set()
+    while True:
+        found = {
+            func.name
+            for func in funcs
+            if any(
+                _is_name(key, func.args.args[0].arg)
+                for node in ast.walk(func)
+                for key in (_read_key(node), _passed_key(node, readers))
+                if key is not None
+            )
+        }
+        if found <= readers:
+            return readers
+        readers |= found
 
 
 def _env_reads(tree: ast.Module, readers: set[str]) -> set[str]:
     names = set()
     for node in ast.walk(tree):
         key = _read_key(node)
-        if key is None and isinstance(node, ast.Call) and node.args and _called_name(node) in readers:
-            key = node.args[0]
+        if key is None:
+            key = _passed_key(node, readers)
         if isinstance(key, ast.Constant) and isinstance(key.value, str) and ENV_NAME.fullmatch(key.value):
             names.add(key.value)
     return names
@@ -200,11 +221,11 @@ def test_app_publishes_its_port(compose: dict) -> None:
 
 def test_env_scan_finds_the_settings() -> None:
     """The scan below must see every kind of read: direct ones (os.environ.get, os.environ[...],
-    os.getenv) and those through a helper that takes the name (settings' _flag, the worker's _number)."""
+    os.getenv) and those through a helper that takes the name (settings' _flag, and _int through _str)."""
     found = set().union(*(_env_reads(tree, READERS) for tree in TREES.values()))
     assert {"DATABASE_URL", "REDIS_URL", "MF_DATA_DIR", "MF_SECRET_KEY", "PORT"} <= found
     assert {"MF_SECURE_COOKIES", "MF_ENGINE_SOCKET_TIMEOUT", "MF_ALLOWED_ORIGINS"} <= found
-    assert {"_flag", "_int", "_number"} <= READERS
+    assert {"_flag", "_str", "_int"} <= READERS
 
 
 def test_env_scan_reads_the_code_not_its_text() -> None:
