@@ -92,7 +92,10 @@ class JobRun:
         self.owner = jobs.Owner(job.worker_id, job.attempts)
         self.stop = threading.Event()  # set when the run is stopped: finalise's thread checks it
         self.guard = finalise.JobGuard(self.job_id, self.owner, self.stop)
-        self._last_progress = 0.0
+        # the first progress write comes a throttle interval after the start, as every later one:
+        # a job that ends sooner (most images) never writes progress the dashboard could not show
+        self._last_progress = time.monotonic()
+        self._unsaved: dict[str, Any] = {}  # a successful attempt's entry, written with the next write
         self.engine_versions: dict[str, str] = {}  # engine -> the version that ran (the probe says)
 
     # -- the job row -------------------------------------------------------------------------
@@ -100,6 +103,7 @@ class JobRun:
     async def write(self, status: JobStatus | None = None, **fields: Any) -> None:
         """Update the row; a job that ended or left this run meanwhile (cancel, re-queue) stops it."""
         self.status = status or self.status
+        fields, self._unsaved = {**self._unsaved, **fields}, {}
         if not await in_thread(self._transition, self.status, fields):
             self.cancelled = True
             raise JobCancelled()
@@ -140,13 +144,21 @@ class JobRun:
         )
 
     async def record_attempt(self, engine: str, mode: str, stage: str, error: PipelineError | None) -> None:
+        """Log one engine attempt. A failed one is written at once; a successful one rides on the
+        run's next write (the last one at the latest: ``saved_attempts``), one round trip less."""
         entry = {"engine": engine, "mode": mode, "stage": stage, "at": utcnow().isoformat(), "ok": error is None}
         if engine in self.engine_versions:
             entry["version"] = self.engine_versions[engine]
         if error is not None:
             entry |= {"error": error.message, "detail": error.detail[-1000:], "transient": error.transient}
         self.attempt_log.append(entry)
-        await self.write(engine=engine, attempt_log=list(self.attempt_log))
+        self._unsaved = {"engine": engine, "attempt_log": list(self.attempt_log)}
+        if error is not None:
+            await self.write()
+
+    def saved_attempts(self) -> dict[str, Any]:
+        """The attempt log and engine for the run's last write (with what publishing added)."""
+        return {**self._unsaved, "attempt_log": list(self.attempt_log)} if self.attempt_log else {}
 
     # -- the pipeline ------------------------------------------------------------------------
 
@@ -163,10 +175,9 @@ class JobRun:
         await asyncio.to_thread(self.check_url)
         self.tmp = storage.fresh_job_tmp_dir(self.job_id)
         direct_image = not self.job.audio_only and is_direct_image(self.job.url)
-        if direct_image and (known := await self.archived([{"media_url": self.job.url, "id": self.job.url}])):
+        if known := await in_thread(self._prepare, direct_image):
             await self.record_attempt(DIRECT, IMAGE, "archived", None)
-            return sorted({media_id for found in known.values() for media_id in found})
-        self.cookiefile = await in_thread(self._cookie_file)
+            return known
         plan = self.plan(direct_image)
         errors: list[PipelineError] = []
         for route in plan:
@@ -181,11 +192,16 @@ class JobRun:
             plan.append(Route(YTDLP, IMAGE))
         raise max(errors, key=lambda e: e.rank)  # max keeps the first of equal rank
 
-    def _cookie_file(self) -> Path | None:
+    def _prepare(self, direct_image: bool) -> list[int]:
+        """What the run reads before an engine starts, in one session: the media of a direct image
+        link already archived (then there is nothing to fetch), else the job's cookie file."""
         with session_scope() as db:
-            return job_cookie_file(
-                db, self.job.url, cookie_dirs.fresh(self.worker_id, str(self.job_id)), self.job.requested_by
-            )
+            item = {"media_url": self.job.url, "id": self.job.url}
+            known = self._archived_in(db, [item]) if direct_image else {}
+            if not known:
+                folder = cookie_dirs.fresh(self.worker_id, str(self.job_id))
+                self.cookiefile = job_cookie_file(db, self.job.url, folder, self.job.requested_by)
+        return self._link(known)
 
     def plan(self, direct_image: bool) -> list[Route]:
         """The engines to try, in order: when one fails, the next takes the URL (docs/ARCHITECTURE.md §4.4)."""
@@ -317,19 +333,28 @@ class JobRun:
         return await in_thread(self._archived, items)
 
     def _archived(self, items: list[dict[str, Any]]) -> dict[str, list[int]]:
-        found: dict[str, list[int]] = {}
         with session_scope() as db:
-            for item in items:
-                platform, external_id = finalise.identity(item, self.job.url)
-                if external_id is None:
-                    continue
-                kind = AUDIO if self.job.audio_only else item.get("kind")
-                if media_ids := library.archived_media_ids(db, platform, external_id, kind, self.job.preset):
-                    found[str(item.get("id"))] = media_ids
-        if found:
-            ids = sorted({media_id for media_ids in found.values() for media_id in media_ids})
-            finalise.link_archived(ids, folder_id=self.job.folder_id, guard=self.guard)
+            found = self._archived_in(db, items)
+        self._link(found)
         return found
+
+    def _archived_in(self, db: DBSession, items: list[dict[str, Any]]) -> dict[str, list[int]]:
+        found: dict[str, list[int]] = {}
+        for item in items:
+            platform, external_id = finalise.identity(item, self.job.url)
+            if external_id is None:
+                continue
+            kind = AUDIO if self.job.audio_only else item.get("kind")
+            if media_ids := library.archived_media_ids(db, platform, external_id, kind, self.job.preset):
+                found[str(item.get("id"))] = media_ids
+        return found
+
+    def _link(self, found: dict[str, list[int]]) -> list[int]:
+        """Link the job to the archived media ``found``; returns their ids."""
+        ids = sorted({media_id for media_ids in found.values() for media_id in media_ids})
+        if ids:
+            finalise.link_archived(ids, folder_id=self.job.folder_id, guard=self.guard)
+        return ids
 
     async def decide(self, probe: Message, route: Route, outcome: Outcome) -> Message:
         """Answer yt-dlp's probe: skip archived items, hand images to gallery-dl, pick the mode."""
@@ -439,7 +464,10 @@ async def _watch_for_cancel(state: JobRun, main: asyncio.Task[list[int]]) -> Non
 
 
 async def _fail(state: JobRun, message: str, detail: str, action: str = "") -> None:
-    await state.final_write(lambda db: jobs.fail(db, state.job_id, message, detail, owner=state.owner, action=action))
+    saved = state.saved_attempts()
+    await state.final_write(
+        lambda db: jobs.fail(db, state.job_id, message, detail, owner=state.owner, action=action, **saved)
+    )
 
 
 def _finish(db: DBSession, state: JobRun, media_ids: list[int]) -> bool:
@@ -448,6 +476,7 @@ def _finish(db: DBSession, state: JobRun, media_ids: list[int]) -> bool:
         state.job_id,
         JobStatus.done,
         owner=state.owner,
+        **state.saved_attempts(),
         stage=None,
         eta_s=None,
         speed_bps=None,
