@@ -1,8 +1,9 @@
 """Pipeline budgets (see the issue), measured against the same local fixture server.
 
-Run: ``.venv/bin/python -m bench.pipeline_bench [--cases batch,latency,cancel,rss,transcode,mp4,hash,images]``.
+Run: ``.venv/bin/python -m bench.pipeline_bench [--cases CASE,...]`` (cases: batch, latency, cancel, rss,
+transcode, mp4, hash, images, throughput).
 Starts embedded PostgreSQL/Redis in a temporary data dir and a real worker process
-(MF_WORKER_CONCURRENCY=3); prints each number beside its budget. Nothing here asserts: the
+(MF_WORKER_CONCURRENCY=3, or ``--concurrency``); prints each number beside its budget. Nothing here asserts: the
 numbers are recorded in bench/PIPELINE_RESULTS.md.
 """
 
@@ -65,7 +66,7 @@ def transcode_speed(work: Path, seconds: int = 10) -> tuple[float, int]:
     return seconds / (time.perf_counter() - started), encoder_threads()
 
 
-def setup_services(data_dir: Path) -> None:
+def setup_services(data_dir: Path, concurrency: int) -> None:
     # the fixture server is on 127.0.0.1, a private address: allow LAN sources (the egress proxy
     # still carries every connection)
     os.environ.update(
@@ -73,7 +74,7 @@ def setup_services(data_dir: Path) -> None:
         YTDLP_NO_PLUGINS="1",
         MF_SECRET_KEY="bench",
         MF_BLOCK_PRIVATE_URLS="false",
-        MF_WORKER_CONCURRENCY="3",
+        MF_WORKER_CONCURRENCY=str(concurrency),
     )
     for name in ("DATABASE_URL", "REDIS_URL", "MF_MEDIA_ROOT"):
         os.environ.pop(name, None)
@@ -110,12 +111,9 @@ def bench_principal():  # type: ignore[no-untyped-def]
 
 
 async def run_jobs(urls: list[str]) -> float:
-    """Seconds from enqueueing every URL until every job row has ended."""
-    from sqlmodel import col, select
-
+    """Seconds from enqueueing every URL, one after the other, until every job row has ended."""
     from mediafetcher_app.core import jobs
     from mediafetcher_app.core.db import session_scope
-    from mediafetcher_app.core.models import DownloadJob
     from worker.client import enqueue
 
     principal = bench_principal()
@@ -125,6 +123,16 @@ async def run_jobs(urls: list[str]) -> float:
         with session_scope() as db:
             ids.append(jobs.create_job(db, principal, url).id)
         await enqueue(ids[-1])
+    return await wait_done(ids, started)
+
+
+async def wait_done(ids: list[int], started: float) -> float:
+    """Seconds since ``started`` once every job row of ``ids`` has ended (failures are printed)."""
+    from sqlmodel import col, select
+
+    from mediafetcher_app.core.db import session_scope
+    from mediafetcher_app.core.models import DownloadJob
+
     while True:
         with session_scope() as db:
             rows = db.exec(select(DownloadJob.status).where(col(DownloadJob.id).in_(ids))).all()
@@ -195,6 +203,17 @@ def tree_cpu_seconds(root: psutil.Process) -> float:
     return total
 
 
+def services_cpu_seconds(data_dir: Path) -> float:
+    """CPU time of the embedded PostgreSQL and Redis (their command lines name ``data_dir``),
+    with every backend process under them: what the jobs' database round trips cost there."""
+    total = 0.0
+    for process in psutil.process_iter(["name", "cmdline"]):
+        named = str(data_dir) in " ".join(process.info["cmdline"] or [])
+        if named and str(process.info["name"]).startswith(("postgres", "redis")):
+            total += tree_cpu_seconds(process)
+    return total
+
+
 def cli_cpu_seconds() -> float:
     """CPU time of the bench's reaped children (the yt-dlp CLIs)."""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -244,6 +263,43 @@ async def rss_case(
     )
 
 
+async def throughput_case(
+    results: list[tuple[str, str, str]], proc: psutil.Process, server, data_dir: Path, jobs: int, concurrency: int
+) -> None:  # type: ignore[no-untyped-def]
+    """Small-image jobs per second: ``jobs`` distinct 64x48 JPEG links (fetched by the worker
+    itself), their rows stored first, then all enqueued at once, until every row is done; and the
+    CPU the worker process tree (and PostgreSQL/Redis) spent per job, which the machine's other
+    load does not change much."""
+    from mediafetcher_app.core import jobs as job_rows
+    from mediafetcher_app.core.db import session_scope
+    from worker.client import enqueue
+
+    clear_media()
+    await run_jobs([server.url("/img/0.jpg")])  # warm: the clock starts on a worker that has run a job
+    clear_media()
+    urls = [server.url(f"/img/{i}.jpg") for i in range(jobs)]
+    principal = bench_principal()
+    with session_scope() as db:
+        ids = [job_rows.create_job(db, principal, url).id for url in urls]
+    before, services_before = tree_cpu_seconds(proc), services_cpu_seconds(data_dir)
+    started = time.perf_counter()
+    await asyncio.gather(*(enqueue(job_id) for job_id in ids))
+    enqueued = time.perf_counter() - started
+    elapsed = await wait_done(ids, started)
+    worker_cpu = (tree_cpu_seconds(proc) - before) / jobs
+    services_cpu = (services_cpu_seconds(data_dir) - services_before) / jobs
+    rate = f"{jobs / elapsed:.1f} (all enqueued in {enqueued:.2f} s)"
+    add(results, (f"{jobs} small images, concurrency {concurrency}: jobs/s", rate, ">= 30"))
+    add(
+        results,
+        (
+            "CPU ms per small-image job: worker tree / PG+Redis",
+            f"{worker_cpu * 1000:.1f} / {services_cpu * 1000:.1f} ms",
+            "-",
+        ),
+    )
+
+
 def clear_media() -> None:
     from mediafetcher_app.core.db import get_engine
     from mediafetcher_app.core.settings import get_settings
@@ -269,10 +325,12 @@ async def main() -> None:
     parser.add_argument("--images", type=int, default=100)
     parser.add_argument("--rss-jobs", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--throughput-jobs", type=int, default=300)
+    parser.add_argument("--concurrency", type=int, default=3, help="MF_WORKER_CONCURRENCY of the worker")
     args = parser.parse_args()
     cases = set(args.cases.split(","))
     data_dir = Path(tempfile.mkdtemp(prefix="mf-bench-"))
-    setup_services(data_dir)
+    setup_services(data_dir, args.concurrency)
     from mediafetcher_app.core import embedded, storage
     from tests.fixtures.server import FixtureServer
 
@@ -283,13 +341,13 @@ async def main() -> None:
     shutil.copy(big, site / "media/big.mp4")
     for index in range(6):
         shutil.copy(make_mp4(BENCH_CACHE / f"small-{index}.mp4", 8, 8, index), site / f"media/small{index}.mp4")
-    for index in range(max(args.images, args.rss_jobs)):
+    for index in range(max(args.images, args.rss_jobs, args.throughput_jobs)):
         Image.new("RGB", (64, 48), (index % 256, index * 7 % 256, index * 13 % 256)).save(site / f"img/{index}.jpg")
     server = FixtureServer(site).start()
     worker = subprocess.Popen(
         [sys.executable, "-m", "arq", "worker.main.WorkerSettings"],
         cwd=ROOT,
-        env={**os.environ, "MF_WORKER_CONCURRENCY": "3"},
+        env=dict(os.environ),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -321,10 +379,12 @@ async def main() -> None:
             )
             add(results, ("CPU s per job: worker tree / one CLI", f"{min(our_cpu):.2f} / {min(cli_cpu):.2f}", "-"))
         if "latency" in cases:
-            rounds = []
+            rounds, cpu = [], []
             for round_ in range(args.rounds):
                 clear_media()
+                before = tree_cpu_seconds(proc)
                 rounds.append(await run_jobs([small[round_ % len(small)]]))
+                cpu.append(tree_cpu_seconds(proc) - before)
             add(
                 results,
                 (
@@ -333,6 +393,7 @@ async def main() -> None:
                     "<= 0.35 s",
                 ),
             )
+            add(results, ("  its CPU s, worker tree: p50", f"{percentile(cpu, 0.5):.2f} s", "-"))
         if "cancel" in cases:
             waits = []
             for _ in range(args.rounds):
@@ -392,6 +453,9 @@ async def main() -> None:
                     "<= 1.5",
                 ),
             )
+
+        if "throughput" in cases:
+            await throughput_case(results, proc, server, data_dir, args.throughput_jobs, args.concurrency)
 
         if "transcode" in cases:
             speed, threads = transcode_speed(data_dir)

@@ -201,10 +201,14 @@ async def test_the_direct_fetch_of_a_private_target_is_refused(blocked, private_
             cookiefile=None,
             timeout_s=3,
             max_bytes=10**7,
-            on_progress=lambda done, total: None,
+            on_progress=no_progress,
         )
     assert refused.value.message == PRIVATE_ADDRESS
     assert private_server.requests == []
+
+
+async def no_progress(done: int, total: int | None) -> None:
+    """The fetch's progress, not looked at here."""
 
 
 @pytest.mark.parametrize("module", ["worker.engines.child_ytdlp", "worker.engines.child_gallerydl"])

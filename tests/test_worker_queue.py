@@ -57,6 +57,19 @@ async def test_enqueued_job_is_picked_up_and_its_row_moves_to_a_final_state(burs
     assert worker.jobs_complete == 1
 
 
+def test_a_claim_takes_a_queued_job_once_and_hands_back_its_row():
+    job_id = new_job()
+    with session_scope() as db:
+        claimed = jobs.claim(db, job_id, "worker-1")
+    assert isinstance(claimed, DownloadJob) and claimed.id == job_id
+    assert claimed.status == JobStatus.probing and claimed.stage == "probing"
+    assert claimed.worker_id == "worker-1" and claimed.attempts == 1 and claimed.started_at is not None
+    assert claimed.url == UNREACHABLE, "the whole row, as the pipeline reads it"
+    with session_scope() as db:
+        assert jobs.claim(db, job_id, "worker-2") is None, "no longer queued"
+    assert status_of(job_id).worker_id == "worker-1"
+
+
 async def test_worker_heartbeat_is_written_while_running_and_removed_on_shutdown(burst_worker):
     async with burst_worker() as worker:
         await worker.main()

@@ -6,7 +6,8 @@ errors retry with exponential backoff (tenacity). A watcher polls the job row tw
 a cancel (or the job being re-queued to another worker) stops the engine's process group and
 removes the tmp dir. Every write carries the run's ``jobs.Owner``, so a run that lost its job
 changes nothing; the last write waits out a short database outage instead of leaving the row
-active.
+active. Database round trips run in threads (``in_thread``): the event loop carries every job of
+the worker, and one job's wait for PostgreSQL must not hold the others.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -52,6 +53,7 @@ from .errors import JobCancelled, PipelineError, classify
 from .routing import AUDIO, DIRECT, GALLERYDL, IMAGE, IMAGE_EXTS, YTDLP, Route, choose
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 MODULES = {YTDLP: "worker.engines.child_ytdlp", GALLERYDL: "worker.engines.child_gallerydl"}
 PROGRESS_INTERVAL_S = 0.5
@@ -89,19 +91,25 @@ class JobRun:
         self.owner = jobs.Owner(job.worker_id, job.attempts)
         self.stop = threading.Event()  # set when the run is stopped: finalise's thread checks it
         self.guard = finalise.JobGuard(self.job_id, self.owner, self.stop)
-        self._last_progress = 0.0
+        # the first progress write comes a throttle interval after the start, as every later one:
+        # a job that ends sooner (most images) never writes progress the dashboard could not show
+        self._last_progress = time.monotonic()
+        self._unsaved: dict[str, Any] = {}  # a successful attempt's entry, written with the next write
         self.engine_versions: dict[str, str] = {}  # engine -> the version that ran (the probe says)
 
     # -- the job row -------------------------------------------------------------------------
 
-    def write(self, status: JobStatus | None = None, **fields: Any) -> None:
+    async def write(self, status: JobStatus | None = None, **fields: Any) -> None:
         """Update the row; a job that ended or left this run meanwhile (cancel, re-queue) stops it."""
         self.status = status or self.status
-        with session_scope() as db:
-            still_ours = jobs.transition(db, self.job_id, self.status, owner=self.owner, **fields)
-        if not still_ours:
+        fields, self._unsaved = {**self._unsaved, **fields}, {}
+        if not await in_thread(self._transition, self.status, fields):
             self.cancelled = True
             raise JobCancelled()
+
+    def _transition(self, status: JobStatus, fields: dict[str, Any]) -> bool:
+        with session_scope() as db:
+            return jobs.transition(db, self.job_id, status, owner=self.owner, **fields)
 
     async def final_write(self, write: Callable[[DBSession], bool]) -> bool:
         """The last write of a run, tried again while the database does not answer (bounded): a
@@ -115,17 +123,17 @@ class JobRun:
             reraise=True,
         )
         async for try_ in retrying:
-            with try_, session_scope() as db:
-                return write(db)
+            with try_:
+                return await in_thread(_in_session, write)
         raise AssertionError("unreachable: tenacity reraises")
 
-    def progress(self, event: Message) -> None:
+    async def progress(self, event: Message) -> None:
         now = time.monotonic()
         if now - self._last_progress < PROGRESS_INTERVAL_S:
             return
         self._last_progress = now
         stage = event.get("stage") or Stage.DOWNLOADING
-        self.write(
+        await self.write(
             JobStatus.processing if stage == Stage.CONVERTING else JobStatus.downloading,
             stage=str(stage),
             progress_bytes=event.get("bytes"),
@@ -134,14 +142,22 @@ class JobRun:
             eta_s=event.get("eta"),
         )
 
-    def record_attempt(self, engine: str, mode: str, stage: str, error: PipelineError | None) -> None:
+    async def record_attempt(self, engine: str, mode: str, stage: str, error: PipelineError | None) -> None:
+        """Log one engine attempt. A failed one is written at once; a successful one rides on the
+        run's next write (the last one at the latest: ``saved_attempts``), one round trip less."""
         entry = {"engine": engine, "mode": mode, "stage": stage, "at": utcnow().isoformat(), "ok": error is None}
         if engine in self.engine_versions:
             entry["version"] = self.engine_versions[engine]
         if error is not None:
             entry |= {"error": error.message, "detail": error.detail[-1000:], "transient": error.transient}
         self.attempt_log.append(entry)
-        self.write(engine=engine, attempt_log=list(self.attempt_log))
+        self._unsaved = {"engine": engine, "attempt_log": list(self.attempt_log)}
+        if error is not None:
+            await self.write()
+
+    def saved_attempts(self) -> dict[str, Any]:
+        """The attempt log and engine for the run's last write (with what publishing added)."""
+        return {**self._unsaved, "attempt_log": list(self.attempt_log)} if self.attempt_log else {}
 
     # -- the pipeline ------------------------------------------------------------------------
 
@@ -158,13 +174,9 @@ class JobRun:
         await asyncio.to_thread(self.check_url)
         self.tmp = storage.fresh_job_tmp_dir(self.job_id)
         direct_image = not self.job.audio_only and is_direct_image(self.job.url)
-        if direct_image and (known := self.archived([{"media_url": self.job.url, "id": self.job.url}])):
-            self.record_attempt(DIRECT, IMAGE, "archived", None)
-            return sorted({media_id for found in known.values() for media_id in found})
-        with session_scope() as db:
-            self.cookiefile = job_cookie_file(
-                db, self.job.url, cookie_dirs.fresh(self.worker_id, str(self.job_id)), self.job.requested_by
-            )
+        if known := await in_thread(self._prepare, direct_image):
+            await self.record_attempt(DIRECT, IMAGE, "archived", None)
+            return known
         plan = self.plan(direct_image)
         errors: list[PipelineError] = []
         for route in plan:
@@ -178,6 +190,17 @@ class JobRun:
             # the probe sent it to gallery-dl (next in the plan); should that fail, yt-dlp takes it as is
             plan.append(Route(YTDLP, IMAGE))
         raise max(errors, key=lambda e: e.rank)  # max keeps the first of equal rank
+
+    def _prepare(self, direct_image: bool) -> list[int]:
+        """What the run reads before an engine starts, in one session: the media of a direct image
+        link already archived (then there is nothing to fetch), else the job's cookie file."""
+        with session_scope() as db:
+            item = {"media_url": self.job.url, "id": self.job.url}
+            known = self._archived_in(db, [item]) if direct_image else {}
+            if not known:
+                folder = cookie_dirs.fresh(self.worker_id, str(self.job_id))
+                self.cookiefile = job_cookie_file(db, self.job.url, folder, self.job.requested_by)
+        return self._link(known)
 
     def plan(self, direct_image: bool) -> list[Route]:
         """The engines to try, in order: when one fails, the next takes the URL (docs/ARCHITECTURE.md §4.4)."""
@@ -226,9 +249,9 @@ class JobRun:
 
         async def on_event(event: Message) -> Message | None:
             if event["event"] == Event.PROGRESS:
-                self.progress(event)
+                await self.progress(event)
             elif event["event"] == Event.PROBE:
-                return self.decide(event, route, outcome)
+                return await self.decide(event, route, outcome)
             return None
 
         run = await run_engine(MODULES[route.engine], self.engine_config(), on_event)
@@ -238,10 +261,10 @@ class JobRun:
                 text = f"The engine process was killed (signal {-run.returncode}).\n{text}"
             stage = str((run.error or {}).get("stage") or "engine")
             error = classify(text, self.job.url, self.settings.max_file_bytes)
-            self.record_attempt(route.engine, route.mode, stage, error)
+            await self.record_attempt(route.engine, route.mode, stage, error)
             raise error
         if outcome.handoff or outcome.archived:
-            self.record_attempt(route.engine, route.mode, "archived" if outcome.archived else "probe", None)
+            await self.record_attempt(route.engine, route.mode, "archived" if outcome.archived else "probe", None)
             return outcome
         produced = [
             (finalise.Produced(Path(event["path"]), event.get("meta") or {}), event.get("conversion") or {})
@@ -251,8 +274,8 @@ class JobRun:
         return outcome
 
     async def run_direct(self, route: Route) -> Outcome:
-        def on_progress(done: int, total: int | None) -> None:
-            self.progress({"stage": "downloading", "bytes": done, "total": total})
+        async def on_progress(done: int, total: int | None) -> None:
+            await self.progress({"stage": "downloading", "bytes": done, "total": total})
 
         try:
             path = await direct.fetch(
@@ -264,14 +287,14 @@ class JobRun:
                 on_progress=on_progress,
             )
         except PipelineError as error:
-            self.record_attempt(route.engine, route.mode, "download", error)
+            await self.record_attempt(route.engine, route.mode, "download", error)
             raise
         meta = {"media_url": self.job.url, "id": self.job.url, "title": path.stem}
         return Outcome(await self.publish(route, [(finalise.Produced(path, meta), {})]))
 
     async def publish(self, route: Route, produced: list[tuple[finalise.Produced, dict[str, str]]]) -> list[int]:
         """Finalise every file of a successful engine run; returns their media ids."""
-        self.write(JobStatus.processing, stage="finalising")
+        await self.write(JobStatus.processing, stage="finalising")
         media_ids = []
         for item, conversion in produced:
             try:
@@ -280,59 +303,64 @@ class JobRun:
                 self.cancelled = True
                 raise
             except PipelineError as error:
-                self.record_attempt(route.engine, route.mode, "finalise", error)
+                await self.record_attempt(route.engine, route.mode, "finalise", error)
                 raise
             if conversion:
                 self.attempt_log.append({"file": item.path.name, "media_id": media_id, **conversion})
             media_ids.append(media_id)
-        self.record_attempt(route.engine, route.mode, "download", None)
+        await self.record_attempt(route.engine, route.mode, "download", None)
         return media_ids
 
     async def finalise(self, item: finalise.Produced) -> int:
         """``finalise.publish`` in a thread. A thread cannot be cancelled: when the run is (cancel,
         timeout, worker stop), ``stop`` tells the thread to stop before the move and the commit,
         and the run waits for it, so nothing lands in ``final/`` and tmp is not removed under it."""
-        publish = asyncio.ensure_future(
-            asyncio.to_thread(
-                finalise.publish,
-                item,
-                page_url=self.job.url,
-                folder_id=self.job.folder_id,
-                guard=self.guard,
-                preset=self.job.preset,
-            )
+        return await in_thread(
+            finalise.publish,
+            item,
+            page_url=self.job.url,
+            folder_id=self.job.folder_id,
+            guard=self.guard,
+            preset=self.job.preset,
+            stop=self.stop,
         )
-        try:
-            return await asyncio.shield(publish)
-        except asyncio.CancelledError:
-            self.stop.set()
-            await _wait_out(publish)
-            raise
 
-    def archived(self, items: list[dict[str, Any]]) -> dict[str, list[int]]:
+    async def archived(self, items: list[dict[str, Any]]) -> dict[str, list[int]]:
         """``{item id: media ids}`` for items whose (platform, external_id) is already stored as the
         kind this job wants (the sound of an archived video is not archived yet); the job is linked
         to them at once."""
-        found: dict[str, list[int]] = {}
+        return await in_thread(self._archived, items)
+
+    def _archived(self, items: list[dict[str, Any]]) -> dict[str, list[int]]:
         with session_scope() as db:
-            for item in items:
-                platform, external_id = finalise.identity(item, self.job.url)
-                if external_id is None:
-                    continue
-                kind = AUDIO if self.job.audio_only else item.get("kind")
-                if media_ids := media_records.archived_media_ids(db, platform, external_id, kind, self.job.preset):
-                    found[str(item.get("id"))] = media_ids
-        if found:
-            ids = sorted({media_id for media_ids in found.values() for media_id in media_ids})
-            finalise.link_archived(ids, folder_id=self.job.folder_id, guard=self.guard)
+            found = self._archived_in(db, items)
+        self._link(found)
         return found
 
-    def decide(self, probe: Message, route: Route, outcome: Outcome) -> Message:
+    def _archived_in(self, db: DBSession, items: list[dict[str, Any]]) -> dict[str, list[int]]:
+        found: dict[str, list[int]] = {}
+        for item in items:
+            platform, external_id = finalise.identity(item, self.job.url)
+            if external_id is None:
+                continue
+            kind = AUDIO if self.job.audio_only else item.get("kind")
+            if media_ids := media_records.archived_media_ids(db, platform, external_id, kind, self.job.preset):
+                found[str(item.get("id"))] = media_ids
+        return found
+
+    def _link(self, found: dict[str, list[int]]) -> list[int]:
+        """Link the job to the archived media ``found``; returns their ids."""
+        ids = sorted({media_id for media_ids in found.values() for media_id in media_ids})
+        if ids:
+            finalise.link_archived(ids, folder_id=self.job.folder_id, guard=self.guard)
+        return ids
+
+    async def decide(self, probe: Message, route: Route, outcome: Outcome) -> Message:
         """Answer yt-dlp's probe: skip archived items, hand images to gallery-dl, pick the mode."""
         items: list[dict[str, Any]] = probe.get("items") or []
         if probe.get("engine_version"):
             self.engine_versions[route.engine] = str(probe["engine_version"])
-        archived = self.archived(items)
+        archived = await self.archived(items)
         outcome.media_ids.extend(sorted({media_id for found in archived.values() for media_id in found}))
         remaining = [item for item in items if str(item.get("id")) not in archived]
         if items and not remaining:
@@ -345,7 +373,7 @@ class JobRun:
                 outcome.handoff = True
                 return STOP
             mode = chosen.mode
-        self.write(JobStatus.downloading, stage="downloading")
+        await self.write(JobStatus.downloading, stage="downloading")
         return command(Action.DOWNLOAD, mode=mode, skip=list(archived))
 
 
@@ -390,6 +418,26 @@ async def run_job(job: DownloadJob) -> str:
         cookie_dirs.remove(job_run.worker_id, str(job_run.job_id))
 
 
+async def in_thread(function: Callable[..., T], *args: Any, stop: threading.Event | None = None, **kwargs: Any) -> T:
+    """``function`` (blocking: a database round trip, a file's checks) in a thread, off the event
+    loop. A thread cannot be cancelled: a cancelled caller sets ``stop`` (for work that checks it),
+    waits for the thread to end and then re-raises, so the work lands before the run's end, as it
+    would have inline."""
+    work = asyncio.ensure_future(asyncio.to_thread(function, *args, **kwargs))
+    try:
+        return await asyncio.shield(work)
+    except asyncio.CancelledError:
+        if stop is not None:
+            stop.set()
+        await _wait_out(work)
+        raise
+
+
+def _in_session(write: Callable[[DBSession], T]) -> T:
+    with session_scope() as db:
+        return write(db)
+
+
 async def _wait_out(work: asyncio.Future[Any]) -> None:
     """Wait until ``work`` is done, even through further cancellations (their caller re-raises)."""
     while not work.done():
@@ -405,8 +453,7 @@ async def _watch_for_cancel(job_run: JobRun, main: asyncio.Task[list[int]]) -> N
     while not main.done():
         await asyncio.sleep(WATCH_INTERVAL_S)
         try:
-            with session_scope() as db:
-                still_ours = jobs.is_running(db, job_run.job_id, job_run.owner)
+            still_ours = await in_thread(_in_session, lambda db: jobs.is_running(db, job_run.job_id, job_run.owner))
         except (OperationalError, InterfaceError):
             continue  # the database is away: the run's own writes will tell
         if not still_ours:
@@ -417,8 +464,9 @@ async def _watch_for_cancel(job_run: JobRun, main: asyncio.Task[list[int]]) -> N
 
 
 async def _fail(job_run: JobRun, message: str, detail: str, action: str = "") -> None:
+    saved = job_run.saved_attempts()
     await job_run.final_write(
-        lambda db: jobs.fail(db, job_run.job_id, message, detail, owner=job_run.owner, action=action)
+        lambda db: jobs.fail(db, job_run.job_id, message, detail, owner=job_run.owner, action=action, **saved)
     )
 
 
@@ -428,6 +476,7 @@ def _finish(db: DBSession, job_run: JobRun, media_ids: list[int]) -> bool:
         job_run.job_id,
         JobStatus.done,
         owner=job_run.owner,
+        **job_run.saved_attempts(),
         stage=None,
         eta_s=None,
         speed_bps=None,

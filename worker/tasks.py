@@ -7,8 +7,9 @@ from typing import Any
 
 from mediafetcher_app.core import jobs
 from mediafetcher_app.core.db import session_scope
+from mediafetcher_app.core.models import DownloadJob
 
-from .pipeline import run_job
+from .pipeline import in_thread, run_job
 
 log = logging.getLogger(__name__)
 
@@ -24,11 +25,15 @@ async def download(ctx: dict[str, Any], job_id: int) -> str:
         return "skipped"
     running.add(job_id)
     try:
-        with session_scope() as db:
-            job = jobs.claim(db, job_id, ctx["worker_id"])
+        job = await in_thread(_claim, job_id, ctx["worker_id"])
         if job is None:
             log.info("job %s is no longer queued; skipping", job_id)
             return "skipped"
         return await run_job(job)
     finally:
         running.discard(job_id)
+
+
+def _claim(job_id: int, worker_id: str) -> DownloadJob | None:
+    with session_scope() as db:
+        return jobs.claim(db, job_id, worker_id)

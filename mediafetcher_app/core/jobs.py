@@ -332,13 +332,25 @@ def mark_enqueued(db: DBSession, job_id: int, queue_id: str) -> None:
 
 
 def claim(db: DBSession, job_id: int, worker_id: str) -> DownloadJob | None:
-    """The worker takes a queued job (status -> probing); None if it is gone or already ended."""
-    job = db.get(DownloadJob, job_id, with_for_update=True)
-    if job is None or job.status != JobStatus.queued:
-        return None
-    transition(db, job_id, JobStatus.probing, worker_id=worker_id, attempts=job.attempts + 1, stage="probing")
-    db.refresh(job)
-    return job
+    """The worker takes a queued job (status -> probing); None if it is gone or already ended.
+
+    One statement (the job's first round trip, on every job): the row lock of the ``UPDATE``
+    orders it with a cancel, which either comes first (nothing is claimed) or waits for it."""
+    now = _db_now()
+    claimed = (
+        update(DownloadJob)
+        .where(col(DownloadJob.id) == job_id, col(DownloadJob.status) == JobStatus.queued)
+        .values(
+            status=JobStatus.probing,
+            worker_id=worker_id,
+            attempts=col(DownloadJob.attempts) + 1,
+            stage="probing",
+            updated_at=now,
+            started_at=now,
+        )
+        .returning(DownloadJob)
+    )
+    return db.scalars(select(DownloadJob).from_statement(claimed)).first()
 
 
 def unfinished(db: DBSession) -> list[DownloadJob]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import ssl
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from functools import lru_cache
 from http.cookiejar import MozillaCookieJar
 from pathlib import Path
@@ -56,7 +56,7 @@ async def fetch(
     cookiefile: Path | None,
     timeout_s: float,
     max_bytes: int,
-    on_progress: Callable[[int, int | None], None],
+    on_progress: Callable[[int, int | None], Awaitable[None]],
 ) -> Path:
     """Stream ``url`` into ``directory``; raises PipelineError with the user's sentence."""
     target = directory / _name(url)
@@ -88,7 +88,7 @@ async def fetch(
                     if done > max_bytes:
                         raise too_large(max_bytes, f"more than {max_bytes} bytes")
                     handle.write(chunk)
-                    on_progress(done, total)
+                    await on_progress(done, total)
     except httpx.TimeoutException as exc:
         raise classify(f"timed out: {exc!r}", url, max_bytes) from exc
     except httpx.HTTPError as exc:
