@@ -1,10 +1,10 @@
-"""Reflex configuration. Every setting comes from the environment (see .env.example)."""
-
-import os
+"""Reflex configuration, from the settings core/settings.py reads (see .env.example)."""
 
 import reflex as rx
 
 from mediafetcher_app.core.settings import load_settings
+
+settings = load_settings()
 
 config = rx.Config(
     app_name="mediafetcher_app",
@@ -14,10 +14,10 @@ config = rx.Config(
     disable_plugins=[rx.plugins.SitemapPlugin],
     # The frontend asks this address for its websocket; browsers on the LAN swap localhost for
     # the host they loaded the page from, so the default works without a proxy.
-    api_url=os.environ.get("REFLEX_API_URL", f"http://localhost:{os.environ.get('PORT', '3000')}"),
+    api_url=settings.api_url,
     # Reflex's default "*" with credentials would let any page read our API with the user's cookie.
     # Our own pages need no CORS (one origin); only MF_ALLOWED_ORIGINS may read cross-origin.
-    cors_allowed_origins=list(load_settings().allowed_origins),
+    cors_allowed_origins=list(settings.allowed_origins),
     # security.py hashes the inline scripts of each served HTML page: keep the encodings it reads.
     frontend_compression_formats=["gzip"],
 )

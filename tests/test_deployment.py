@@ -238,6 +238,19 @@ def test_env_scan_reads_the_code_not_its_text() -> None:
     assert _env_reads(tree, _readers([tree])) == {"READ_A", "READ_B", "READ_C"}
 
 
+def test_every_setting_is_read_in_core_settings() -> None:
+    """One place reads the environment: other modules ask core/settings.py (copying the whole
+    environment for a child process is not a read)."""
+    settings = ROOT / "mediafetcher_app" / "core" / "settings.py"
+    elsewhere = {
+        str(path.relative_to(ROOT)): sorted(reads)
+        for path, tree in TREES.items()
+        if path != settings and (reads := _env_reads(tree, READERS))
+    }
+    assert not elsewhere, f"read these through core/settings.py: {elsewhere}"
+    assert "REFLEX_API_URL" in _env_reads(TREES[settings], READERS)
+
+
 @pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_every_env_var_the_code_reads_is_documented(path: Path) -> None:
     read = _env_reads(TREES[path], READERS)

@@ -63,6 +63,7 @@ class Settings:
     admin_password: str | None
     port: int
     host: str  # the address the app listens on
+    api_url: str  # where the frontend opens its websocket (REFLEX_API_URL; the app's own port by default)
     app_workers: int  # Granian worker processes of the app (make run)
     worker_concurrency: int
     job_timeout_s: int
@@ -99,6 +100,7 @@ def load_settings() -> Settings:
     """Read the environment now (tests call this after changing it)."""
     data_dir = Path(os.environ.get("MF_DATA_DIR", "./data")).expanduser().resolve()
     media_root = Path(os.environ.get("MF_MEDIA_ROOT", str(data_dir / "media"))).expanduser().resolve()
+    port = _int("PORT", 3000)
     return Settings(
         data_dir=data_dir,
         media_root=media_root,
@@ -107,8 +109,9 @@ def load_settings() -> Settings:
         secret_key=os.environ.get("MF_SECRET_KEY") or None,
         admin_user=os.environ.get("MF_ADMIN_USER") or None,
         admin_password=os.environ.get("MF_ADMIN_PASSWORD") or None,
-        port=_int("PORT", 3000),
+        port=port,
         host=_str("HOST") or "0.0.0.0",
+        api_url=_str("REFLEX_API_URL") or f"http://localhost:{port}",
         app_workers=max(1, _int("MF_APP_WORKERS", 1)),
         worker_concurrency=_int("MF_WORKER_CONCURRENCY", 3),
         job_timeout_s=_int("MF_JOB_TIMEOUT", 3 * 3600),
