@@ -1,14 +1,17 @@
 """Intake under load (issue 10): many concurrent submits, then the worker's small-image rate.
 
-    .venv/bin/python -m bench.intake_bench [--submits 200] [--rounds 3] [--concurrency N ...]
+    .venv/bin/python -m bench.intake_bench [--submits 200] [--rounds 3] [--app-workers 1]
+        [--concurrency N ...] [--no-worker-rate]
 
 Embedded PostgreSQL/Redis in a temp dir; our HTTP routes served by Granian (the ASGI server the
 app ships with) on loopback; a real worker process (``arq worker.settings.WorkerSettings``); tiny
 distinct JPEGs on the tests' fixture server. Prints each number beside its budget; nothing asserts.
 
 1. ``--submits`` POST /api/v1/downloads at once (one connection each), ``--rounds`` times, with
-   the worker running: each answer's latency (p50, p95, max) and the requests per second; then
-   that every job is stored once and nothing was lost.
+   the worker running: each answer's latency (p50, p95, max) and the requests per second; the
+   CPU time per request of the API's processes and of PostgreSQL and Redis (a number other load
+   on the machine hardly moves, unlike the latencies); then that every job is stored once and
+   nothing was lost. ``--app-workers`` is the API's process count (GRANIAN_WORKERS, MF_APP_WORKERS).
 2. For each ``--concurrency`` (MF_WORKER_CONCURRENCY): a fresh worker, ``--submits`` image URLs
    submitted at once, the jobs per second from the first submit until every job has ended.
 """
@@ -35,9 +38,10 @@ from bench.ui_bench import free_port, p95
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def start_api(port: int, log: Path) -> subprocess.Popen:
+def start_api(port: int, log: Path, workers: int = 1) -> subprocess.Popen:
     command = [sys.executable, "-m", "granian", "--interface", "asgi", "--factory", "--host", "127.0.0.1"]
-    command += ["--port", str(port), "--log-level", "warning", "mediafetcher_app.api:build_api"]
+    command += ["--port", str(port), "--workers", str(workers), "--log-level", "warning"]
+    command += ["mediafetcher_app.api:build_api"]
     with log.open("wb") as out:
         proc = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     import httpx
@@ -69,6 +73,27 @@ def start_worker(concurrency: int, log: Path) -> subprocess.Popen:
 def stop(proc: subprocess.Popen) -> None:
     os.killpg(proc.pid, signal.SIGTERM)
     proc.wait(60)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process and its live descendants."""
+    import psutil
+
+    root = psutil.Process(pid)
+    total = 0.0
+    for proc in [root, *root.children(recursive=True)]:
+        try:
+            times = proc.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
+def service_pids(data_dir: Path) -> list[int]:
+    """The embedded PostgreSQL's postmaster and the embedded Redis."""
+    postmaster = (data_dir / "postgres" / "postmaster.pid").read_text().split()[0]
+    return [int(postmaster), int((data_dir / "redis" / "redis.pid").read_text())]
 
 
 def wait_for_worker() -> None:
@@ -160,7 +185,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--submits", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--app-workers", type=int, default=1)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[os.cpu_count() or 2])
+    parser.add_argument("--no-worker-rate", action="store_true", help="skip part 2")
     args = parser.parse_args()
     data_dir = Path(tempfile.mkdtemp(prefix="mf-intake-bench-"))
     from mediafetcher_app.core import embedded
@@ -178,15 +205,20 @@ def main() -> None:
         port = free_port()
         token = admin_token()
         base = f"http://127.0.0.1:{port}"
-        api = start_api(port, data_dir / "api.log")
+        api = start_api(port, data_dir / "api.log", args.app_workers)
         print(f"cores: {os.cpu_count()}; {args.submits} submits at once, {args.rounds} rounds", flush=True)
+        print(f"API processes: {args.app_workers}; load average: {os.getloadavg()}", flush=True)
         worker = start_worker(args.concurrency[0], data_dir / "worker.log")
         wait_for_worker()
         latencies: list[float] = []
         rates = []
+        api_cpu = services_cpu = 0.0
         for round_no in range(args.rounds):
             urls = [server.url(f"/img/{i}.jpg") for i in range(round_no * args.submits, (round_no + 1) * args.submits)]
+            before = cpu_seconds(api.pid), sum(map(cpu_seconds, service_pids(data_dir)))
             samples, wall = asyncio.run(submit_all(base, token, urls))
+            api_cpu += cpu_seconds(api.pid) - before[0]
+            services_cpu += sum(map(cpu_seconds, service_pids(data_dir))) - before[1]
             latencies += samples
             rates.append(len(samples) / wall)
         line(
@@ -195,13 +227,18 @@ def main() -> None:
             "p95 <= 200 ms",
         )
         line("  max; requests per second", f"{max(latencies):.0f} ms; {statistics.median(rates):.0f}/s", "")
+        line(
+            "  CPU per request: API / PostgreSQL+Redis",
+            f"{api_cpu / count * 1000:.1f} / {services_cpu / count * 1000:.1f} ms",
+            "",
+        )
         wait_all_ended(count)
         done = outcome()
         line("  jobs stored / ended", f"{sum(done.values())} of {count}: {done}", "all, each once")
         stop(worker)
         worker = None
 
-        for concurrency in args.concurrency:
+        for concurrency in [] if args.no_worker_rate else args.concurrency:
             clear_jobs()
             worker = start_worker(concurrency, data_dir / "worker.log")
             wait_for_worker()

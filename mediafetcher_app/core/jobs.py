@@ -325,10 +325,11 @@ def arq_job_id(job: DownloadJob) -> str:
     return f"download:{job.id}:{job.attempts}:{int(job.updated_at.timestamp() * 1000)}"
 
 
-def mark_enqueued(db: DBSession, job_id: int, queue_id: str) -> None:
-    db.exec(  # type: ignore[call-overload]
-        update(DownloadJob).where(col(DownloadJob.id) == job_id).values(arq_job_id=queue_id)
-    )
+def mark_enqueued(db: DBSession, queue_ids: dict[int, str]) -> None:
+    """Record the queue id each job was (about to be) enqueued under: one statement for them all."""
+    if queue_ids:
+        rows = [{"id": job_id, "arq_job_id": queue_id} for job_id, queue_id in queue_ids.items()]
+        db.exec(update(DownloadJob), params=rows)  # type: ignore[call-overload]
 
 
 def claim(db: DBSession, job_id: int, worker_id: str) -> DownloadJob | None:
