@@ -212,11 +212,12 @@ def main() -> None:
         wait_for_worker()
         latencies: list[float] = []
         rates = []
-        api_cpu = services_cpu = 0.0
+        api_cpu = services_cpu = client_cpu = 0.0
         for round_no in range(args.rounds):
             urls = [server.url(f"/img/{i}.jpg") for i in range(round_no * args.submits, (round_no + 1) * args.submits)]
-            before = cpu_seconds(api.pid), sum(map(cpu_seconds, service_pids(data_dir)))
+            before = cpu_seconds(api.pid), sum(map(cpu_seconds, service_pids(data_dir))), time.process_time()
             samples, wall = asyncio.run(submit_all(base, token, urls))
+            client_cpu += time.process_time() - before[2]
             api_cpu += cpu_seconds(api.pid) - before[0]
             services_cpu += sum(map(cpu_seconds, service_pids(data_dir))) - before[1]
             latencies += samples
@@ -228,8 +229,8 @@ def main() -> None:
         )
         line("  max; requests per second", f"{max(latencies):.0f} ms; {statistics.median(rates):.0f}/s", "")
         line(
-            "  CPU per request: API / PostgreSQL+Redis",
-            f"{api_cpu / count * 1000:.1f} / {services_cpu / count * 1000:.1f} ms",
+            "  CPU per request: API / PostgreSQL+Redis / this client",
+            f"{api_cpu / count * 1000:.1f} / {services_cpu / count * 1000:.1f} / {client_cpu / count * 1000:.1f} ms",
             "",
         )
         wait_all_ended(count)

@@ -8,11 +8,9 @@ import logging
 from arq import ArqRedis, create_pool
 from arq.connections import RedisSettings
 from redis.exceptions import RedisError
-from sqlmodel import col, select
 
 from mediafetcher_app.core import jobs
 from mediafetcher_app.core.db import session_scope
-from mediafetcher_app.core.models import DownloadJob
 from mediafetcher_app.core.queue import QUEUE_NAME, redis_url
 
 from .coalesce import Coalescer
@@ -49,10 +47,7 @@ async def close_pool() -> None:
 def _mark_enqueued(job_ids: list[int]) -> dict[int, str]:
     """Give each stored job its queue id, in one transaction for the whole batch."""
     with session_scope() as db:
-        found = db.exec(select(DownloadJob).where(col(DownloadJob.id).in_(job_ids))).all()
-        queue_ids = {job.id: jobs.arq_job_id(job) for job in found if job.id is not None}
-        jobs.mark_enqueued(db, queue_ids)
-        return queue_ids
+        return jobs.mark_enqueued(db, job_ids)
 
 
 # Concurrent submits mark their rows together (worker/coalesce.py; bench/INTAKE_RESULTS.md).
