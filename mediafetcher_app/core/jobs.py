@@ -325,12 +325,14 @@ def mark_enqueued(db: DBSession, job_ids: list[int]) -> dict[int, str]:
     queue for it), in one statement for them all; returns them (a job that is gone has none).
 
     The id is fresh per attempt (a retry moves ``attempts`` and ``updated_at``), so a retry is
-    never swallowed by Arq's result cache, and a second enqueue of one attempt is a no-op."""
+    never swallowed by Arq's result cache, and a second enqueue of one attempt is a no-op. The rows
+    are locked in id order: two batches that share jobs (a submit's and reconcile's) cannot deadlock."""
+    locked = select(DownloadJob.id).where(col(DownloadJob.id).in_(job_ids)).order_by(col(DownloadJob.id))
     millis = func.floor(func.extract("epoch", DownloadJob.updated_at) * 1000)
     queue_id = func.concat("download:", DownloadJob.id, ":", DownloadJob.attempts, ":", cast(millis, BigInteger))
     marked = db.exec(  # type: ignore[call-overload]
         update(DownloadJob)
-        .where(col(DownloadJob.id).in_(job_ids))
+        .where(col(DownloadJob.id).in_(locked.with_for_update().scalar_subquery()))
         .values(arq_job_id=queue_id)
         .returning(col(DownloadJob.id), col(DownloadJob.arq_job_id))
         .execution_options(synchronize_session=False)
