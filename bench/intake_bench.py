@@ -1,14 +1,17 @@
 """Intake under load (issue 10): many concurrent submits, then the worker's small-image rate.
 
-    .venv/bin/python -m bench.intake_bench [--submits 200] [--rounds 3] [--concurrency N ...]
+    .venv/bin/python -m bench.intake_bench [--submits 200] [--rounds 3] [--app-workers 1]
+        [--concurrency N ...] [--no-worker-rate]
 
 Embedded PostgreSQL/Redis in a temp dir; our HTTP routes served by Granian (the ASGI server the
 app ships with) on loopback; a real worker process (``arq worker.main.WorkerSettings``); tiny
 distinct JPEGs on the tests' fixture server. Prints each number beside its budget; nothing asserts.
 
 1. ``--submits`` POST /api/v1/downloads at once (one connection each), ``--rounds`` times, with
-   the worker running: each answer's latency (p50, p95, max) and the requests per second; then
-   that every job is stored once and nothing was lost.
+   the worker running: each answer's latency (p50, p95, max) and the requests per second; the
+   CPU time per request of the API's processes and of PostgreSQL and Redis (a number other load
+   on the machine hardly moves, unlike the latencies); then that every job is stored once and
+   nothing was lost. ``--app-workers`` is the API's process count (GRANIAN_WORKERS, MF_APP_WORKERS).
 2. For each ``--concurrency`` (MF_WORKER_CONCURRENCY): a fresh worker, ``--submits`` image URLs
    submitted at once, the jobs per second from the first submit until every job has ended.
 """
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import shutil
 import signal
@@ -26,6 +30,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from PIL import Image
 
@@ -35,9 +40,10 @@ from bench.ui_bench import free_port, p95
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def start_api(port: int, log: Path) -> subprocess.Popen:
+def start_api(port: int, log: Path, workers: int = 1) -> subprocess.Popen:
     command = [sys.executable, "-m", "granian", "--interface", "asgi", "--factory", "--host", "127.0.0.1"]
-    command += ["--port", str(port), "--log-level", "warning", "mediafetcher_app.api:build_api"]
+    command += ["--port", str(port), "--workers", str(workers), "--log-level", "warning"]
+    command += ["mediafetcher_app.api:build_api"]
     with log.open("wb") as out:
         proc = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     import httpx
@@ -71,6 +77,27 @@ def stop(proc: subprocess.Popen) -> None:
     proc.wait(60)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process and its live descendants."""
+    import psutil
+
+    root = psutil.Process(pid)
+    total = 0.0
+    for proc in [root, *root.children(recursive=True)]:
+        try:
+            times = proc.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
+def service_pids(data_dir: Path) -> list[int]:
+    """The embedded PostgreSQL's postmaster and the embedded Redis."""
+    postmaster = (data_dir / "postgres" / "postmaster.pid").read_text().split()[0]
+    return [int(postmaster), int((data_dir / "redis" / "redis.pid").read_text())]
+
+
 def wait_for_worker() -> None:
     from mediafetcher_app.core.db import session_scope
     from worker import heartbeat
@@ -93,24 +120,40 @@ def admin_token() -> str:
         return auth.create_token(db, auth.create_user(db, "bench", "bench password 123", Role.admin), "intake bench")
 
 
+async def post(host: str, port: int, path: str, headers: dict[str, str], body: dict[str, object]) -> int:
+    """One HTTP/1.1 POST on its own connection, answered status. Plain asyncio streams: a full
+    client (httpx) costs the bench more CPU per request than the server spends, on the same cores."""
+    payload = json.dumps(body).encode()
+    lines = [f"POST {path} HTTP/1.1", f"Host: {host}:{port}", "Content-Type: application/json"]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    lines += [f"Content-Length: {len(payload)}", "Connection: close", "", ""]
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        writer.write("\r\n".join(lines).encode() + payload)
+        status = int((await reader.readline()).split()[1])
+        await reader.read()  # headers and body, until the server closes
+    finally:
+        writer.close()
+    return status
+
+
 async def submit_all(base: str, token: str, urls: list[str]) -> tuple[list[float], float]:
     """Every URL posted at once, one connection each: (latencies in ms, wall seconds)."""
-    import httpx
-
-    limits = httpx.Limits(max_connections=len(urls), max_keepalive_connections=len(urls))
+    parts = urlsplit(base)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 80
     headers = {"Authorization": f"Bearer {token}"}
-    async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits, timeout=60) as client:
 
-        async def one(url: str) -> float:
-            start = time.perf_counter()
-            response = await client.post("/api/v1/downloads", json={"url": url})
-            elapsed = (time.perf_counter() - start) * 1000
-            response.raise_for_status()
-            return elapsed
-
+    async def one(url: str) -> float:
         start = time.perf_counter()
-        latencies = await asyncio.gather(*(one(url) for url in urls))
-        return list(latencies), time.perf_counter() - start
+        status = await post(host, port, "/api/v1/downloads", headers, {"url": url})
+        elapsed = (time.perf_counter() - start) * 1000
+        if status != 202:
+            raise RuntimeError(f"POST /api/v1/downloads answered {status}")
+        return elapsed
+
+    start = time.perf_counter()
+    latencies = await asyncio.gather(*(one(url) for url in urls))
+    return list(latencies), time.perf_counter() - start
 
 
 def wait_all_ended(expected: int) -> None:
@@ -160,7 +203,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--submits", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--app-workers", type=int, default=1)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[os.cpu_count() or 2])
+    parser.add_argument("--no-worker-rate", action="store_true", help="skip part 2")
     args = parser.parse_args()
     data_dir = Path(tempfile.mkdtemp(prefix="mf-intake-bench-"))
     from mediafetcher_app.core import embedded
@@ -178,15 +223,21 @@ def main() -> None:
         port = free_port()
         token = admin_token()
         base = f"http://127.0.0.1:{port}"
-        api = start_api(port, data_dir / "api.log")
+        api = start_api(port, data_dir / "api.log", args.app_workers)
         print(f"cores: {os.cpu_count()}; {args.submits} submits at once, {args.rounds} rounds", flush=True)
+        print(f"API processes: {args.app_workers}; load average: {os.getloadavg()}", flush=True)
         worker = start_worker(args.concurrency[0], data_dir / "worker.log")
         wait_for_worker()
         latencies: list[float] = []
         rates = []
+        api_cpu = services_cpu = client_cpu = 0.0
         for round_no in range(args.rounds):
             urls = [server.url(f"/img/{i}.jpg") for i in range(round_no * args.submits, (round_no + 1) * args.submits)]
+            before = cpu_seconds(api.pid), sum(map(cpu_seconds, service_pids(data_dir))), time.process_time()
             samples, wall = asyncio.run(submit_all(base, token, urls))
+            client_cpu += time.process_time() - before[2]
+            api_cpu += cpu_seconds(api.pid) - before[0]
+            services_cpu += sum(map(cpu_seconds, service_pids(data_dir))) - before[1]
             latencies += samples
             rates.append(len(samples) / wall)
         line(
@@ -195,13 +246,18 @@ def main() -> None:
             "p95 <= 200 ms",
         )
         line("  max; requests per second", f"{max(latencies):.0f} ms; {statistics.median(rates):.0f}/s", "")
+        line(
+            "  CPU per request: API / PostgreSQL+Redis / this client",
+            f"{api_cpu / count * 1000:.1f} / {services_cpu / count * 1000:.1f} / {client_cpu / count * 1000:.1f} ms",
+            "",
+        )
         wait_all_ended(count)
         done = outcome()
         line("  jobs stored / ended", f"{sum(done.values())} of {count}: {done}", "all, each once")
         stop(worker)
         worker = None
 
-        for concurrency in args.concurrency:
+        for concurrency in [] if args.no_worker_rate else args.concurrency:
             clear_jobs()
             worker = start_worker(concurrency, data_dir / "worker.log")
             wait_for_worker()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import arq
@@ -9,6 +10,7 @@ import pytest
 from sqlmodel import select
 
 from mediafetcher_app.core import jobs
+from mediafetcher_app.core.auth import principal_for_token
 from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.models import DownloadJob, JobStatus, WorkerHeartbeat, utcnow
 from tests.factories import make_token, make_user
@@ -26,8 +28,6 @@ def no_retries(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def new_job(url: str = UNREACHABLE) -> int:
-    from mediafetcher_app.core.auth import principal_for_token
-
     make_user("alice")
     token = make_token("alice")
     with session_scope() as db:
@@ -89,6 +89,25 @@ async def test_a_cancelled_job_is_skipped_by_the_worker(burst_worker):
         await worker.main()
     assert status_of(job_id).status == JobStatus.cancelled
     assert status_of(job_id).attempts == 0
+
+
+async def test_enqueues_at_once_store_each_job_its_own_queue_id_and_a_new_attempt_gets_a_new_one():
+    make_user("alice")
+    token = make_token("alice")
+    with session_scope() as db:
+        who = principal_for_token(db, token)
+        job_ids = [jobs.create_job(db, who, f"{UNREACHABLE}&n={n}").id for n in range(5)]
+    queue_ids = await asyncio.gather(*(enqueue(job_id) for job_id in job_ids))
+    assert len(set(queue_ids)) == 5
+    assert [status_of(job_id).arq_job_id for job_id in job_ids] == queue_ids
+    assert await enqueue(job_ids[0]) == queue_ids[0], "one attempt keeps its queue id: Arq drops the copy"
+    with session_scope() as db:
+        jobs.transition(db, job_ids[0], JobStatus.failed)
+    with session_scope() as db:
+        jobs.prepare_retry(db, principal_for_token(db, token), job_ids[0])
+    assert await enqueue(job_ids[0]) not in queue_ids, "a retry is a new attempt, never swallowed"
+    with pytest.raises(LookupError):
+        await enqueue(2_000_000_000)
 
 
 async def test_reconcile_reenqueues_queued_jobs_that_redis_lost(burst_worker):

@@ -12,8 +12,9 @@ from redis.exceptions import RedisError
 from mediafetcher_app.core import jobs
 from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.intake import ENQUEUE_PATIENCE_S, QueueUnavailable
-from mediafetcher_app.core.models import DownloadJob
 from mediafetcher_app.core.queue import QUEUE_NAME, redis_url
+
+from .coalesce import Coalescer
 
 DOWNLOAD_FUNCTION = "download"
 COOKIE_CHECK_FUNCTION = "check_cookies"
@@ -43,22 +44,23 @@ async def close_pool() -> None:
         _pool = None
 
 
-def _mark_enqueued(job_id: int) -> str:
+def _mark_enqueued(job_ids: list[int]) -> dict[int, str]:
+    """Give each stored job its queue id, in one transaction for the whole batch."""
     with session_scope() as db:
-        job = db.get(DownloadJob, job_id)
-        if job is None:
-            raise LookupError(f"no download job {job_id}")
-        queue_id = jobs.arq_job_id(job)
-        jobs.mark_enqueued(db, job_id, queue_id)
-        return queue_id
+        return jobs.mark_enqueued(db, job_ids)
+
+
+# Concurrent submits mark their rows together (worker/coalesce.py; bench/INTAKE_RESULTS.md).
+_marker: Coalescer[int, str] = Coalescer(_mark_enqueued, lambda job_id: LookupError(f"no download job {job_id}"))
 
 
 async def enqueue(job_id: int, pool: ArqRedis | None = None) -> str:
     """Put a stored job on the queue; the queue id is derived from the row, so a second
     enqueue of the same attempt is a no-op in Arq. The row is read and marked in a worker
-    thread: the app's event loop never waits on the database."""
+    thread, with those of the enqueues running at the same time: the app's event loop never
+    waits on the database."""
     pool = pool or await get_pool()
-    queue_id = await asyncio.to_thread(_mark_enqueued, job_id)
+    queue_id = await _marker.run(job_id)
     await pool.enqueue_job(DOWNLOAD_FUNCTION, job_id, _job_id=queue_id, _queue_name=QUEUE_NAME)
     return queue_id
 

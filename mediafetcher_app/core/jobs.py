@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import BigInteger, cast, func, update
 from sqlmodel import Session as DBSession
 from sqlmodel import col, select
 
@@ -320,15 +320,24 @@ def prepare_retry(db: DBSession, principal: Principal, job_id: int) -> DownloadJ
     return job
 
 
-def arq_job_id(job: DownloadJob) -> str:
-    """A fresh queue id per attempt, so a retry is never swallowed by Arq's result cache."""
-    return f"download:{job.id}:{job.attempts}:{int(job.updated_at.timestamp() * 1000)}"
+def mark_enqueued(db: DBSession, job_ids: list[int]) -> dict[int, str]:
+    """Give each job a queue id for its current attempt, stored on the row (reconcile asks the
+    queue for it), in one statement for them all; returns them (a job that is gone has none).
 
-
-def mark_enqueued(db: DBSession, job_id: int, queue_id: str) -> None:
-    db.exec(  # type: ignore[call-overload]
-        update(DownloadJob).where(col(DownloadJob.id) == job_id).values(arq_job_id=queue_id)
+    The id is fresh per attempt (a retry moves ``attempts`` and ``updated_at``), so a retry is
+    never swallowed by Arq's result cache, and a second enqueue of one attempt is a no-op. The rows
+    are locked in id order: two batches that share jobs (a submit's and reconcile's) cannot deadlock."""
+    locked = select(DownloadJob.id).where(col(DownloadJob.id).in_(job_ids)).order_by(col(DownloadJob.id))
+    millis = func.floor(func.extract("epoch", DownloadJob.updated_at) * 1000)
+    queue_id = func.concat("download:", DownloadJob.id, ":", DownloadJob.attempts, ":", cast(millis, BigInteger))
+    marked = db.exec(  # type: ignore[call-overload]
+        update(DownloadJob)
+        .where(col(DownloadJob.id).in_(locked.with_for_update().scalar_subquery()))
+        .values(arq_job_id=queue_id)
+        .returning(col(DownloadJob.id), col(DownloadJob.arq_job_id))
+        .execution_options(synchronize_session=False)
     )
+    return {job_id: marked_id for job_id, marked_id in marked}
 
 
 def claim(db: DBSession, job_id: int, worker_id: str) -> DownloadJob | None:
