@@ -206,7 +206,9 @@ def _as_if_from_youtube(live_server, url: str) -> int:
 
 
 def test_cards_filter_and_viewer_show_the_platform_icon_and_source_tags(app: Page, fixture_server, live_server):
-    url = fixture_server.url("/img/green.png")
+    # a link per viewport: the other run's source for the same link is YouTube's already, and
+    # two YouTube sources may not share one id
+    url = fixture_server.url(f"/img/green.png?platform={app.viewport_label}")  # type: ignore[attr-defined]
     fetch(app, url)
     media_id = _as_if_from_youtube(live_server, url)
     open_page(app, app.base_url + "/")  # type: ignore[attr-defined]
