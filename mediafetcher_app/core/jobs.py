@@ -247,14 +247,21 @@ def transition(db: DBSession, job_id: int, status: JobStatus, *, owner: Owner | 
     ``owner`` (every write of a worker, and reconcile's writes on a dead worker's job) the row
     must also still be that worker's running attempt.
     """
+    values = _moved_to(status, fields)
+    result = db.exec(update(DownloadJob).where(*_selected(job_id, owner)).values(**values))  # type: ignore[call-overload]
+    return result.rowcount == 1
+
+
+def _moved_to(status: JobStatus, fields: dict[str, Any]) -> dict[str, Any]:
+    """The row's new values for a move to ``status``: the database's now as its update time, and
+    as its start (probing) or end (a final status) unless ``fields`` give one."""
     now = _db_now()
     values: dict[str, Any] = {"status": status, "updated_at": now, **fields}
     if status == JobStatus.probing:
         values.setdefault("started_at", now)
     if status.is_final:
         values.setdefault("finished_at", now)
-    result = db.exec(update(DownloadJob).where(*_selected(job_id, owner)).values(**values))  # type: ignore[call-overload]
-    return result.rowcount == 1
+    return values
 
 
 def is_running(db: DBSession, job_id: int, owner: Owner) -> bool:
@@ -345,18 +352,13 @@ def claim(db: DBSession, job_id: int, worker_id: str) -> DownloadJob | None:
 
     One statement (the job's first round trip, on every job): the row lock of the ``UPDATE``
     orders it with a cancel, which either comes first (nothing is claimed) or waits for it."""
-    now = _db_now()
+    moved = _moved_to(
+        JobStatus.probing, {"worker_id": worker_id, "attempts": col(DownloadJob.attempts) + 1, "stage": "probing"}
+    )
     claimed = (
         update(DownloadJob)
         .where(col(DownloadJob.id) == job_id, col(DownloadJob.status) == JobStatus.queued)
-        .values(
-            status=JobStatus.probing,
-            worker_id=worker_id,
-            attempts=col(DownloadJob.attempts) + 1,
-            stage="probing",
-            updated_at=now,
-            started_at=now,
-        )
+        .values(**moved)
         .returning(DownloadJob)
     )
     return db.scalars(select(DownloadJob).from_statement(claimed)).first()
