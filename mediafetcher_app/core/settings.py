@@ -35,6 +35,11 @@ def _int(name: str, default: int) -> int:
     return int(raw) if raw else default
 
 
+def _float(name: str, default: float) -> float:
+    raw = _str(name)
+    return float(raw) if raw else float(default)
+
+
 def _networks(name: str) -> tuple[Network, ...]:
     """Comma-separated addresses or CIDRs; a malformed entry stops the start with its name."""
     entries = [entry.strip() for entry in os.environ.get(name, "").split(",") if entry.strip()]
@@ -121,7 +126,7 @@ def load_settings() -> Settings:
         login_max_failures=_int("MF_LOGIN_MAX_FAILURES", 5),
         login_window_s=_int("MF_LOGIN_WINDOW", 900),
         max_job_attempts=max(1, _int("MF_MAX_JOB_ATTEMPTS", 3)),
-        ffmpeg_timeout_s=float(_str("MF_FFMPEG_TIMEOUT") or 300),
+        ffmpeg_timeout_s=_float("MF_FFMPEG_TIMEOUT", 300),
         login_delay_s=_int("MF_LOGIN_DELAY", 2),
         login_max_delay_s=_int("MF_LOGIN_MAX_DELAY", 300),
         trusted_proxies=_networks("MF_TRUSTED_PROXIES"),
@@ -175,11 +180,11 @@ class SupervisorSettings:
 
 def supervisor_settings() -> SupervisorSettings:
     return SupervisorSettings(
-        first_delay_s=float(_str("MF_RESTART_DELAY") or 1),
-        max_delay_s=float(_str("MF_RESTART_MAX_DELAY") or 30),
+        first_delay_s=_float("MF_RESTART_DELAY", 1),
+        max_delay_s=_float("MF_RESTART_MAX_DELAY", 30),
         crash_limit=max(1, _int("MF_CRASH_LIMIT", 5)),
-        crash_window_s=float(_str("MF_CRASH_WINDOW") or 300),
-        grace_s=float(_str("MF_STOP_GRACE") or 15),
+        crash_window_s=_float("MF_CRASH_WINDOW", 300),
+        grace_s=_float("MF_STOP_GRACE", 15),
     )
 
 
@@ -204,10 +209,10 @@ class WorkerKnobs:
 def worker_knobs() -> WorkerKnobs:
     return WorkerKnobs(
         worker_id=_str("MF_WORKER_ID"),
-        worker_stale_s=float(_str("MF_WORKER_STALE_S") or 30),
-        socket_timeout_s=float(_str("MF_ENGINE_SOCKET_TIMEOUT") or 30),
+        worker_stale_s=_float("MF_WORKER_STALE_S", 30),
+        socket_timeout_s=_float("MF_ENGINE_SOCKET_TIMEOUT", 30),
         retry_limit=max(1, _int("MF_RETRY_LIMIT", 3)),
-        retry_backoff_s=float(_str("MF_RETRY_BACKOFF") or 5),
+        retry_backoff_s=_float("MF_RETRY_BACKOFF", 5),
         ffmpeg=_str("FFMPEG") or None,
         gallerydl_config=_str("MF_GALLERYDL_CONFIG"),
         cookie_check_urls=_str("MF_COOKIE_CHECK_URLS"),
