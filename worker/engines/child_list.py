@@ -16,7 +16,7 @@ from yt_dlp import YoutubeDL
 from yt_dlp.networking import Request
 
 from worker.engines import child_io as child
-from worker.engines import child_ytdlp
+from worker.engines import child_ytdlp, ytdlp_warm
 from worker.engines.child_ytdlp import _Log
 from worker.engines.protocol import Event
 
@@ -116,7 +116,7 @@ def main() -> None:
     cfg = child.start()
     log = _Log()
     try:
-        with YoutubeDL(params(cfg, log)) as ydl:
+        with ytdlp_warm.youtube_dl(params(cfg, log)) as ydl:
             title, items = listing(ydl, cfg["url"])
     except Exception as exc:
         child.fail("listing", log.failure(exc))

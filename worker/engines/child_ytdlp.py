@@ -12,15 +12,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from yt_dlp import YoutubeDL
 from yt_dlp.downloader.external import FFmpegFD
-from yt_dlp.extractor import gen_extractor_classes
 from yt_dlp.postprocessor.common import PostProcessor
 from yt_dlp.version import __version__ as YTDLP_VERSION
 
+from mediafetcher_app.core.engine_setup import ytdlp_equipment
 from mediafetcher_app.core.presets import COMPATIBLE, max_height
 from worker import egress
 from worker.engines import child_io as child
+from worker.engines import ytdlp_warm
 from worker.engines.mp4 import make_playable
 from worker.engines.protocol import Action, Event, Stage
 from worker.routing import item_kind
@@ -197,10 +197,11 @@ def describe(info: dict[str, Any]) -> dict[str, Any]:
 
 
 def prepare() -> None:
-    """In the fork server, once: compile every extractor's URL pattern (~0.25 s) for all children."""
+    """In the fork server, once: yt-dlp's start-up for all children (``ytdlp_warm``), rehearsed
+    with the options jobs use (the same ffmpeg, whose version yt-dlp then knows)."""
     keep_ffmpeg_local()
-    for extractor in gen_extractor_classes():
-        extractor.suitable("https://warm.invalid/up")
+    rehearsal = {"tmp": "", "proxy": "", **ytdlp_equipment(), "socket_timeout": 10, "max_bytes": None}
+    ytdlp_warm.prepare(base_params(rehearsal, _Log()))
 
 
 def main() -> None:
@@ -210,7 +211,7 @@ def main() -> None:
     log = _Log()
     throttle = child.Throttle()
     try:
-        with YoutubeDL(base_params(cfg, log)) as ydl:
+        with ytdlp_warm.youtube_dl(base_params(cfg, log)) as ydl:
             info = ydl.extract_info(cfg["url"], download=False)
     except Exception as exc:
         child.fail("probe", log.failure(exc))
@@ -266,7 +267,7 @@ def main() -> None:
     }
     params["progress_hooks"] = [on_progress]
     try:
-        with YoutubeDL(params) as ydl:
+        with ytdlp_warm.youtube_dl(params) as ydl:
             ydl.add_post_processor(LiveHlsAsRecorded(), when="before_dl")
             ydl.add_post_processor(Publish(), when="after_move")
             ydl.process_ie_result(info, download=True)
