@@ -49,8 +49,8 @@ def make_mp4(path: Path, megabytes: int, seconds: int, index: int = 0) -> Path:
 
 def transcode_speed(work: Path, seconds: int = 10) -> tuple[float, int]:
     """x real time of a 720p VP9/Opus -> H.264/AAC conversion (the pipeline's own), and its threads."""
-    from mediafetcher_app.core.ffmpeg import ffmpeg_exe
-    from worker.engines.mp4 import encoder_threads, make_playable
+    from mediafetcher_app.core.ffmpeg import ffmpeg_exe, threads_per_job
+    from worker.engines.mp4 import make_playable
 
     source = BENCH_CACHE / f"vp9-720p-{seconds}s.webm"
     if not source.exists():
@@ -63,7 +63,7 @@ def transcode_speed(work: Path, seconds: int = 10) -> tuple[float, int]:
     shutil.copy(source, copy)
     started = time.perf_counter()
     make_playable(copy)
-    return seconds / (time.perf_counter() - started), encoder_threads()
+    return seconds / (time.perf_counter() - started), threads_per_job()
 
 
 def setup_services(data_dir: Path, concurrency: int) -> None:
@@ -308,10 +308,16 @@ def clear_media() -> None:
     for path in (settings.final_dir, settings.thumbs_dir):
         shutil.rmtree(path, ignore_errors=True)
         path.mkdir(parents=True)
-    with get_engine().begin() as conn:
-        from sqlalchemy import text
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
+    from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_fixed
 
-        conn.execute(text("TRUNCATE media, source, download_job, event CASCADE"))
+    # the worker's library-view follower may still be writing the last job's rows: a deadlock is retried
+    for attempt in Retrying(
+        retry=retry_if_exception_type(OperationalError), stop=stop_after_attempt(5), wait=wait_fixed(0.2), reraise=True
+    ):
+        with attempt, get_engine().begin() as conn:
+            conn.execute(text("TRUNCATE media, source, download_job, event CASCADE"))
 
 
 def rss_mb(process: psutil.Process) -> float:

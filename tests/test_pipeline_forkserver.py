@@ -16,6 +16,7 @@ import pytest
 from mediafetcher_app.core import engine_updates, jobs
 from mediafetcher_app.core.auth import principal_for_token
 from mediafetcher_app.core.db import session_scope
+from mediafetcher_app.core.ffmpeg import threads_per_job
 from mediafetcher_app.core.models import JobStatus
 from mediafetcher_app.core.settings import get_settings
 from tests.factories import make_token
@@ -25,7 +26,7 @@ from tests.test_engine_updates import PINNED
 from tests.test_pipeline_control import downloading
 from tests.waiting import wait_for_async
 from worker.engines import runner
-from worker.engines.mp4 import _codec_args, encoder_threads
+from worker.engines.mp4 import _codec_args
 from worker.engines.protocol import Stage
 from worker.tasks import download
 
@@ -74,11 +75,11 @@ def test_concurrent_transcodes_share_the_cores(monkeypatch):
     try:
         monkeypatch.setenv("MF_WORKER_CONCURRENCY", str(cores))
         get_settings.cache_clear()
-        assert encoder_threads() == 1
+        assert threads_per_job() == 1
         assert _codec_args({"video": "h264"})[4:6] == ["-threads", "1"]
         monkeypatch.setenv("MF_WORKER_CONCURRENCY", "1")
         get_settings.cache_clear()
-        assert encoder_threads() == cores
+        assert threads_per_job() == cores
     finally:
         monkeypatch.undo()
         get_settings.cache_clear()

@@ -8,11 +8,10 @@ the sentence users should see (worker/content.py), not a conversion error.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 
-from mediafetcher_app.core.ffmpeg import MediaInfo, inspect, is_faststart, run_reporting
+from mediafetcher_app.core.ffmpeg import MediaInfo, inspect, is_faststart, run_reporting, threads_per_job
 from mediafetcher_app.core.settings import get_settings
 
 PLAYABLE_PIX_FMTS = {"yuv420p", "yuvj420p"}
@@ -31,15 +30,8 @@ def plan(info: MediaInfo, max_height: int | None = None) -> dict[str, str]:
     return steps
 
 
-def encoder_threads() -> int:
-    """Threads one transcode may use: the cores shared by the jobs that may run at once, so
-    concurrent transcodes share the machine instead of each starting a thread per core."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return max(1, cores // max(1, get_settings().worker_concurrency))
-
-
 def _codec_args(steps: dict[str, str], max_height: int | None = None) -> list[str]:
-    args = ["-map", "0:v:0?", "-map", "0:a:0?", "-threads", str(encoder_threads())]
+    args = ["-map", "0:v:0?", "-map", "0:a:0?", "-threads", str(threads_per_job())]
     if steps.get("video") == "h264":
         args += ["-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p"]
         if max_height is not None:  # never taller than the cap, never enlarged; width even for H.264
