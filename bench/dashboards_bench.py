@@ -22,7 +22,6 @@ import os
 import signal
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
@@ -34,7 +33,7 @@ from PIL import Image
 
 from bench.intake_bench import admin_token, post
 from bench.services import fresh_services
-from bench.ui_bench import free_port, line, p95
+from bench.ui_bench import free_port, line, p95, start_app
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN = ("admin", "bench admin password 1")
@@ -131,36 +130,6 @@ def done_before(viewers: list[Viewer]) -> int:
     if len(counts) != 1:
         raise RuntimeError(f"the dashboards disagree on the done counter before the run: {counts}")
     return counts.pop()
-
-
-def start_app(port: int, data_dir: Path) -> subprocess.Popen:
-    env = dict(
-        os.environ,
-        PORT=str(port),
-        HOST="127.0.0.1",
-        MF_ADMIN_USER=ADMIN[0],
-        MF_ADMIN_PASSWORD=ADMIN[1],
-        REFLEX_WEB_WORKDIR=str(data_dir / "web"),
-    )
-    log = (data_dir / "app.log").open("wb")
-    app = subprocess.Popen(
-        [sys.executable, "-m", "mediafetcher_app.cli", "run"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 600
-    while time.monotonic() < deadline:
-        if app.poll() is not None:
-            raise RuntimeError(f"the app exited; see {data_dir / 'app.log'}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=2):
-                return app
-        except OSError:
-            time.sleep(1)
-    raise RuntimeError(f"the app did not serve; see {data_dir / 'app.log'}")
 
 
 def sign_in(base: str) -> str:
@@ -287,7 +256,13 @@ def main() -> None:
     try:
         fresh_services(data_dir, YTDLP_NO_PLUGINS="1", MF_BLOCK_PRIVATE_URLS="false")
         port = free_port()
-        app = start_app(port, data_dir)
+        app = start_app(
+            port,
+            data_dir / "app.log",
+            MF_ADMIN_USER=ADMIN[0],
+            MF_ADMIN_PASSWORD=ADMIN[1],
+            REFLEX_WEB_WORKDIR=str(data_dir / "web"),
+        )
         print(f"cores: {os.cpu_count()}; load average: {os.getloadavg()}", flush=True)
         asyncio.run(measure(args, f"http://127.0.0.1:{port}", server.url("").rstrip("/")))
     finally:

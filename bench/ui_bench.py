@@ -229,8 +229,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_app(port: int, log: Path) -> subprocess.Popen:
-    env = dict(os.environ, PORT=str(port), HOST="127.0.0.1")
+def start_app(port: int, log: Path, **env: str) -> subprocess.Popen:
+    """The real app (``cli run``: the production build and a worker) on ``port``, with ``env`` added."""
+    env = dict(os.environ, PORT=str(port), HOST="127.0.0.1", **env)
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "mediafetcher_app.cli", "run"],
@@ -242,6 +243,8 @@ def start_app(port: int, log: Path) -> subprocess.Popen:
         )
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the app exited; see {log}")
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=2):
                 return proc
