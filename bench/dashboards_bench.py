@@ -1,16 +1,18 @@
 """Live updates end to end (issue 10): how soon open dashboards see a job end, and what each push
 costs a viewer in bytes. Prints each number beside its budget; nothing asserts.
 
-    .venv/bin/python -m bench.dashboards_bench [--viewers 50] [--jobs 40] [--batch 5]
+    .venv/bin/python -m bench.dashboards_bench [--viewers 50] [--jobs 40] [--batch 5] [--browser]
 
 Starts the real product (``python -m mediafetcher_app.cli run``: the Reflex app built for
 production, its broadcaster and a worker) on embedded PostgreSQL/Redis in a temp dir. ``--viewers``
 light clients sign in as the admin and each opens the dashboard as a browser tab does: Reflex's
 websocket (Engine.IO 4 / Socket.IO 5 framing), the hydrate-and-load event a tab sends on connect
-(the page's load handlers then run on the server). Then ``--jobs`` small-image downloads are submitted through the API,
-``--batch`` at a time, and every viewer's clock runs from the job's ``finished_at`` (the database's
-clock, on this machine) until a push shows that job as done. A light client does no rendering,
-so a browser adds its own paint time to these numbers.
+(the page's load handlers then run on the server). Then ``--jobs`` small-image downloads are
+submitted through the API, ``--batch`` at a time, and every viewer's clock runs from the job's
+``finished_at`` (the database's clock, on this machine) until a push shows that job as done. A
+light client does no rendering; with ``--browser`` the viewers are Chromium tabs instead, and each
+tab's clock stops when its "Succeeded" counter changes in the page (a MutationObserver: React has
+applied the push).
 """
 
 from __future__ import annotations
@@ -177,48 +179,111 @@ async def submit(base: str, token: str, url: str) -> int:
         return int(db.exec(select(func.max(DownloadJob.id)).where(DownloadJob.url == url)).one())
 
 
-async def measure(args: argparse.Namespace, base: str, site_url: str) -> None:
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+# In each tab: record (ms since the epoch, value) whenever the "Succeeded" counter's number changes.
+WATCH_DONE_COUNTER = """() => {
+  const label = [...document.querySelectorAll("p, span")].find((e) => e.textContent.trim() === "Succeeded");
+  const value = label.parentElement.querySelector("h1, h2, h3, h4, h5, h6");
+  window.__doneCounts = [[Date.now(), Number(value.textContent)]];
+  new MutationObserver(() => window.__doneCounts.push([Date.now(), Number(value.textContent)])).observe(
+    value, {childList: true, characterData: true, subtree: true});
+}"""
+
+
+async def open_browser_tabs(playwright, base: str, count: int):  # type: ignore[no-untyped-def]
+    """``count`` Chromium tabs signed in as the admin, each on the dashboard with its counter watched."""
+    browser = await playwright.chromium.launch(
+        executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-timer-throttling"]
+    )
+    context = await browser.new_context()
+    answer = await context.request.post(
+        base + "/auth/login", data={"username": ADMIN[0], "password": ADMIN[1]}, headers={"Origin": base}
+    )
+    if not answer.ok:
+        raise RuntimeError(f"sign-in answered {answer.status}")
+    tabs = []
+    for _ in range(count):
+        tab = await context.new_page()
+        await tab.goto(base + "/dashboard")
+        await tab.get_by_text("Succeeded").wait_for(timeout=120_000)
+        await tab.evaluate(WATCH_DONE_COUNTER)
+        tabs.append(tab)
+    return browser, tabs
+
+
+async def read_tabs(tabs, viewers: list[Viewer]) -> None:  # type: ignore[no-untyped-def]
+    """Move what each tab recorded since the last read into its viewer."""
+    for tab, viewer in zip(tabs, viewers, strict=True):
+        for at_ms, done in await tab.evaluate("() => window.__doneCounts.splice(0)"):
+            viewer.done_counts.append((at_ms / 1000, int(done)))
+
+
+async def open_light_tabs(base: str, viewers: list[Viewer]) -> list[asyncio.Task[None]]:
+    """One light client per viewer, each once its dashboard has loaded (a tab that fails raises)."""
     from reflex.state import State
     from reflex_base.constants import CompileVars
 
-    cookie, token = sign_in(base), admin_token()
-    viewers = [Viewer() for _ in range(args.viewers)]
+    cookie = sign_in(base)
     hydrate = f"{State.get_full_name()}.{CompileVars.HYDRATE_AND_LOAD}"  # what a tab sends on connect
     tabs = [asyncio.create_task(open_dashboard(base, cookie, viewer, hydrate)) for viewer in viewers]
-    try:
-        all_loaded = asyncio.ensure_future(asyncio.gather(*(viewer.loaded.wait() for viewer in viewers)))
-        await asyncio.wait([all_loaded, *tabs], timeout=120, return_when=asyncio.FIRST_COMPLETED)
-        for tab in tabs:
-            if tab.done():
-                tab.result()  # a tab that ended before the measure raises here, with its reason
-        if not all_loaded.done():
-            raise RuntimeError("not every dashboard loaded within 120 s")
-        loaded_bytes = sum(sum(viewer.push_bytes) for viewer in viewers) / len(viewers)
-        before = done_before(viewers)
-        for viewer in viewers:
-            viewer.push_bytes.clear()
-        job_ids: list[int] = []
-        for first in range(0, args.jobs, args.batch):
-            urls = [f"{site_url}/img/{index}.jpg" for index in range(first, min(first + args.batch, args.jobs))]
-            job_ids += await asyncio.gather(*(submit(base, token, url) for url in urls))
-            await asyncio.sleep(args.pause)
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            ended = sorted((at, job) for job, at in finished_at(job_ids).items())
-            seen = [viewer.saw_end(ended, before) for viewer in viewers]
-            if len(ended) == len(job_ids) and all(len(each) >= len(job_ids) for each in seen):
-                break
-            await asyncio.sleep(0.2)
-        delays = [each[job] - at for each in seen for at, job in ended if job in each]
-        missed = sum(1 for each in seen for _, job in ended if job not in each)
-        as_rows = sum(1 for viewer in viewers for _, job in ended if job in viewer.seen_done)
-    finally:
-        for tab in tabs:
-            tab.cancel()
-        await asyncio.gather(*tabs, return_exceptions=True)
-    pushes = [size for viewer in viewers for size in viewer.push_bytes]
+    all_loaded = asyncio.ensure_future(asyncio.gather(*(viewer.loaded.wait() for viewer in viewers)))
+    await asyncio.wait([all_loaded, *tabs], timeout=120, return_when=asyncio.FIRST_COMPLETED)
+    for tab in tabs:
+        if tab.done():
+            tab.result()  # a tab that ended before the measure raises here, with its reason
+    if not all_loaded.done():
+        raise RuntimeError("not every dashboard loaded within 120 s")
+    return tabs
+
+
+async def run_jobs(args: argparse.Namespace, base: str, site_url: str) -> list[int]:
+    """Submit ``--jobs`` image downloads through the API, ``--batch`` at once; their job ids."""
+    token = admin_token()
+    job_ids: list[int] = []
+    for first in range(0, args.jobs, args.batch):
+        urls = [f"{site_url}/img/{index}.jpg" for index in range(first, min(first + args.batch, args.jobs))]
+        job_ids += await asyncio.gather(*(submit(base, token, url) for url in urls))
+        await asyncio.sleep(args.pause)
+    return job_ids
+
+
+async def measure(args: argparse.Namespace, base: str, site_url: str) -> None:
+    from playwright.async_api import async_playwright
+
+    viewers = [Viewer() for _ in range(args.viewers)]
+    async with async_playwright() as playwright:
+        browser, pages, tabs = None, [], []
+        try:
+            if args.browser:
+                browser, pages = await open_browser_tabs(playwright, base, args.viewers)
+                await read_tabs(pages, viewers)
+            else:
+                tabs = await open_light_tabs(base, viewers)
+            loaded_bytes = sum(sum(viewer.push_bytes) for viewer in viewers) / len(viewers)
+            before = done_before(viewers)
+            for viewer in viewers:
+                viewer.push_bytes.clear()
+            job_ids = await run_jobs(args, base, site_url)
+            deadline = time.monotonic() + 180
+            while time.monotonic() < deadline:
+                await asyncio.sleep(2 if args.browser else 0.2)
+                if pages:
+                    await read_tabs(pages, viewers)
+                ended = sorted((at, job) for job, at in finished_at(job_ids).items())
+                seen = [viewer.saw_end(ended, before) for viewer in viewers]
+                if len(ended) == len(job_ids) and all(len(each) >= len(job_ids) for each in seen):
+                    break
+        finally:
+            for tab in tabs:
+                tab.cancel()
+            await asyncio.gather(*tabs, return_exceptions=True)
+            if browser is not None:
+                await browser.close()
+    delays = [each[job] - at for each in seen for at, job in ended if job in each]
+    missed = sum(1 for each in seen for _, job in ended if job not in each)
+    kind = "Chromium tabs" if args.browser else "light clients"
     line(
-        f"{args.viewers} dashboards see a job end: p50 / p95",
+        f"{args.viewers} dashboards ({kind}) see a job end: p50 / p95",
         f"{statistics.median(delays):.2f} / {p95(delays):.2f} s",
         "p95 <= 1 s",
     )
@@ -227,6 +292,10 @@ async def measure(args: argparse.Namespace, base: str, site_url: str) -> None:
         f"{max(delays):.2f} s; {len(ended)} of {len(job_ids)}; {missed}",
         "0 missed",
     )
+    if args.browser:
+        return  # what crossed a tab's websocket is only seen by the light clients
+    as_rows = sum(1 for viewer in viewers for _, job in ended if job in viewer.seen_done)
+    pushes = [size for viewer in viewers for size in viewer.push_bytes]
     line("  pairs seen as a done row (the rest by the counter)", f"{as_rows} of {len(delays)}", "-")
     line(
         "  bytes per push per viewer: p50 / max",
@@ -242,6 +311,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=40)
     parser.add_argument("--batch", type=int, default=5, help="jobs submitted at once")
     parser.add_argument("--pause", type=float, default=0.5, help="seconds between batches")
+    parser.add_argument("--browser", action="store_true", help="real Chromium tabs instead of light clients")
     args = parser.parse_args()
     data_dir = Path(tempfile.mkdtemp(prefix="mf-dashboards-bench-"))
     from mediafetcher_app.core import embedded
