@@ -19,7 +19,7 @@ import ssl
 import sys
 import tempfile
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -105,7 +105,7 @@ def _rehearse(params: dict[str, Any]) -> None:
     """Probe and download one direct link from a loopback server, as a job would, so that the
     imports, regular expressions and TLS context of that path are in the server's memory. The
     server's thread has ended before this returns: the fork server forks no threads."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Rehearsal)
+    server = HTTPServer(("127.0.0.1", 0), _Rehearsal)  # answers in its one thread: no request thread outlives it
     serving = threading.Thread(target=server.serve_forever, daemon=True)
     serving.start()
     try:
