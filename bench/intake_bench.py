@@ -32,9 +32,10 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import psutil
 from PIL import Image
 
-from bench.services import fresh_services
+from bench.services import fresh_services, services_cpu_seconds, tree_cpu_seconds
 from bench.ui_bench import free_port, p95
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,27 +76,6 @@ def start_worker(concurrency: int, log: Path) -> subprocess.Popen:
 def stop(proc: subprocess.Popen) -> None:
     os.killpg(proc.pid, signal.SIGTERM)
     proc.wait(60)
-
-
-def cpu_seconds(pid: int) -> float:
-    """User and system CPU time of a process and its live descendants."""
-    import psutil
-
-    root = psutil.Process(pid)
-    total = 0.0
-    for proc in [root, *root.children(recursive=True)]:
-        try:
-            times = proc.cpu_times()
-        except psutil.NoSuchProcess:
-            continue
-        total += times.user + times.system
-    return total
-
-
-def service_pids(data_dir: Path) -> list[int]:
-    """The embedded PostgreSQL's postmaster and the embedded Redis."""
-    postmaster = (data_dir / "postgres" / "postmaster.pid").read_text().split()[0]
-    return [int(postmaster), int((data_dir / "redis" / "redis.pid").read_text())]
 
 
 def wait_for_worker() -> None:
@@ -224,6 +204,7 @@ def main() -> None:
         token = admin_token()
         base = f"http://127.0.0.1:{port}"
         api = start_api(port, data_dir / "api.log", args.app_workers)
+        api_process = psutil.Process(api.pid)
         print(f"cores: {os.cpu_count()}; {args.submits} submits at once, {args.rounds} rounds", flush=True)
         print(f"API processes: {args.app_workers}; load average: {os.getloadavg()}", flush=True)
         worker = start_worker(args.concurrency[0], data_dir / "worker.log")
@@ -233,11 +214,11 @@ def main() -> None:
         api_cpu = services_cpu = client_cpu = 0.0
         for round_no in range(args.rounds):
             urls = [server.url(f"/img/{i}.jpg") for i in range(round_no * args.submits, (round_no + 1) * args.submits)]
-            before = cpu_seconds(api.pid), sum(map(cpu_seconds, service_pids(data_dir))), time.process_time()
+            before = tree_cpu_seconds(api_process), services_cpu_seconds(data_dir), time.process_time()
             samples, wall = asyncio.run(submit_all(base, token, urls))
             client_cpu += time.process_time() - before[2]
-            api_cpu += cpu_seconds(api.pid) - before[0]
-            services_cpu += sum(map(cpu_seconds, service_pids(data_dir))) - before[1]
+            api_cpu += tree_cpu_seconds(api_process) - before[0]
+            services_cpu += services_cpu_seconds(data_dir) - before[1]
             latencies += samples
             rates.append(len(samples) / wall)
         line(

@@ -24,6 +24,8 @@ from pathlib import Path
 import psutil
 from PIL import Image
 
+from bench.services import services_cpu_seconds, tree_cpu_seconds
+
 BENCH_CACHE = Path(__file__).parent / ".cache"
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -188,30 +190,6 @@ def cold_clis(urls: list[str], out: Path, at_a_time: int = 3) -> float:
         running[0].wait()
         running = [process for process in running if process.poll() is None]
     return time.perf_counter() - started
-
-
-def tree_cpu_seconds(root: psutil.Process) -> float:
-    """CPU time of ``root`` and every process under it, the ended ones included (a process's
-    reaped children roll up into its ``children_*`` times)."""
-    total = 0.0
-    for process in [root, *root.children(recursive=True)]:
-        try:
-            times = process.cpu_times()
-        except psutil.NoSuchProcess:
-            continue
-        total += times.user + times.system + times.children_user + times.children_system
-    return total
-
-
-def services_cpu_seconds(data_dir: Path) -> float:
-    """CPU time of the embedded PostgreSQL and Redis (their command lines name ``data_dir``),
-    with every backend process under them: what the jobs' database round trips cost there."""
-    total = 0.0
-    for process in psutil.process_iter(["name", "cmdline"]):
-        named = str(data_dir) in " ".join(process.info["cmdline"] or [])
-        if named and str(process.info["name"]).startswith(("postgres", "redis")):
-            total += tree_cpu_seconds(process)
-    return total
 
 
 def cli_cpu_seconds() -> float:

@@ -1,9 +1,12 @@
-"""A fresh data directory with the embedded PostgreSQL/Redis for a bench run, migrated."""
+"""A fresh data directory with the embedded PostgreSQL/Redis for a bench run, migrated; and the CPU
+time of processes, the services' included, for the benches' per-job and per-request figures."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+
+import psutil
 
 
 def fresh_services(data_dir: Path, **env: str) -> None:
@@ -20,3 +23,27 @@ def fresh_services(data_dir: Path, **env: str) -> None:
     os.environ["DATABASE_URL"], os.environ["REDIS_URL"] = database_url(), redis_url()
     get_settings.cache_clear()
     bootstrap.prepare()
+
+
+def tree_cpu_seconds(root: psutil.Process) -> float:
+    """CPU time of ``root`` and every process under it, the ended ones included (a process's
+    reaped children roll up into its ``children_*`` times)."""
+    total = 0.0
+    for process in [root, *root.children(recursive=True)]:
+        try:
+            times = process.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system + times.children_user + times.children_system
+    return total
+
+
+def services_cpu_seconds(data_dir: Path) -> float:
+    """CPU time of the embedded PostgreSQL and Redis (their command lines name ``data_dir``),
+    with every backend process under them: what the jobs' database round trips cost there."""
+    total = 0.0
+    for process in psutil.process_iter(["name", "cmdline"]):
+        named = str(data_dir) in " ".join(process.info["cmdline"] or [])
+        if named and str(process.info["name"]).startswith(("postgres", "redis")):
+            total += tree_cpu_seconds(process)
+    return total
