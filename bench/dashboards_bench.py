@@ -102,17 +102,13 @@ async def open_dashboard(base: str, cookie: str, viewer: Viewer, hydrate: str) -
     async with connect(address, origin=base, additional_headers={"Cookie": cookie}, max_size=None) as socket:
         await socket.send(f"40{NAMESPACE},")
         async for frame in socket:
-            if os.environ.get("MF_BENCH_DEBUG"):
-                print("<", frame[:300], flush=True)
             if frame == "2":
                 await socket.send("3")
             elif frame.startswith(f"40{NAMESPACE},"):
                 await socket.send(event_frame({"name": hydrate, "payload": {}}))
             elif frame.startswith(f"42{NAMESPACE},"):
-                if os.environ.get("MF_BENCH_DEBUG"):
-                    print(frame[:600], flush=True)
-                name, update = json.loads(frame[len(NAMESPACE) + 3 :])[:2]
-                if name != "event":
+                kind, update = json.loads(frame[len(NAMESPACE) + 3 :])[:2]
+                if kind != "event":
                     continue
                 viewer.push_bytes.append(len(frame))
                 for event in update.get("events") or []:
@@ -122,7 +118,7 @@ async def open_dashboard(base: str, cookie: str, viewer: Viewer, hydrate: str) -
                     viewer.seen_done.setdefault(job_id, now)
                 if (done := done_count(delta)) is not None:
                     viewer.done_counts.append((now, done))
-                if any(name.endswith(DASHBOARD_STATE) for name in update.get("delta") or {}):
+                if any(name.endswith(DASHBOARD_STATE) for name in delta):
                     viewer.loaded.set()
 
 
