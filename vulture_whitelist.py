@@ -55,7 +55,6 @@ _.real_download  # unused attribute (worker/engines/child_ytdlp.py:175)
 max_jobs  # unused variable (worker/main.py:113)
 job_timeout  # unused variable (worker/main.py:115)
 poll_delay  # unused variable (worker/main.py:116)
-allow_abort_jobs  # unused variable (worker/main.py:117)
 health_check_interval  # unused variable (worker/main.py:118)
 _.__call__  # unused method (mediafetcher_app/core/intake.py:45): the Runner protocol's signature
 pytest_plugins  # unused variable (tests/conftest.py:35): pytest reads it

@@ -73,7 +73,7 @@ def make_media(
         )
         db.add(media)
         db.flush()
-        source = media_records.add_source(
+        source_id = media_records.add_source(
             db,
             media_records.SourceInfo(
                 url=url or f"https://{platform}.example/{sha[:8]}",
@@ -82,7 +82,7 @@ def make_media(
                 uploader=uploader,
             ),
         )
-        db.add(MediaSource(media_id=media.id, source_id=source.id))
+        db.add(MediaSource(media_id=media.id, source_id=source_id))
         return media.id
 
 

@@ -270,8 +270,8 @@ def publish(
     with session_scope() as db:
         guard.hold(db)
         media_id, placed = _store(db, checked, guard, preset)
-        source = media_records.add_source(db, info)
-        media_records.link(db, media_id, job_id=guard.job_id, source_id=source.id, folder_id=folder_id)
+        source_id = media_records.add_source(db, info)
+        media_records.link(db, media_id, job_id=guard.job_id, source_id=source_id, folder_id=folder_id)
         title, description = meta_text(produced.meta, "title"), meta_text(produced.meta, "description")
         media_records.fill_titles(db, media_id, title, description)
         media_records.tag_from_source(db, media_id, source_tags(produced.meta))

@@ -93,7 +93,7 @@ class JobRun:
         self.guard = finalise.JobGuard(self.job_id, self.owner, self.stop)
         # the first progress write comes a throttle interval after the start, as every later one:
         # a job that ends sooner (most images) never writes progress the dashboard could not show
-        self._last_progress = time.monotonic()
+        self._started = self._last_progress = time.monotonic()
         self._unsaved: dict[str, Any] = {}  # a successful attempt's entry, written with the next write
         self.engine_versions: dict[str, str] = {}  # engine -> the version that ran (the probe says)
 
@@ -293,8 +293,11 @@ class JobRun:
         return Outcome(await self.publish(route, [(finalise.Produced(path, meta), {})]))
 
     async def publish(self, route: Route, produced: list[tuple[finalise.Produced, dict[str, str]]]) -> list[int]:
-        """Finalise every file of a successful engine run; returns their media ids."""
-        await self.write(JobStatus.processing, stage="finalising")
+        """Finalise every file of a successful engine run; returns their media ids. The stage is
+        written only for a run old enough to have been shown (as progress is): a quick job (most
+        images) goes from its start to done without a write the dashboard could not show."""
+        if time.monotonic() - self._started >= PROGRESS_INTERVAL_S:
+            await self.write(JobStatus.processing, stage="finalising")
         media_ids = []
         for item, conversion in produced:
             try:

@@ -115,8 +115,9 @@ def add_media(
     return media, inserted is not None
 
 
-def add_source(db: DBSession, info: SourceInfo) -> Source:
-    """The Source row; a known (platform, external_id) is reused and its metadata refreshed."""
+def add_source(db: DBSession, info: SourceInfo) -> int:
+    """The Source row's id; a known (platform, external_id) is reused and its metadata refreshed.
+    The id alone: every caller links by it, and loading the row back cost a query per file."""
     values = {
         "url": info.url,
         "platform": info.platform,
@@ -132,10 +133,8 @@ def add_source(db: DBSession, info: SourceInfo) -> Source:
             constraint="uq_source_platform_external_id",
             set_={"uploader": info.uploader, "raw_metadata": info.raw_metadata},
         )
-    source_id = db.exec(statement.returning(Source.id)).one()[0]  # type: ignore[call-overload]
-    source = db.get(Source, source_id)
-    assert source is not None
-    return source
+    source_id: int = db.exec(statement.returning(Source.id)).one()[0]  # type: ignore[call-overload]
+    return source_id
 
 
 def tag_from_source(db: DBSession, media_id: int, names: list[str]) -> None:

@@ -96,14 +96,17 @@ def own_jar(db: DBSession, site: str, owner_id: int) -> CookieJar | None:
 def jar_for_job(db: DBSession, site: str, user_id: int | None, *, use_shared: bool = True) -> CookieJar | None:
     """The jar a job submitted by ``user_id`` uses for ``site``: their own, else (``use_shared``)
     the one an enabled admin shares with everyone (a share lapses while its owner is no
-    admin), else None."""
-    own = own_jar(db, site, user_id) if user_id is not None else None
-    if own is not None or not use_shared:
-        return own
+    admin), else None. One query: every job asks, and most find no jar at all."""
+    if not use_shared:
+        return own_jar(db, site, user_id) if user_id is not None else None
+    own = col(CookieJar.owner_id) == user_id
+    shared = col(CookieJar.shared) & (User.role == Role.admin) & ~col(User.disabled)
     return db.exec(
         select(CookieJar)
         .join(User, col(User.id) == col(CookieJar.owner_id))
-        .where(col(CookieJar.domain) == site, col(CookieJar.shared), User.role == Role.admin, ~col(User.disabled))
+        .where(col(CookieJar.domain) == site, own | shared)
+        .order_by(own.desc())
+        .limit(1)
     ).first()
 
 
