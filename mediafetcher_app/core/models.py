@@ -30,6 +30,17 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+# Default factories are Python functions, not the builtins ``list`` and ``dict``: pydantic reads a
+# factory's signature on every instance, and a builtin's costs about 0.1 ms to parse (a third of
+# building a DownloadJob on the submit path; bench/INTAKE_RESULTS.md).
+def _empty_list() -> list[Any]:
+    return []
+
+
+def _empty_dict() -> dict[str, Any]:
+    return {}
+
+
 def _ts(nullable: bool = True, **kw: Any) -> Any:
     """A timezone-aware timestamp column."""
     return Field(default=None, sa_type=DateTime(timezone=True), nullable=nullable, **kw)
@@ -123,7 +134,7 @@ class ApiToken(SQLModel, table=True):
     prefix: str = Field(sa_type=String(16), nullable=False)
     user_id: int | None = _fk("user.id", nullable=False)
     label: str = Field(default="", sa_type=String(128), nullable=False)
-    scopes: list[str] = Field(default_factory=list, sa_column=Column(ARRAY(String(32)), nullable=False))
+    scopes: list[str] = Field(default_factory=_empty_list, sa_column=Column(ARRAY(String(32)), nullable=False))
     created_at: datetime = _created()
     last_used: datetime | None = _ts()
     revoked_at: datetime | None = _ts()
@@ -216,7 +227,7 @@ class Source(SQLModel, table=True):
     external_id: str | None = Field(default=None, sa_type=String(255))
     uploader: str | None = Field(default=None, sa_type=String(255))
     posted_at: datetime | None = _ts()
-    raw_metadata: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
+    raw_metadata: dict[str, Any] = Field(default_factory=_empty_dict, sa_column=Column(JSONB, nullable=False))
     created_at: datetime = _created()
 
 
@@ -268,7 +279,7 @@ class DownloadJob(SQLModel, table=True):
     error_detail: str | None = Field(default=None, sa_type=Text)
     # the app page where the user fixes the failure (Connections, Engines), linked beside the sentence
     error_action: str | None = Field(default=None, sa_type=String(64))
-    attempt_log: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
+    attempt_log: list[dict[str, Any]] = Field(default_factory=_empty_list, sa_column=Column(JSONB, nullable=False))
     worker_id: str | None = Field(default=None, sa_type=String(128))
     # a playlist or channel pasted as a one-off: take its first N items only (null: all of them)
     max_items: int | None = None
