@@ -86,19 +86,25 @@ def system_status() -> rx.Component:
     )
 
 
-def _event(event: EventRow) -> rx.Component:
+@rx.memo
+def event_row(kind: rx.Var[str], message: rx.Var[str], at: rx.Var[str]) -> rx.Component:
+    """A history line: a memo keyed by the event's id, so a push renders only the new lines."""
     return rx.hstack(
         rx.match(
-            event["kind"],
-            *[(kind, rx.icon(icon, size=16, color=rx.color(color, 9))) for kind, (icon, color) in EVENT_ICONS.items()],
+            kind,
+            *[(name, rx.icon(icon, size=16, color=rx.color(color, 9))) for name, (icon, color) in EVENT_ICONS.items()],
             rx.icon("dot", size=16, color=rx.color("gray", 9)),
         ),
-        rx.text(event["message"], size="2", flex="1", min_width="0", truncate=True),
-        rx.text(event["at"], size="1", color=rx.color("gray", 10), white_space="nowrap"),
+        rx.text(message, size="2", flex="1", min_width="0", truncate=True),
+        rx.text(at, size="1", color=rx.color("gray", 10), white_space="nowrap"),
         width="100%",
         align="center",
         padding_y="0.35em",
     )
+
+
+def _event(event: EventRow) -> rx.Component:
+    return event_row(kind=event["kind"], message=event["message"], at=event["at"], key=event["id"])
 
 
 def dashboard_page() -> rx.Component:
