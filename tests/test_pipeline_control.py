@@ -12,6 +12,7 @@ import subprocess
 import sys
 
 import psutil
+import pytest
 from sqlmodel import select
 
 from mediafetcher_app.core import jobs
@@ -20,8 +21,9 @@ from mediafetcher_app.core.db import session_scope
 from mediafetcher_app.core.models import JobStatus, Media
 from mediafetcher_app.core.settings import get_settings
 from tests.factories import make_token
-from tests.fixtures.pipeline import assert_done, job_row, media_of, new_job, orphaned
+from tests.fixtures.pipeline import assert_done, job_row, media_of, new_job, orphaned, run
 from tests.waiting import wait_for_async
+from worker import pipeline
 from worker.client import close_pool, enqueue
 from worker.engines import runner
 from worker.tasks import download
@@ -70,6 +72,26 @@ def start_worker(env: dict[str, str]) -> subprocess.Popen:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+
+
+@pytest.mark.parametrize("shown_after_s", [60.0, 0.0])
+async def test_only_a_run_old_enough_to_be_shown_writes_its_stage(server, monkeypatch, shown_after_s):
+    """Progress and the finalising stage are written from one throttle interval after the start:
+    a quick image goes from claimed to done with no write in between; a longer run shows both."""
+    stages: list[str | None] = []
+    write = pipeline.JobRun.write
+
+    async def recording(self, status=None, **fields):
+        stages.append(fields.get("stage"))
+        await write(self, status, **fields)
+
+    monkeypatch.setattr(pipeline, "PROGRESS_INTERVAL_S", shown_after_s)
+    monkeypatch.setattr(pipeline.JobRun, "write", recording)
+    assert_done(await run(server.url("/img/red.jpg")))
+    if shown_after_s:
+        assert stages == []
+    else:
+        assert "downloading" in stages and stages[-1] == "finalising"
 
 
 async def test_kill_9_of_the_worker_mid_download_requeues_and_completes(server):

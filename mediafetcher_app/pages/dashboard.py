@@ -100,6 +100,8 @@ def event_row(kind: rx.Var[str], message: rx.Var[str], at: rx.Var[str]) -> rx.Co
         width="100%",
         align="center",
         padding_y="0.35em",
+        content_visibility="auto",
+        contain_intrinsic_size="auto 2.2em",
     )
 
 
