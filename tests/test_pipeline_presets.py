@@ -1,14 +1,18 @@
 """Download choices (issue 12 item 3) through the real worker, yt-dlp and ffmpeg: 720p comes out
 720 lines tall, "best" takes the larger VP9 rendition and makes it H.264, and the archive check
-knows the choices (720p of an archived 1080p video is not fetched again; its audio is)."""
+knows the choices (720p of an archived 1080p video is not fetched again; its audio is); a job
+with no choice takes its user's default from Settings."""
 
 from __future__ import annotations
 
 import pytest
 
 from mediafetcher_app.core import presets
+from mediafetcher_app.core.auth import principal_for_token
+from mediafetcher_app.core.db import session_scope
+from tests.factories import make_token
 from tests.fixtures.media import AUDIO, H264_AAC, ffmpeg
-from tests.fixtures.pipeline import assert_done, media_of, probe, run
+from tests.fixtures.pipeline import assert_done, job_row, media_of, new_job, probe, run
 
 
 @pytest.fixture(scope="module")
@@ -76,3 +80,13 @@ async def test_best_takes_the_larger_vp9_rendition_as_h264_where_compatible_take
 )
 def test_which_stored_media_answers_which_choice(kind, fetched_as, height, wanted, answers):
     assert presets.satisfies(kind, fetched_as, height, wanted) is answers
+
+
+def test_a_job_without_a_choice_takes_its_users_default_from_settings(server):
+    url = server.url("/img/red.jpg")
+    assert job_row(new_job(url, user="presets")).preset == presets.COMPATIBLE  # nobody chose yet
+    with session_scope() as db:
+        presets.set_default(db, principal_for_token(db, make_token("presets")), presets.HD720)
+    assert job_row(new_job(url, user="presets")).preset == presets.HD720
+    assert job_row(new_job(url, user="presets", preset=presets.BEST)).preset == presets.BEST
+    assert job_row(new_job(url, user="presets", audio_only=True)).preset == presets.AUDIO

@@ -9,6 +9,7 @@ the sound of an archived video is a new download (``satisfies``).
 from __future__ import annotations
 
 from sqlmodel import Session as DBSession
+from sqlmodel import select
 
 from .auth import Principal
 from .errors import InvalidInput
@@ -52,8 +53,9 @@ def satisfies(kind: str, fetched_as: str | None, height: int | None, wanted: str
 
 
 def default_of(db: DBSession, principal: Principal) -> str:
-    user = db.get(User, principal.user_id)
-    return user.default_preset if user is not None else COMPATIBLE
+    """The user's default choice: one column, not the whole row (every submit without a preset asks)."""
+    chosen = db.exec(select(User.default_preset).where(User.id == principal.user_id)).first()
+    return chosen if chosen is not None else COMPATIBLE
 
 
 def set_default(db: DBSession, principal: Principal, preset: object) -> str:
