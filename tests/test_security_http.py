@@ -206,12 +206,11 @@ def test_safe_next_keeps_paths_on_this_site_whole(target):
     assert safe_next(target) == target
 
 
-@pytest.mark.parametrize(
-    "name", ["tab-inside", "encoded-backslash", "double-encoded-backslash", "path-then-encoded-slashes", "encoded-tab"]
-)
-async def test_sign_in_route_never_redirects_off_site_with_encoded_or_control_character_tricks(client, name):
+@pytest.mark.parametrize("target", list(HOSTILE_TARGETS.values()), ids=list(HOSTILE_TARGETS))
+async def test_sign_in_route_never_redirects_off_site_whatever_next_the_form_posts(client, target):
+    """The sign-in form posts the address bar's ``next`` as it is: this route is the only gate."""
     make_user("alice")
-    form = {"username": "alice", "password": PASSWORD, "next": HOSTILE_TARGETS[name]}
+    form = {"username": "alice", "password": PASSWORD, "next": target}
     response = await client.post("/auth/login", data=form, headers={"Origin": OUR_ORIGIN})
     assert response.status_code == 303 and response.headers["location"] == "/"
 
@@ -224,7 +223,6 @@ async def test_login_page_state_never_redirects_to_a_hostile_next():
     assert "javascript" not in redirect and '"/"' in redirect
     signed_out = state(LoginState, None, "/login?next=%2F%2Fevil.example")
     assert await call(signed_out, "load") is None
-    assert signed_out.next_path == "/"  # what the sign-in form posts on
 
 
 # --- 5. only our origin talks to us --------------------------------------------------------------

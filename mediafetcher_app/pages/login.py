@@ -32,9 +32,13 @@ def _card(*children: rx.Component) -> rx.Component:
 # Reflex forms always preventDefault, so the form is posted with fetch: the password goes
 # straight to /auth/login (never through Reflex state) and the response sets the HttpOnly
 # cookie; the browser then follows the redirect the server chose (next page, or the error).
+# ``next`` is read from the address bar, not from state: the page's load event may not have
+# answered yet when a quick hand (or a password manager) submits, and then state still says "/".
 _POST_LOGIN = """
 const form = document.getElementById('login-form');
-fetch('/auth/login', {method: 'POST', body: new URLSearchParams(new FormData(form)), credentials: 'same-origin'})
+const body = new URLSearchParams(new FormData(form));
+body.set('next', new URLSearchParams(window.location.search).get('next') || '/');
+fetch('/auth/login', {method: 'POST', body, credentials: 'same-origin'})
   .then((response) => window.location.assign(response.url))
   .catch(() => window.location.assign('/login?error=' + encodeURIComponent('The server cannot be reached.')));
 """
@@ -71,7 +75,6 @@ def login_page() -> rx.Component:
             rx.vstack(
                 _field("Username", "username", autocomplete="username"),
                 _field("Password", "password", "password", "current-password"),
-                rx.el.input(type="hidden", name="next", value=LoginState.next_path),
                 rx.button("Sign in", type="submit", size="3", width="100%", id="login-submit"),
                 spacing="3",
                 width="100%",

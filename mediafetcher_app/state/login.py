@@ -26,21 +26,19 @@ def _signed_in(db: DBSession, token: str | None) -> bool:
 
 class LoginState(rx.State):
     error: str = ""
-    next_path: str = "/"
 
     @rx.event
     async def load(self):
         """Signed in already: go on. No user at all yet: first-run setup."""
         params = self.router.url.query_parameters
         self.error = params.get("error", "")
-        self.next_path = safe_next(params.get("next"))
         token = session_cookie(self.router.headers.cookie)
         has_users, signed_in = await in_transaction(lambda db: (auth.has_users(db), _signed_in(db, token)))
         if not has_users:
             return rx.redirect("/setup", replace=True)
         if not signed_in:
             return None
-        return rx.redirect(self.next_path, replace=True)
+        return rx.redirect(safe_next(params.get("next")), replace=True)
 
 
 class SetupState(rx.State):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, WebSocketRoute, expect
 
 from .conftest import ADMIN, screenshot, sign_in
 
@@ -14,6 +14,28 @@ def test_signed_out_visitor_is_sent_to_login(live_server, page: Page):
     expect(page).to_have_url(re.compile(r"/login/?\?next=(%2F|/)dashboard"))
     expect(page.locator("#login-submit")).to_be_visible()
     screenshot(page, "login")
+
+
+def test_signing_in_before_the_login_page_hears_from_the_server_still_goes_where_it_was_asked(live_server, page: Page):
+    """A quick hand (or a password manager) can submit before the page's load event answers."""
+
+    def hold_the_login_pages_state(socket: WebSocketRoute) -> None:
+        server = socket.connect_to_server()
+        on_login_page = "/login" in page.url
+
+        def to_page(message: str | bytes) -> None:
+            if not (on_login_page and "login_state" in str(message)):
+                socket.send(message)
+
+        server.on_message(to_page)
+
+    page.route_web_socket(re.compile(r"/_event"), hold_the_login_pages_state)
+    page.goto(live_server.url + "/login?next=%2Fdashboard")
+    page.fill("#username", ADMIN[0])
+    page.fill("#password", ADMIN[1])
+    page.click("#login-submit")
+    expect(page).to_have_url(re.compile(r"/dashboard/?$"))
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
 
 
 def test_wrong_password_shows_the_reason(live_server, page: Page):
