@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -204,6 +205,19 @@ def test_new_media_from_the_worker_appear_at_once():
         path = db.get(Media, media_id).path
     assert tree() == {"Unsorted", f"Unsorted/Untitled [{sha[:12]}].jpg"}
     assert (library_root() / f"Unsorted/Untitled [{sha[:12]}].jpg").samefile(get_settings().media_root / path)
+
+
+def test_a_burst_of_commits_waits_for_the_gathering_pass_unless_someone_settles(monkeypatch):
+    """A busy process pays a pass's fixed cost once per ``GATHER_S``, not once per commit."""
+    monkeypatch.setattr(watch, "GATHER_S", 600.0)
+    make_media("Before the burst")
+    assert watch.settle(60)  # a pass has just started: the next one may not start for GATHER_S
+    burst = [make_media(f"Burst {n}") for n in range(3)]
+    time.sleep(1)
+    followed = {path.name for path in library_root().rglob("Burst *")}
+    assert followed == set(), "a pass started before the gathering window ended"
+    assert watch.settle(60), "settle waited out the gathering window"
+    assert {stem(media_id) for media_id in burst} <= {path.stem for path in library_root().rglob("Burst *")}
 
 
 def test_a_filesystem_without_hard_links_gets_relative_symlinks(tmp_path):

@@ -14,16 +14,20 @@ record in the session WHAT it touches, as media ids:
 
 A write it cannot attribute asks for a full pass and says so in the log. A commit hands what its
 session recorded to this process's follower; a rollback drops it. One background thread per
-process then runs ``follow`` for everything recorded since its last pass (a burst of commits: one
-pass), so a commit never waits for the view. ``rebuild_soon`` asks for a full pass (the worker does
-at start-up). A failed pass is logged and never undoes anything. ``settle()`` waits until the view
-has followed every commit so far.
+process then runs ``follow`` for everything recorded since its last pass, so a commit never waits
+for the view. In a burst (a worker finishing many quick jobs) passes start at most every
+``GATHER_S``, each taking everything recorded meanwhile: a pass's fixed cost (the lock, the index,
+the folder tree) is paid once for many commits. A quiet process follows at once.
+``rebuild_soon`` asks for a full pass (the worker does at start-up). A failed pass is logged and
+never undoes anything. ``settle()`` waits until the view has followed every commit so far, and
+starts a gathering pass at once.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from itertools import chain
@@ -40,6 +44,7 @@ log = logging.getLogger(__name__)
 _LINKS = {"media_source", "media_folder", "media_tag"}
 WATCHED = frozenset({"media", "source", "folder", "tag", *_LINKS})
 _KEY = "library_view_changes"
+GATHER_S = 0.2
 
 
 @dataclass
@@ -64,7 +69,8 @@ class _Follower:
 
     def __init__(self) -> None:
         self._changed = threading.Condition()
-        self._asked = self._done = 0
+        self._asked = self._done = self._settling = 0
+        self._last_start = float("-inf")
         self._pending = Changes()
         self._bind: Engine | None = None
         self._thread: threading.Thread | None = None
@@ -83,6 +89,9 @@ class _Follower:
         while True:
             with self._changed:
                 self._changed.wait_for(lambda: self._done < self._asked)
+                gathering = self._last_start + GATHER_S - time.monotonic()
+                self._changed.wait_for(lambda: self._settling > 0, gathering)  # unless someone waits
+                self._last_start = time.monotonic()
                 target, bind, changes = self._asked, self._bind, self._pending
                 self._pending = Changes()
             try:
@@ -95,10 +104,16 @@ class _Follower:
                 self._changed.notify_all()
 
     def settle(self, timeout_s: float | None = None) -> bool:
-        """Wait until every pass asked for so far is done; False when ``timeout_s`` ran out first."""
+        """Wait until every pass asked for so far is done; False when ``timeout_s`` ran out first.
+        A pass that is gathering starts at once."""
         with self._changed:
             target = self._asked
-            return self._changed.wait_for(lambda: self._done >= target, timeout_s)
+            self._settling += 1
+            self._changed.notify_all()
+            try:
+                return self._changed.wait_for(lambda: self._done >= target, timeout_s)
+            finally:
+                self._settling -= 1
 
 
 _follower = _Follower()
