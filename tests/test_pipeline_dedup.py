@@ -28,3 +28,17 @@ async def test_an_archived_item_is_linked_without_downloading(server):
     # the probe may ask for headers; the file itself is not fetched again
     assert server.requests.count("/media/clip.mp4") <= 1
     assert [(e["engine"], e["stage"]) for e in again.attempt_log] == [("yt-dlp", "archived")]
+
+
+async def test_the_first_source_to_name_the_bytes_keeps_its_title(server, monkeypatch):
+    """The same bytes from a second source are linked, and keep the title their first source gave."""
+    direct = await run(server.url("/media/clip.mp4"))
+    assert_done(direct)
+    [stored] = media_of(direct.id)
+    assert stored.title == "clip"
+    monkeypatch.setenv("MF_UPSTREAM_PROXY", server.base)  # t.me and Telegram's CDN are the fixture server
+    post = await run("http://t.me/mffixtures/123")
+    assert_done(post)
+    [again] = media_of(post.id)
+    assert again.id == stored.id and again.title == "clip"
+    assert {s.platform for s in sources_of(stored.id)} == {"web", "telegram"}

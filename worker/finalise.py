@@ -219,9 +219,7 @@ def index_file(final: Path, sha256: str) -> int | None:
         relative = storage.final_name(sha256, checked.content.ext)
         os.replace(final, storage.absolute(relative))
         thumb = thumbnails.publish(checked.thumbnail, sha256) if checked.thumbnail else None
-        media, _ = media_records.add_media(db, checked.facts(relative, thumb), None, None)
-        assert media.id is not None
-        return media.id
+        return media_records.add_media(db, checked.facts(relative, thumb), None, None)
 
 
 def _drop(path: Path | None) -> None:
@@ -229,9 +227,12 @@ def _drop(path: Path | None) -> None:
         path.unlink(missing_ok=True)
 
 
-def _store(db: DBSession, checked: Checked, guard: JobGuard, preset: str | None) -> tuple[int, list[Path]]:
-    """The media id of these bytes, publishing them unless already stored; also the files this
-    transaction placed (to take back should it not commit)."""
+def _store(
+    db: DBSession, checked: Checked, guard: JobGuard, preset: str | None, meta: dict[str, Any]
+) -> tuple[int, list[Path]]:
+    """The media id of these bytes, publishing them (titled from ``meta``) unless already stored;
+    also the files this transaction placed (to take back should it not commit, none when the bytes
+    were stored before)."""
     media_records.lock_sha(db, checked.sha256)
     existing = media_records.media_by_sha(db, checked.sha256)
     if existing is not None:
@@ -245,9 +246,8 @@ def _store(db: DBSession, checked: Checked, guard: JobGuard, preset: str | None)
     placed = [storage.absolute(relative)]
     thumb = thumbnails.publish(checked.thumbnail, checked.sha256) if checked.thumbnail else None
     placed += [storage.absolute(thumb)] if thumb else []
-    media, _ = media_records.add_media(db, checked.facts(relative, thumb), None, None, preset)
-    assert media.id is not None
-    return media.id, placed
+    title, description = meta_text(meta, "title"), meta_text(meta, "description")
+    return media_records.add_media(db, checked.facts(relative, thumb), title, description, preset), placed
 
 
 def publish(
@@ -269,11 +269,12 @@ def publish(
     info = source_info(produced.meta, page_url)
     with session_scope() as db:
         guard.hold(db)
-        media_id, placed = _store(db, checked, guard, preset)
+        media_id, placed = _store(db, checked, guard, preset, produced.meta)
         source_id = media_records.add_source(db, info)
         media_records.link(db, media_id, job_id=guard.job_id, source_id=source_id, folder_id=folder_id)
-        title, description = meta_text(produced.meta, "title"), meta_text(produced.meta, "description")
-        media_records.fill_titles(db, media_id, title, description)
+        if not placed:  # stored before: the first source to name the bytes keeps its title
+            title, description = meta_text(produced.meta, "title"), meta_text(produced.meta, "description")
+            media_records.fill_titles(db, media_id, title, description)
         media_records.tag_from_source(db, media_id, source_tags(produced.meta))
         try:
             guard.check()  # the last moment a stopped run can still leave no trace

@@ -95,12 +95,12 @@ def _import_one(path: Path, staging: Path, summary: Summary) -> None:
         thumb = thumbnails.publish(checked.thumbnail, checked.sha256) if checked.thumbnail else None
         said = meta or {}
         title, description = meta_text(said, "title") or path.stem, meta_text(said, "description")
-        media, _ = media_records.add_media(db, checked.facts(relative, thumb), title, description)
+        media_id = media_records.add_media(db, checked.facts(relative, thumb), title, description)
         if meta:
             source_id = media_records.add_source(
                 db, source_info(meta, meta_text(meta, "webpage_url", "original_url") or path.as_uri())
             )
-            media_records.link(db, media.id, job_id=None, source_id=source_id, folder_id=None)  # type: ignore[arg-type]
+            media_records.link(db, media_id, job_id=None, source_id=source_id, folder_id=None)
     summary.imported.append(path)
 
 

@@ -103,16 +103,17 @@ def archived_media_ids(
 
 def add_media(
     db: DBSession, facts: FileFacts, title: str | None, description: str | None, preset: str | None = None
-) -> tuple[Media, bool]:
-    """The Media row for these bytes; ``created`` is False when another job stored them first.
-    ``preset`` is the download choice the bytes were made with (the archive check reads it)."""
+) -> int:
+    """The id of the Media row for these bytes, made now unless another job stored them first.
+    ``preset`` is the download choice the bytes were made with (the archive check reads it).
+    The id alone: every caller links by it, and loading the row back cost a query per file."""
     values = {**facts.__dict__, "title": title, "description": description, "created_at": utcnow(), "preset": preset}
     inserted = db.exec(  # type: ignore[call-overload]
         insert(Media).values(**values).on_conflict_do_nothing(index_elements=["sha256"]).returning(Media.id)
     ).first()
-    media = media_by_sha(db, facts.sha256)
-    assert media is not None
-    return media, inserted is not None
+    if inserted is not None:
+        return inserted[0]
+    return db.exec(select(Media.id).where(Media.sha256 == facts.sha256)).one()
 
 
 def add_source(db: DBSession, info: SourceInfo) -> int:
