@@ -183,5 +183,8 @@ def _add_form() -> rx.Component:
         ),
         on_submit=AddUrlState.submit,
         reset_on_submit=False,
+        # Enter before the page's script runs submits natively: the link then waits on the share
+        # page for a Download tap (a GET queues nothing), instead of being lost in a reload.
+        action="/share",
         width="100%",
     )

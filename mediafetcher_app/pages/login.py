@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from mediafetcher_app.components.forms import submit_when_live
 from mediafetcher_app.state.login import LoginState, SetupState
 
 
@@ -97,7 +98,7 @@ def setup_page() -> rx.Component:
                 _field("Username", "username", autocomplete="username"),
                 _field("Password (8+ characters)", "password", "password", "new-password"),
                 _field("Repeat the password", "confirm", "password", "new-password"),
-                rx.button("Create administrator", type="submit", size="3", width="100%"),
+                submit_when_live("Create administrator", size="3", width="100%", id="setup-submit"),
                 spacing="3",
                 width="100%",
             ),

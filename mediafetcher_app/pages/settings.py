@@ -3,6 +3,7 @@ engines (admin)."""
 
 import reflex as rx
 
+from mediafetcher_app.components.forms import submit_when_live
 from mediafetcher_app.components.settings_connections import connections_section
 from mediafetcher_app.components.settings_engines import engines_section
 from mediafetcher_app.components.settings_pairing import pairing_section
@@ -37,7 +38,7 @@ def account_section() -> rx.Component:
                     _password_field("Current password", "current", "current-password"),
                     _password_field("New password (8+)", "new", "new-password"),
                     _password_field("Repeat new password", "confirm", "new-password"),
-                    rx.button("Change password", type="submit", size="2"),
+                    submit_when_live("Change password", size="2", id="change-password-submit"),
                     gap="2",
                     flex_wrap="wrap",
                 ),
@@ -141,7 +142,7 @@ def users_section() -> rx.Component:
                         default_value="user",
                         size="2",
                     ),
-                    rx.button(rx.icon("user-plus", size=16), "Add user", type="submit", size="2"),
+                    submit_when_live(rx.icon("user-plus", size=16), "Add user", size="2", id="add-user-submit"),
                     gap="2",
                     flex_wrap="wrap",
                 ),

@@ -1,4 +1,5 @@
-"""``/share``: confirm a shared link (after signing in), or see why it could not be used."""
+"""``/share``: confirm a shared link (after signing in), or see why it could not be used. A link
+typed into the add box before that page's script ran lands here too (components/add_url.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from mediafetcher_app.state.share import ShareState
 def _confirm() -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.heading("Download this shared link?", size="4"),
+            rx.heading("Download this link?", size="4"),
             rx.code(ShareState.link, id="share-link", word_break="break-all", white_space="normal"),
             rx.button(
                 rx.icon("download", size=16),

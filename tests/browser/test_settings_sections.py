@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
 
 import pytest
 from playwright.sync_api import Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from mediafetcher_app.core.migrations import PROJECT_ROOT
 from tests.waiting import wait_for
@@ -149,3 +151,27 @@ def test_a_token_is_shown_once_works_and_stops_working_when_revoked(live_server,
     row.get_by_role("button", name="Revoke").click()
     expect(row).to_have_attribute("data-revoked", "true")
     assert page.request.get(live_server.url + "/api/v1/ping", headers=bearer).status == 401
+
+
+def test_a_password_typed_before_the_page_is_live_is_never_submitted_into_an_address(live_server, page: Page):
+    """Before the page's script runs, a form submits natively: a GET with every field in the URL."""
+    sign_in(page, live_server.url)
+    expect(page.get_by_role("heading", name="Feed")).to_be_visible()
+    secret = "typed-early-Secret-1"
+    addresses: list[str] = []
+    page.on("request", lambda request: addresses.append(request.url))
+    page.route(re.compile(r"\.js(\?.*)?$"), lambda route: route.abort())  # the page as prerendered, never live
+    page.goto(live_server.url + "/settings")
+    submit = page.locator("#change-password-submit")
+    expect(submit).to_be_disabled()
+    for label in ("Current password", "New password (8+)", "Repeat new password"):
+        page.get_by_label(label).fill(secret)
+    with pytest.raises(PlaywrightTimeout), page.expect_navigation(timeout=1_500):
+        page.get_by_label("Repeat new password").press("Enter")
+    assert not any(secret in address for address in addresses)
+    assert "?" not in page.url
+
+    page.unroute(re.compile(r"\.js(\?.*)?$"))
+    open_page(page, live_server.url + "/settings")
+    expect(page.locator("#change-password-submit")).to_be_enabled()
+    expect(page.locator("#add-user-submit")).to_be_enabled()

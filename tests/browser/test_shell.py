@@ -73,6 +73,23 @@ def test_malformed_url_is_refused_with_a_clear_message(live_server, page: Page):
     expect(page.get_by_text("Only http:// and https:// links")).to_be_visible()
 
 
+def test_a_link_entered_before_the_page_is_live_waits_on_the_share_page(live_server, page: Page):
+    """Enter pressed before the page's script runs submits the form natively: the link must not be lost."""
+    sign_in(page, live_server.url)
+    expect(page.get_by_role("heading", name="Feed")).to_be_visible()
+    page.route(re.compile(r"\.js(\?.*)?$"), lambda route: route.abort())  # the feed as prerendered, never live
+    page.goto(live_server.url + "/")
+    url = f"http://127.0.0.1:9/{page.viewport_label}/typed-early.mp4"  # type: ignore[attr-defined]
+    page.fill("#add-url-input", url)
+    page.unroute(re.compile(r"\.js(\?.*)?$"))
+    page.press("#add-url-input", "Enter")
+    expect(page).to_have_url(re.compile(r"/share/?\?url="))
+    expect(page.locator("#share-link")).to_have_text(url)
+    page.click("#share-download")
+    expect(page).to_have_url(re.compile(r"/dashboard/?$"))
+    expect(page.locator(".job-row", has_text=url)).to_be_visible()
+
+
 def test_sign_out_ends_the_session(live_server, page: Page):
     sign_in(page, live_server.url)
     expect(page.get_by_role("heading", name="Feed")).to_be_visible()
