@@ -228,9 +228,9 @@ def _drop(path: Path | None) -> None:
 
 
 def _store(
-    db: DBSession, checked: Checked, guard: JobGuard, preset: str | None, meta: dict[str, Any]
+    db: DBSession, checked: Checked, guard: JobGuard, preset: str | None, title: str | None, description: str | None
 ) -> tuple[int, list[Path]]:
-    """The media id of these bytes, publishing them (titled from ``meta``) unless already stored;
+    """The media id of these bytes, publishing them (with this title and description) unless already stored;
     also the files this transaction placed (to take back should it not commit, none when the bytes
     were stored before)."""
     media_records.lock_sha(db, checked.sha256)
@@ -246,7 +246,6 @@ def _store(
     placed = [storage.absolute(relative)]
     thumb = thumbnails.publish(checked.thumbnail, checked.sha256) if checked.thumbnail else None
     placed += [storage.absolute(thumb)] if thumb else []
-    title, description = meta_text(meta, "title"), meta_text(meta, "description")
     return media_records.add_media(db, checked.facts(relative, thumb), title, description, preset), placed
 
 
@@ -267,13 +266,13 @@ def publish(
     guard.check()
     checked = check(produced.path, produced.path.with_name(produced.path.name + ".thumb.webp"))
     info = source_info(produced.meta, page_url)
+    title, description = meta_text(produced.meta, "title"), meta_text(produced.meta, "description")
     with session_scope() as db:
         guard.hold(db)
-        media_id, placed = _store(db, checked, guard, preset, produced.meta)
+        media_id, placed = _store(db, checked, guard, preset, title, description)
         source_id = media_records.add_source(db, info)
         media_records.link(db, media_id, job_id=guard.job_id, source_id=source_id, folder_id=folder_id)
         if not placed:  # stored before: the first source to name the bytes keeps its title
-            title, description = meta_text(produced.meta, "title"), meta_text(produced.meta, "description")
             media_records.fill_titles(db, media_id, title, description)
         media_records.tag_from_source(db, media_id, source_tags(produced.meta))
         try:
