@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from mediafetcher_app.components.forms import submit_when_live
 from mediafetcher_app.components.shell import empty_state, shell
 from mediafetcher_app.core import presets
 from mediafetcher_app.state.sources import SourceRow, SourcesState
@@ -74,11 +75,10 @@ def add_form() -> rx.Component:
                     align="center",
                     spacing="1",
                 ),
-                rx.button(
+                submit_when_live(
                     rx.cond(SourcesState.busy, rx.spinner(size="2"), rx.icon("rss", size=16)),
                     "Follow",
-                    type="submit",
-                    disabled=SourcesState.busy,
+                    busy=SourcesState.busy,
                     id="source-follow",
                 ),
                 gap="3",

@@ -194,8 +194,14 @@ def sign_in(page: Page, base_url: str, username: str = ADMIN[0], password: str =
 
 
 def open_page(page: Page, url: str) -> None:
-    """Navigate and wait until the page is live (its sign-in check answered over the websocket)."""
+    """Navigate and wait until the page is live."""
     page.goto(url)
+    wait_live(page)
+
+
+def wait_live(page: Page) -> None:
+    """Wait until the page is live: its sign-in check answered over the websocket (typing sooner
+    can submit a form natively, before its script runs)."""
     page.wait_for_selector('.mf-shell:not([data-user=""])')
 
 

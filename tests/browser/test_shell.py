@@ -6,7 +6,7 @@ import re
 
 from playwright.sync_api import Page, WebSocketRoute, expect
 
-from .conftest import ADMIN, open_page, screenshot, sign_in
+from .conftest import ADMIN, open_page, screenshot, sign_in, wait_live
 
 
 def test_signed_out_visitor_is_sent_to_login(live_server, page: Page):
@@ -67,7 +67,7 @@ def test_sign_in_add_a_url_and_see_its_job_live(live_server, page: Page):
 def test_malformed_url_is_refused_with_a_clear_message(live_server, page: Page):
     sign_in(page, live_server.url)
     expect(page.get_by_role("heading", name="Feed")).to_be_visible()
-    open_page(page, live_server.url + "/")  # typing before the page is live submits natively
+    wait_live(page)
     page.fill("#add-url-input", "ftp://example.com/file")
     page.press("#add-url-input", "Enter")
     expect(page.get_by_text("Only http:// and https:// links")).to_be_visible()
