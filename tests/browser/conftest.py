@@ -7,6 +7,7 @@ the other tests never touches it and its worker never sees their jobs.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -16,6 +17,7 @@ import sys
 import tempfile
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -197,6 +199,20 @@ def open_page(page: Page, url: str) -> None:
     """Navigate and wait until the page is live."""
     page.goto(url)
     wait_live(page)
+
+
+SCRIPTS = re.compile(r"\.js(\?.*)?$")
+
+
+@contextmanager
+def prerendered(page: Page) -> Iterator[None]:
+    """Pages loaded inside stay as the server prerendered them, never live (their scripts are
+    refused): what a visitor can do before a page's script runs."""
+    page.route(SCRIPTS, lambda route: route.abort())
+    try:
+        yield
+    finally:
+        page.unroute(SCRIPTS)
 
 
 def wait_live(page: Page) -> None:

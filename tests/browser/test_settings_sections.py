@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 import time
@@ -17,7 +16,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from mediafetcher_app.core.migrations import PROJECT_ROOT
 from tests.waiting import wait_for
 
-from .conftest import open_page, screenshot, sign_in
+from .conftest import open_page, prerendered, screenshot, sign_in
 
 SECRET = "never-shown-cookie-value"
 DAY = 86400
@@ -160,18 +159,17 @@ def test_a_password_typed_before_the_page_is_live_is_never_submitted_into_an_add
     secret = "typed-early-Secret-1"
     addresses: list[str] = []
     page.on("request", lambda request: addresses.append(request.url))
-    page.route(re.compile(r"\.js(\?.*)?$"), lambda route: route.abort())  # the page as prerendered, never live
-    page.goto(live_server.url + "/settings")
-    submit = page.locator("#change-password-submit")
-    expect(submit).to_be_disabled()
-    for label in ("Current password", "New password (8+)", "Repeat new password"):
-        page.get_by_label(label).fill(secret)
-    with pytest.raises(PlaywrightTimeout), page.expect_navigation(timeout=1_500):
-        page.get_by_label("Repeat new password").press("Enter")
+    with prerendered(page):
+        page.goto(live_server.url + "/settings")
+        submit = page.locator("#change-password-submit")
+        expect(submit).to_be_disabled()
+        for label in ("Current password", "New password (8+)", "Repeat new password"):
+            page.get_by_label(label).fill(secret)
+        with pytest.raises(PlaywrightTimeout), page.expect_navigation(timeout=1_500):
+            page.get_by_label("Repeat new password").press("Enter")
     assert not any(secret in address for address in addresses)
     assert "?" not in page.url
 
-    page.unroute(re.compile(r"\.js(\?.*)?$"))
     open_page(page, live_server.url + "/settings")
     expect(page.locator("#change-password-submit")).to_be_enabled()
     expect(page.locator("#add-user-submit")).to_be_enabled()

@@ -6,7 +6,7 @@ import re
 
 from playwright.sync_api import Page, WebSocketRoute, expect
 
-from .conftest import ADMIN, open_page, screenshot, sign_in, wait_live
+from .conftest import ADMIN, open_page, prerendered, screenshot, sign_in, wait_live
 
 
 def test_signed_out_visitor_is_sent_to_login(live_server, page: Page):
@@ -77,11 +77,10 @@ def test_a_link_entered_before_the_page_is_live_waits_on_the_share_page(live_ser
     """Enter pressed before the page's script runs submits the form natively: the link must not be lost."""
     sign_in(page, live_server.url)
     expect(page.get_by_role("heading", name="Feed")).to_be_visible()
-    page.route(re.compile(r"\.js(\?.*)?$"), lambda route: route.abort())  # the feed as prerendered, never live
-    page.goto(live_server.url + "/")
     url = f"http://127.0.0.1:9/{page.viewport_label}/typed-early.mp4"  # type: ignore[attr-defined]
-    page.fill("#add-url-input", url)
-    page.unroute(re.compile(r"\.js(\?.*)?$"))
+    with prerendered(page):
+        page.goto(live_server.url + "/")
+        page.fill("#add-url-input", url)
     page.press("#add-url-input", "Enter")
     expect(page).to_have_url(re.compile(r"/share/?\?url="))
     expect(page.locator("#share-link")).to_have_text(url)
