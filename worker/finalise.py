@@ -230,9 +230,9 @@ def _drop(path: Path | None) -> None:
 def _store(
     db: DBSession, checked: Checked, guard: JobGuard, preset: str | None, title: str | None, description: str | None
 ) -> tuple[int, list[Path]]:
-    """The media id of these bytes, publishing them (with this title and description) unless already stored;
-    also the files this transaction placed (to take back should it not commit, none when the bytes
-    were stored before)."""
+    """The media id of these bytes, publishing them (with this title and description) unless
+    already stored; also the files this transaction placed (to take back should it not commit,
+    none when the bytes were stored before)."""
     media_records.lock_sha(db, checked.sha256)
     existing = media_records.media_by_sha(db, checked.sha256)
     if existing is not None:
