@@ -112,7 +112,8 @@ def test_create_folders_and_put_one_media_in_two(app: Page, fixture_server):
     expect(image).to_have_css("cursor", "zoom-in")
     image.click()
     expect(image).to_have_css("cursor", "zoom-out")
-    assert image.evaluate("img => img.getBoundingClientRect().width === img.naturalWidth")
+    # zoomed, the picture is shown at its own size (once it has loaded and been laid out)
+    app.wait_for_function("img => img.getBoundingClientRect().width === img.naturalWidth", arg=image.element_handle())
     for name in (f"Trips {suffix}", f"Best {suffix}"):
         app.get_by_text("Add to folder…").click()
         app.get_by_role("option", name=name).click()
